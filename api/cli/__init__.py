@@ -1,0 +1,11 @@
+"""The ``routeplan`` command line. Each command lives in its own module and registers on ``app``."""
+
+from __future__ import annotations
+
+from api.cli import route  # noqa: F401  (registers commands)
+from api.cli.app import app
+
+
+def main() -> None:
+    """Entry point of the ``routeplan`` console script."""
+    app()

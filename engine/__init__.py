@@ -1,0 +1,1 @@
+"""routeplan: engine."""

@@ -1,0 +1,361 @@
+"""Compile a routing request into solver arrays (:class:`VrpData`), after pre-checks.
+
+Ids stay here: the solver sees node and vehicle indices only, and ``CompiledProblem`` keeps
+the maps back. Scaling to integer ticks is in ``engine/units.py``. Before the solve, every
+(stop, vehicle) pair is checked on its own (skills, capacity, shift, windows, limits): pairs
+that can never work are forbidden, and a stop that fits no vehicle is reported with the
+reason of the vehicle that came closest, instead of being left to the search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.locations import NO_LOCATION, ResolvedRequest
+from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE, to_quantity_ticks, to_time_ticks
+from models.routing import ReasonCode, RoutingRequest, Stop, Unassigned, Vehicle
+from solvers.vrp_data import VrpBreak, VrpData
+
+#: Pre-check levels, in the order a (stop, vehicle) pair is examined; OK passes them all.
+_CHECKS = [
+    ReasonCode.NO_VEHICLE_WITH_SKILLS,
+    ReasonCode.DEMAND_EXCEEDS_CAPACITY,
+    ReasonCode.NO_STOPS_ALLOWED,
+    ReasonCode.OUTSIDE_EVERY_SHIFT,
+    ReasonCode.TIME_WINDOW_UNREACHABLE,
+    ReasonCode.EXCEEDS_MAX_DISTANCE,
+    ReasonCode.EXCEEDS_MAX_DURATION,
+]
+_OK = len(_CHECKS)
+
+
+@dataclass(frozen=True)
+class CompiledProblem:
+    """Solver arrays plus the maps from solver indices back to the request."""
+
+    resolved: ResolvedRequest
+    data: VrpData
+    stop_of_node: npt.NDArray[np.int64]
+    node_location: npt.NDArray[np.int64]
+    rejected: list[Unassigned]
+    dimensions: list[str]
+    horizon: int
+
+    @property
+    def request(self) -> RoutingRequest:
+        """The request this problem was compiled from."""
+        return self.resolved.request
+
+
+def quantity_dimensions(request: RoutingRequest) -> list[str]:
+    """Every named quantity used by a demand or a capacity, sorted."""
+    names: set[str] = set()
+    for stop in request.stops:
+        names.update(stop.demand)
+    for vehicle in request.vehicles:
+        names.update(vehicle.capacity)
+    return sorted(names)
+
+
+def windows_ticks(windows: list) -> npt.NDArray[np.int64]:
+    """Time windows as a ``[k, 2]`` array of ticks."""
+    if not windows:
+        return np.zeros((0, 2), dtype=np.int64)
+    return to_time_ticks([[w.start_s, w.end_s] for w in windows]).reshape(-1, 2)
+
+
+def time_horizon(resolved: ResolvedRequest) -> int:
+    """A time in ticks after which nothing need happen: bounds open shifts."""
+    request = resolved.request
+    ends = [0]
+    for stop in request.stops:
+        ends += [int(w) for w in windows_ticks(stop.time_windows)[:, 1]]
+    for vehicle in request.vehicles:
+        if vehicle.shift is not None:
+            ends.append(int(to_time_ticks(vehicle.shift.end_s)))
+        ends += [int(w) for b in vehicle.breaks for w in windows_ticks(b.time_windows)[:, 1]]
+    base = resolved.ticks.base_time
+    slowest = min(v.speed_factor for v in request.vehicles)
+    longest = int(np.ceil(base.max() / slowest)) if base.size else 0
+    service = int(to_time_ticks(sum(s.service_s for s in request.stops)))
+    breaks = int(to_time_ticks(sum(b.duration_s for v in request.vehicles for b in v.breaks)))
+    return max(ends) + service + breaks + (len(request.stops) + 2) * longest + 1
+
+
+def vehicle_shift(vehicle: Vehicle, horizon: int) -> tuple[int, int]:
+    """A vehicle's shift in ticks; an unlimited one spans ``[0, horizon]``."""
+    if vehicle.shift is None:
+        return 0, horizon
+    return int(to_time_ticks(vehicle.shift.start_s)), int(to_time_ticks(vehicle.shift.end_s))
+
+
+def _first_window_from(windows: npt.NDArray[np.int64], t: int) -> int | None:
+    """Earliest service start at or after ``t`` inside ``windows`` (None if all closed)."""
+    if len(windows) == 0:
+        return t
+    for lo, hi in windows:
+        if hi >= t:
+            return max(int(lo), t)
+    return None
+
+
+def _pair_level(
+    resolved: ResolvedRequest,
+    stop_index: int,
+    vehicle_index: int,
+    horizon: int,
+    dimensions: list[str],
+) -> int:
+    """How many pre-checks the pair passes, in ``_CHECKS`` order (``_OK`` = all)."""
+    request, table, ticks = resolved.request, resolved.table, resolved.ticks
+    stop, vehicle = request.stops[stop_index], request.vehicles[vehicle_index]
+    if not stop.skills <= vehicle.skills:
+        return 0
+    for name, amount in stop.demand.items():
+        if name in vehicle.capacity and to_quantity_ticks(amount) > to_quantity_ticks(
+            vehicle.capacity[name]
+        ):
+            return 1
+    if vehicle.max_stops == 0:
+        return 2
+    lo, hi = vehicle_shift(vehicle, horizon)
+    windows = windows_ticks(stop.time_windows)
+    if len(windows) and not np.any((windows[:, 0] <= hi) & (windows[:, 1] >= lo)):
+        return 3
+    travel = ticks.time(vehicle.speed_factor)
+    where = int(table.stop_location[stop_index])
+    start, end = int(table.vehicle_start[vehicle_index]), int(table.vehicle_end[vehicle_index])
+    out = int(travel[start, where]) if start != NO_LOCATION else 0
+    back = int(travel[where, end]) if end != NO_LOCATION else 0
+    service = int(to_time_ticks(stop.service_s))
+    begin = _first_window_from(windows, lo + out)
+    if begin is None or begin + service + back > hi:
+        return 4
+    if vehicle.max_distance_m is not None:
+        dist = ticks.distance
+        there = int(dist[start, where]) if start != NO_LOCATION else 0
+        home = int(dist[where, end]) if end != NO_LOCATION else 0
+        if there + home > round(vehicle.max_distance_m * DISTANCE_SCALE):
+            return 5
+    if vehicle.max_duration_s is not None and out + service + back > int(
+        to_time_ticks(vehicle.max_duration_s)
+    ):
+        return 6
+    return _OK
+
+
+def _reason_message(code: ReasonCode, stop: Stop) -> str:
+    """A sentence explaining why no vehicle can serve ``stop``."""
+    messages = {
+        ReasonCode.NO_VEHICLE_WITH_SKILLS: f"no vehicle has all the skills {sorted(stop.skills)}",
+        ReasonCode.DEMAND_EXCEEDS_CAPACITY: (
+            f"demand {stop.demand} exceeds the capacity of every vehicle with the skills"
+        ),
+        ReasonCode.NO_STOPS_ALLOWED: "every suitable vehicle has max_stops = 0",
+        ReasonCode.OUTSIDE_EVERY_SHIFT: (
+            f"time windows {[[w.start_s, w.end_s] for w in stop.time_windows]} lie outside "
+            "the shift of every suitable vehicle"
+        ),
+        ReasonCode.TIME_WINDOW_UNREACHABLE: (
+            "no suitable vehicle can reach the stop within its time windows and get back "
+            "before its shift ends"
+        ),
+        ReasonCode.EXCEEDS_MAX_DISTANCE: (
+            "the round trip from every suitable vehicle's start exceeds its max_distance_m"
+        ),
+        ReasonCode.EXCEEDS_MAX_DURATION: (
+            "the round trip from every suitable vehicle's start exceeds its max_duration_s"
+        ),
+    }
+    return messages[code]
+
+
+def _penalties(
+    request: RoutingRequest, stops: list[int], arc_max: int, fixed_max: int
+) -> np.ndarray:
+    """Drop penalties in cost ticks: as priced for optional stops, dominant for the rest.
+
+    A mandatory stop costs more to drop than any single insertion can cost, and more than any
+    optional stop; its priority (0-100) multiplies that, so higher priorities are kept first.
+    """
+    weight = request.options.objective.drop_penalty
+    optional = [
+        round(request.stops[i].drop_penalty * COST_SCALE * weight)
+        for i in stops
+        if request.stops[i].optional
+    ]
+    big = 10 * (2 * arc_max + fixed_max + 1) + 10 * max(optional, default=0)
+    out = np.zeros(len(stops), dtype=np.int64)
+    for node, i in enumerate(stops):
+        stop = request.stops[i]
+        if stop.optional:
+            out[node] = round(stop.drop_penalty * COST_SCALE * weight)
+        else:
+            out[node] = big * (1 + stop.priority)
+    return out
+
+
+def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
+    """Pre-check every (stop, vehicle) pair and build the solver arrays for what remains."""
+    request, table, ticks = resolved.request, resolved.table, resolved.ticks
+    horizon = time_horizon(resolved)
+    dimensions = quantity_dimensions(request)
+    n_vehicles = len(request.vehicles)
+
+    levels = np.array(
+        [
+            [_pair_level(resolved, s, v, horizon, dimensions) for v in range(n_vehicles)]
+            for s in range(len(request.stops))
+        ],
+        dtype=np.int64,
+    ).reshape(len(request.stops), n_vehicles)
+    candidates = [s for s in range(len(request.stops)) if np.any(levels[s] == _OK)]
+    rejected = []
+    chosen = set(candidates)
+    for s in range(len(request.stops)):
+        if s not in chosen:
+            code = _CHECKS[int(levels[s].max())]
+            rejected.append(
+                Unassigned(
+                    id=request.stops[s].id,
+                    reason=code,
+                    message=_reason_message(code, request.stops[s]),
+                )
+            )
+
+    # Nodes: candidate stops, each distinct depot row, then a free node if a route is open.
+    depot_rows = sorted(
+        {int(x) for x in np.concatenate([table.vehicle_start, table.vehicle_end]) if x >= 0}
+    )
+    open_routes = bool(np.any(table.vehicle_start < 0) or np.any(table.vehicle_end < 0))
+    node_location = np.asarray(
+        [int(table.stop_location[s]) for s in candidates]
+        + depot_rows
+        + ([NO_LOCATION] if open_routes else []),
+        dtype=np.int64,
+    )
+    free_node = len(node_location) - 1 if open_routes else -1
+    depot_node = {row: len(candidates) + k for k, row in enumerate(depot_rows)}
+
+    def node_matrix(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        rows = np.where(node_location >= 0, node_location, 0)
+        sub = matrix[np.ix_(rows, rows)] if matrix.size else np.zeros((len(rows),) * 2, np.int64)
+        sub = sub.astype(np.int64, copy=True)
+        if open_routes:
+            sub[free_node, :] = 0
+            sub[:, free_node] = 0
+        return sub
+
+    distance = node_matrix(ticks.distance)
+    speeds = sorted({v.speed_factor for v in request.vehicles})
+    durations = [node_matrix(ticks.time(f)) for f in speeds]
+    profile = np.asarray([speeds.index(v.speed_factor) for v in request.vehicles], dtype=np.int64)
+
+    n_nodes = len(node_location)
+    service = np.zeros(n_nodes, dtype=np.int64)
+    demand = np.zeros((n_nodes, len(dimensions)), dtype=np.int64)
+    for node, s in enumerate(candidates):
+        stop = request.stops[s]
+        service[node] = int(to_time_ticks(stop.service_s))
+        for k, name in enumerate(dimensions):
+            demand[node, k] = int(to_quantity_ticks(stop.demand.get(name, 0.0)))
+    unlimited = demand.sum(axis=0) + 1
+    capacity = np.asarray(
+        [
+            [
+                int(to_quantity_ticks(v.capacity[name]))
+                if name in v.capacity
+                else int(unlimited[k])
+                for k, name in enumerate(dimensions)
+            ]
+            for v in request.vehicles
+        ],
+        dtype=np.int64,
+    ).reshape(n_vehicles, len(dimensions))
+
+    weights = request.options.objective
+    km_to_tick = COST_SCALE / (1000.0 * DISTANCE_SCALE)
+    hour_to_tick = COST_SCALE / (3600.0 * TIME_SCALE)
+    distance_cost = np.asarray(
+        [v.cost_per_km * km_to_tick * weights.distance for v in request.vehicles]
+    )
+    duration_cost = np.asarray(
+        [v.cost_per_hour * hour_to_tick * weights.duration for v in request.vehicles]
+    )
+    span_cost = np.asarray(
+        [v.cost_per_working_hour * hour_to_tick * weights.duration for v in request.vehicles]
+    )
+    fixed_cost = np.asarray(
+        [round(v.fixed_cost * COST_SCALE * weights.fixed) for v in request.vehicles],
+        dtype=np.int64,
+    )
+    arc_max = max(
+        (
+            int(
+                np.rint(
+                    distance_cost[v] * distance + duration_cost[v] * durations[profile[v]]
+                ).max()
+            )
+            for v in range(n_vehicles)
+        ),
+        default=0,
+    )
+
+    def limit(value: float | None, scale: float) -> int:
+        return -1 if value is None else round(value * scale)
+
+    data = VrpData(
+        distance=distance,
+        durations=durations,
+        vehicle_profile=profile,
+        service=service,
+        demand=demand,
+        capacity=capacity,
+        time_windows=[windows_ticks(request.stops[s].time_windows) for s in candidates],
+        vehicle_start=np.asarray(
+            [depot_node.get(int(x), free_node) for x in table.vehicle_start], dtype=np.int64
+        ),
+        vehicle_end=np.asarray(
+            [depot_node.get(int(x), free_node) for x in table.vehicle_end], dtype=np.int64
+        ),
+        shift=np.asarray([vehicle_shift(v, horizon) for v in request.vehicles], dtype=np.int64),
+        max_duration=np.asarray(
+            [limit(v.max_duration_s, TIME_SCALE) for v in request.vehicles], dtype=np.int64
+        ),
+        max_distance=np.asarray(
+            [limit(v.max_distance_m, DISTANCE_SCALE) for v in request.vehicles], dtype=np.int64
+        ),
+        max_stops=np.asarray(
+            [-1 if v.max_stops is None else v.max_stops for v in request.vehicles], dtype=np.int64
+        ),
+        fixed_cost=fixed_cost,
+        distance_cost=distance_cost,
+        duration_cost=duration_cost,
+        span_cost=span_cost,
+        allowed=(levels[candidates] == _OK).reshape(len(candidates), n_vehicles),
+        penalty=_penalties(
+            request,
+            candidates,
+            arc_max + int(np.ceil(span_cost.max(initial=0) * horizon)),
+            int(fixed_cost.max(initial=0)),
+        ),
+        breaks=[
+            [
+                VrpBreak(windows_ticks(b.time_windows), int(to_time_ticks(b.duration_s)))
+                for b in v.breaks
+            ]
+            for v in request.vehicles
+        ],
+    )
+    return CompiledProblem(
+        resolved=resolved,
+        data=data,
+        stop_of_node=np.asarray(candidates, dtype=np.int64),
+        node_location=node_location,
+        rejected=rejected,
+        dimensions=dimensions,
+        horizon=horizon,
+    )

@@ -1,0 +1,196 @@
+"""Decode a backend's raw solution into a :class:`RoutingResult` with the user's ids and units."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from engine.compile import CompiledProblem, vehicle_shift
+from engine.locations import NO_LOCATION
+from engine.schedule import RouteSchedule, best_schedule
+from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE
+from models.routing import (
+    ReasonCode,
+    Route,
+    RouteSummary,
+    RoutingResult,
+    SolveStats,
+    Step,
+    StepType,
+    Summary,
+    Unassigned,
+    Vehicle,
+)
+from solvers.vrp_data import VrpSolution
+
+_KIND = {
+    "start": StepType.START,
+    "job": StepType.STOP,
+    "break": StepType.BREAK,
+    "end": StepType.END,
+}
+
+
+def route_cost(vehicle: Vehicle, distance_m: float, travel_s: float, duration_s: float) -> float:
+    """What a used vehicle costs: fixed, per km driven, per hour of travel and of work."""
+    return (
+        vehicle.fixed_cost
+        + vehicle.cost_per_km * distance_m / 1000
+        + vehicle.cost_per_hour * travel_s / 3600
+        + vehicle.cost_per_working_hour * duration_s / 3600
+    )
+
+
+def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -> Route:
+    request = problem.request
+    vehicle = request.vehicles[vehicle_index]
+    dims = problem.dimensions
+    jobs = [s.index for s in timed.steps if s.kind == "job"]
+    delivered = {
+        name: float(sum(request.stops[i].demand.get(name, 0.0) for i in jobs)) for name in dims
+    }
+    load = dict(delivered)
+    start = timed.steps[0].departure
+    steps: list[Step] = []
+    for item in timed.steps:
+        entity_id = None
+        location, location_index = None, None
+        service_s = (item.departure - item.service_start) / TIME_SCALE
+        if item.kind == "job":
+            stop = request.stops[item.index]
+            entity_id = stop.id
+            location, location_index = stop.location, stop.location_index
+            for name, amount in stop.demand.items():
+                load[name] -= amount
+        elif item.kind == "break":
+            entity_id = vehicle.breaks[item.index].id
+        elif item.kind == "start":
+            location, location_index = vehicle.start, vehicle.start_index
+        else:
+            location, location_index = vehicle.end, vehicle.end_index
+        if item.kind in ("start", "end") and item.location == NO_LOCATION:
+            location = location_index = None
+        arrival_s = item.arrival / TIME_SCALE
+        steps.append(
+            Step(
+                type=_KIND[item.kind],
+                id=entity_id,
+                location=location,
+                location_index=location_index,
+                arrival_s=arrival_s,
+                service_start_s=item.service_start / TIME_SCALE,
+                departure_s=item.departure / TIME_SCALE,
+                waiting_s=(item.service_start - item.arrival) / TIME_SCALE,
+                service_s=service_s,
+                load={name: round(value, 9) for name, value in load.items()},
+                distance_m=item.distance / DISTANCE_SCALE,
+                duration_s=(item.arrival - start) / TIME_SCALE,
+                arrival_time=(
+                    request.day_start + timedelta(seconds=arrival_s) if request.day_start else None
+                ),
+            )
+        )
+    distance_m = timed.steps[-1].distance / DISTANCE_SCALE
+    travel_s = sum(s.travel for s in timed.steps) / TIME_SCALE
+    summary = RouteSummary(
+        stops=len(jobs),
+        distance_m=distance_m,
+        duration_s=timed.span / TIME_SCALE,
+        travel_s=travel_s,
+        service_s=sum(s.service_s for s in steps if s.type == StepType.STOP),
+        waiting_s=sum(s.waiting_s for s in steps),
+        break_s=sum(s.service_s for s in steps if s.type == StepType.BREAK),
+        start_s=start / TIME_SCALE,
+        end_s=timed.steps[-1].arrival / TIME_SCALE,
+        delivered=delivered,
+        cost=route_cost(vehicle, distance_m, travel_s, timed.span / TIME_SCALE),
+    )
+    return Route(vehicle_id=vehicle.id, steps=steps, summary=summary)
+
+
+def _dropped(problem: CompiledProblem, solution: VrpSolution) -> list[Unassigned]:
+    request = problem.request
+    out = []
+    for node in solution.dropped:
+        stop = request.stops[int(problem.stop_of_node[int(node)])]
+        if stop.optional:
+            out.append(
+                Unassigned(
+                    id=stop.id,
+                    reason=ReasonCode.DROPPED_FOR_COST,
+                    message=f"serving it would cost more than its drop_penalty {stop.drop_penalty}",
+                )
+            )
+        else:
+            out.append(
+                Unassigned(
+                    id=stop.id,
+                    reason=ReasonCode.NO_ROOM_IN_PLAN,
+                    message=(
+                        "each vehicle could serve it alone, but no route found room for it "
+                        "with the other stops (capacity, time windows, shifts or limits)"
+                        if solution.found
+                        else "the solver found no plan at all in the time allowed"
+                    ),
+                )
+            )
+    return out
+
+
+def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> RoutingResult:
+    """Routes with earliest-time schedules, unassigned stops with reasons, totals and stats."""
+    request = problem.request
+    routes = []
+    for raw in solution.routes:
+        stops = [int(problem.stop_of_node[int(n)]) for n in raw.stops]
+        breaks = [(b.break_index, b.position) for b in raw.breaks]
+        shift = vehicle_shift(request.vehicles[raw.vehicle], problem.horizon)
+        timed = best_schedule(problem.resolved, raw.vehicle, stops, breaks, shift)
+        routes.append(_route(problem, raw.vehicle, timed))
+    unassigned = problem.rejected + _dropped(problem, solution)
+    order = {stop.id: i for i, stop in enumerate(request.stops)}
+    unassigned.sort(key=lambda u: order[u.id])
+    penalty = sum(
+        request.stops[order[u.id]].drop_penalty or 0.0
+        for u in unassigned
+        if request.stops[order[u.id]].optional
+    )
+    fixed = sum(request.vehicles[r.vehicle].fixed_cost for r in solution.routes)
+    route_total = sum(r.summary.cost for r in routes)
+    summary = Summary(
+        cost=route_total + penalty,
+        travel_cost=route_total - fixed,
+        fixed_cost=fixed,
+        drop_penalty=penalty,
+        routes=len(routes),
+        stops_served=sum(r.summary.stops for r in routes),
+        unassigned=len(unassigned),
+        distance_m=sum(r.summary.distance_m for r in routes),
+        duration_s=sum(r.summary.duration_s for r in routes),
+        travel_s=sum(r.summary.travel_s for r in routes),
+        service_s=sum(r.summary.service_s for r in routes),
+        waiting_s=sum(r.summary.waiting_s for r in routes),
+    )
+    status = "failed" if not solution.found else "partial" if unassigned else "complete"
+    stats = SolveStats(
+        status=status,
+        backend=backend,
+        solver_status=solution.status,
+        objective=None if solution.objective is None else solution.objective / COST_SCALE,
+        first_solution_s=solution.first_solution_s,
+        solve_s=solution.solve_s,
+        matrix_s=problem.resolved.matrix_s,
+    )
+    return RoutingResult(
+        summary=summary,
+        routes=routes,
+        unassigned=unassigned,
+        stats=stats,
+        day_start=request.day_start,
+    )
+
+
+def empty_solution(problem: CompiledProblem) -> VrpSolution:
+    """The solution of a problem with no stop left to route (all rejected or none given)."""
+    return VrpSolution([], np.zeros(0, dtype=np.int64), 0, "nothing_to_route", 0.0, 0.0)

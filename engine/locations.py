@@ -1,0 +1,111 @@
+"""Where every stop and vehicle is, as rows of the travel matrices, and those matrices."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.matrices import TravelMatrices, explicit_matrices, provider_for
+from engine.units import to_distance_ticks, to_time_ticks, travel_time_ticks
+from models.matrices import ExplicitMatrix
+from models.routing import RoutingRequest
+
+#: Row index meaning "no fixed place" (an open route's missing start or end).
+NO_LOCATION = -1
+
+
+@dataclass(frozen=True)
+class LocationTable:
+    """Matrix rows of each stop and each vehicle's start and end (``NO_LOCATION`` if open)."""
+
+    stop_location: npt.NDArray[np.int64]
+    vehicle_start: npt.NDArray[np.int64]
+    vehicle_end: npt.NDArray[np.int64]
+    points: npt.NDArray[np.float64] | None
+
+    @classmethod
+    def from_request(cls, request: RoutingRequest) -> LocationTable:
+        """Rows for a request: its own indices with explicit matrices, else unique coordinates."""
+        if isinstance(request.matrix, ExplicitMatrix):
+            stops = [s.location_index for s in request.stops]
+            starts = [
+                NO_LOCATION if v.start_index is None else v.start_index for v in request.vehicles
+            ]
+            ends = [NO_LOCATION if v.end_index is None else v.end_index for v in request.vehicles]
+            return cls(_ints(stops), _ints(starts), _ints(ends), None)
+        rows: dict[tuple[float, float], int] = {}
+
+        def row(point: tuple[float, float] | None) -> int:
+            if point is None:
+                return NO_LOCATION
+            return rows.setdefault((float(point[0]), float(point[1])), len(rows))
+
+        stops = [row(s.location) for s in request.stops]
+        starts = [row(v.start) for v in request.vehicles]
+        ends = [row(v.end) for v in request.vehicles]
+        points = np.asarray(list(rows), dtype=np.float64).reshape(-1, 2)
+        return cls(_ints(stops), _ints(starts), _ints(ends), points)
+
+
+def _ints(values: list[int | None]) -> npt.NDArray[np.int64]:
+    return np.asarray(values, dtype=np.int64)
+
+
+def build_matrices(request: RoutingRequest, table: LocationTable) -> TravelMatrices:
+    """The travel matrices over the table's rows, from the request's matrix spec."""
+    if isinstance(request.matrix, ExplicitMatrix):
+        return explicit_matrices(request.matrix)
+    assert table.points is not None
+    if len(table.points) == 0:
+        empty = np.zeros((0, 0))
+        return TravelMatrices(empty, empty.copy())
+    return provider_for(request.matrix).matrices(table.points)
+
+
+@dataclass(frozen=True)
+class TickMatrices:
+    """Travel matrices rounded to solver ticks, with one time matrix per speed factor.
+
+    Both the solve and the evaluation read these, so they see identical numbers.
+    """
+
+    distance: npt.NDArray[np.int64]
+    base_time: npt.NDArray[np.int64]
+    by_speed: dict[float, npt.NDArray[np.int64]]
+
+    @classmethod
+    def from_matrices(cls, matrices: TravelMatrices, speed_factors: list[float]) -> TickMatrices:
+        """Round once to ticks, then derive each speed factor's travel times."""
+        distance = to_distance_ticks(matrices.distances_m)
+        base = to_time_ticks(matrices.durations_s)
+        by_speed = {f: travel_time_ticks(base, f) for f in sorted(set(speed_factors))}
+        return cls(distance, base, by_speed)
+
+    def time(self, speed_factor: float) -> npt.NDArray[np.int64]:
+        """Travel-time ticks for a vehicle with this speed factor."""
+        if speed_factor not in self.by_speed:
+            self.by_speed[speed_factor] = travel_time_ticks(self.base_time, speed_factor)
+        return self.by_speed[speed_factor]
+
+
+@dataclass(frozen=True)
+class ResolvedRequest:
+    """A request with its location rows and tick matrices: what compile and evaluate share."""
+
+    request: RoutingRequest
+    table: LocationTable
+    ticks: TickMatrices
+    matrix_s: float
+
+
+def resolve(request: RoutingRequest, matrices: TravelMatrices | None = None) -> ResolvedRequest:
+    """Locate everything and build (or take) the travel matrices, rounded to ticks."""
+    began = time.perf_counter()
+    table = LocationTable.from_request(request)
+    if matrices is None:
+        matrices = build_matrices(request, table)
+    ticks = TickMatrices.from_matrices(matrices, [v.speed_factor for v in request.vehicles])
+    return ResolvedRequest(request, table, ticks, time.perf_counter() - began)

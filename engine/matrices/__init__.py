@@ -1,0 +1,40 @@
+"""Travel matrices: the provider interface and the providers, chosen from a request's spec."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.matrices.base import MatrixError, MatrixProvider, TravelMatrices
+from engine.matrices.geometric import EuclideanProvider, HaversineProvider
+from models.matrices import EuclideanMatrix, ExplicitMatrix, HaversineMatrix, MatrixSpec
+
+__all__ = [
+    "EuclideanProvider",
+    "HaversineProvider",
+    "MatrixError",
+    "MatrixProvider",
+    "TravelMatrices",
+    "explicit_matrices",
+    "provider_for",
+]
+
+
+def provider_for(spec: MatrixSpec | None) -> MatrixProvider:
+    """The provider that a (non-explicit) matrix spec asks for; haversine by default."""
+    if spec is None:
+        return HaversineProvider()
+    if isinstance(spec, HaversineMatrix):
+        return HaversineProvider(speed_kmh=spec.speed_kmh, detour_factor=spec.detour_factor)
+    if isinstance(spec, EuclideanMatrix):
+        return EuclideanProvider(speed_mps=spec.speed_mps)
+    raise MatrixError(f"matrix.provider {spec.provider!r} does not build from coordinates")
+
+
+def explicit_matrices(spec: ExplicitMatrix) -> TravelMatrices:
+    """The caller's own matrices, validated; missing distances are zero."""
+    durations = np.asarray(spec.durations_s, dtype=np.float64)
+    if spec.distances_m is None:
+        distances = np.zeros_like(durations)
+    else:
+        distances = np.asarray(spec.distances_m, dtype=np.float64)
+    return TravelMatrices(distances_m=distances, durations_s=durations)

@@ -1,0 +1,219 @@
+"""Read routing requests from CSV (stops.csv + vehicles.csv) or JSON files.
+
+``stops.csv`` columns: ``id, lat, lon`` (or ``location_index``), and optionally
+``service_s``, ``time_windows`` (``"start-end;start-end"`` in seconds) or ``tw_start_s`` and
+``tw_end_s``, ``skills`` (``"a;b"``), ``optional``, ``drop_penalty``, ``priority``, and one
+``demand_<name>`` column per quantity.
+
+``vehicles.csv`` columns: ``id``, and optionally ``start_lat, start_lon, end_lat, end_lon``
+(blank = open route), ``shift_start_s, shift_end_s``, ``max_duration_s, max_distance_m,
+max_stops``, ``fixed_cost, cost_per_km, cost_per_hour``, ``skills``, ``speed_factor``,
+``break_start_s, break_end_s, break_duration_s`` (one break), and one ``capacity_<name>``
+column per quantity.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from models.routing import RoutingRequest
+
+
+class InputFileError(ValueError):
+    """A file could not be read, or a cell is not what its column needs."""
+
+
+def _blank(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or str(value).strip() == ""
+    )
+
+
+def _number(value: Any, where: str) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise InputFileError(f"{where}: {value!r} is not a number") from None
+    return number
+
+
+def _flag(value: Any, where: str) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "y"):
+        return True
+    if text in ("0", "false", "no", "n"):
+        return False
+    raise InputFileError(f"{where}: {value!r} is not true or false")
+
+
+def _list(value: Any) -> list[str]:
+    return [part.strip() for part in str(value).split(";") if part.strip()]
+
+
+def _windows(value: Any, where: str) -> list[list[float]]:
+    out = []
+    for part in _list(value):
+        bounds = part.split("-")
+        if len(bounds) != 2:
+            raise InputFileError(f"{where}: {part!r} is not 'start-end' in seconds")
+        out.append([_number(bounds[0], where), _number(bounds[1], where)])
+    return out
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise InputFileError(f"{path}: not a readable CSV file ({error})") from None
+    if "id" not in frame.columns:
+        raise InputFileError(f"{path}: the column 'id' is required")
+    return frame
+
+
+def _id(value: str) -> str | int:
+    text = value.strip()
+    return int(text) if text.isdigit() else text
+
+
+def _stop(row: dict[str, Any], where: str) -> dict[str, Any]:
+    stop: dict[str, Any] = {"id": _id(row["id"])}
+    if not _blank(row.get("location_index")):
+        stop["location_index"] = int(_number(row["location_index"], f"{where}, location_index"))
+    elif not (_blank(row.get("lat")) or _blank(row.get("lon"))):
+        stop["location"] = [
+            _number(row["lon"], f"{where}, lon"),
+            _number(row["lat"], f"{where}, lat"),
+        ]
+    demand = {
+        key.removeprefix("demand_"): _number(value, f"{where}, {key}")
+        for key, value in row.items()
+        if key.startswith("demand_") and not _blank(value)
+    }
+    if demand:
+        stop["demand"] = demand
+    if not _blank(row.get("service_s")):
+        stop["service_s"] = _number(row["service_s"], f"{where}, service_s")
+    if not _blank(row.get("time_windows")):
+        stop["time_windows"] = _windows(row["time_windows"], f"{where}, time_windows")
+    elif not (_blank(row.get("tw_start_s")) and _blank(row.get("tw_end_s"))):
+        stop["time_windows"] = [
+            [
+                _number(row.get("tw_start_s", 0), f"{where}, tw_start_s"),
+                _number(row.get("tw_end_s"), f"{where}, tw_end_s"),
+            ]
+        ]
+    if not _blank(row.get("skills")):
+        stop["skills"] = _list(row["skills"])
+    if not _blank(row.get("optional")):
+        stop["optional"] = _flag(row["optional"], f"{where}, optional")
+    if not _blank(row.get("drop_penalty")):
+        stop["drop_penalty"] = _number(row["drop_penalty"], f"{where}, drop_penalty")
+    if not _blank(row.get("priority")):
+        stop["priority"] = int(_number(row["priority"], f"{where}, priority"))
+    return stop
+
+
+_VEHICLE_NUMBERS = (
+    "max_duration_s",
+    "max_distance_m",
+    "fixed_cost",
+    "cost_per_km",
+    "cost_per_hour",
+    "speed_factor",
+)
+
+
+def _vehicle(row: dict[str, Any], where: str) -> dict[str, Any]:
+    vehicle: dict[str, Any] = {"id": _id(row["id"])}
+    for end in ("start", "end"):
+        lat, lon = row.get(f"{end}_lat"), row.get(f"{end}_lon")
+        if not (_blank(lat) or _blank(lon)):
+            vehicle[end] = [
+                _number(lon, f"{where}, {end}_lon"),
+                _number(lat, f"{where}, {end}_lat"),
+            ]
+        if not _blank(row.get(f"{end}_index")):
+            vehicle[f"{end}_index"] = int(_number(row[f"{end}_index"], f"{where}, {end}_index"))
+    capacity = {
+        key.removeprefix("capacity_"): _number(value, f"{where}, {key}")
+        for key, value in row.items()
+        if key.startswith("capacity_") and not _blank(value)
+    }
+    if capacity:
+        vehicle["capacity"] = capacity
+    if not (_blank(row.get("shift_start_s")) and _blank(row.get("shift_end_s"))):
+        vehicle["shift"] = [
+            _number(row.get("shift_start_s") or 0, f"{where}, shift_start_s"),
+            _number(row.get("shift_end_s"), f"{where}, shift_end_s"),
+        ]
+    for key in _VEHICLE_NUMBERS:
+        if not _blank(row.get(key)):
+            vehicle[key] = _number(row[key], f"{where}, {key}")
+    if not _blank(row.get("max_stops")):
+        vehicle["max_stops"] = int(_number(row["max_stops"], f"{where}, max_stops"))
+    if not _blank(row.get("skills")):
+        vehicle["skills"] = _list(row["skills"])
+    if not _blank(row.get("break_duration_s")):
+        vehicle["breaks"] = [
+            {
+                "id": "break",
+                "time_windows": [
+                    [
+                        _number(row.get("break_start_s"), f"{where}, break_start_s"),
+                        _number(row.get("break_end_s"), f"{where}, break_end_s"),
+                    ]
+                ],
+                "duration_s": _number(row["break_duration_s"], f"{where}, break_duration_s"),
+            }
+        ]
+    return vehicle
+
+
+def request_dict_from_csv(stops_csv: Path, vehicles_csv: Path) -> dict[str, Any]:
+    """The raw request (to validate as :class:`RoutingRequest`) from the two CSV files."""
+    stops = _read_csv(stops_csv)
+    vehicles = _read_csv(vehicles_csv)
+    return {
+        "stops": [
+            _stop(row, f"{stops_csv.name} row {k + 2}")
+            for k, row in enumerate(stops.to_dict("records"))
+        ],
+        "vehicles": [
+            _vehicle(row, f"{vehicles_csv.name} row {k + 2}")
+            for k, row in enumerate(vehicles.to_dict("records"))
+        ],
+    }
+
+
+def read_json(path: Path) -> Any:
+    """A JSON document, with a clear error for a missing or malformed file."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except json.JSONDecodeError as error:
+        raise InputFileError(
+            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+
+
+def load_request(
+    request_json: Path | None = None,
+    stops_csv: Path | None = None,
+    vehicles_csv: Path | None = None,
+) -> RoutingRequest:
+    """A validated request from a JSON file or from the two CSV files."""
+    if request_json is not None:
+        return RoutingRequest.model_validate(read_json(request_json))
+    if stops_csv is None or vehicles_csv is None:
+        raise InputFileError("give a REQUEST.json, or both --stops and --vehicles CSV files")
+    return RoutingRequest.model_validate(request_dict_from_csv(stops_csv, vehicles_csv))

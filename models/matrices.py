@@ -1,0 +1,75 @@
+"""How a request says where its travel distances and durations come from."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from models.common import StrictModel
+
+
+class HaversineMatrix(StrictModel):
+    """Great-circle distances between ``[lon, lat]`` points, driven at a constant speed."""
+
+    provider: Literal["haversine"] = "haversine"
+    speed_kmh: float = Field(40.0, gt=0, le=300, description="average driving speed")
+    detour_factor: float = Field(
+        1.0, ge=1.0, le=5.0, description="road distance / straight-line distance"
+    )
+
+
+class EuclideanMatrix(StrictModel):
+    """Straight-line distances between planar ``[x, y]`` points given in metres."""
+
+    provider: Literal["euclidean"] = "euclidean"
+    speed_mps: float = Field(1.0, gt=0, le=100, description="speed in metres per second")
+
+
+class ExplicitMatrix(StrictModel):
+    """Matrices given by the caller; stops and vehicles refer to rows by ``location_index``.
+
+    ``distances_m`` may be left out, then every distance is 0 (and only time is costed).
+    """
+
+    provider: Literal["explicit"] = "explicit"
+    durations_s: list[list[float]]
+    distances_m: list[list[float]] | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> ExplicitMatrix:
+        for name in ("durations_s", "distances_m"):
+            rows = getattr(self, name)
+            if rows is None:
+                continue
+            size = len(rows)
+            if size == 0:
+                raise ValueError(f"{name} is empty")
+            for i, row in enumerate(rows):
+                if len(row) != size:
+                    raise ValueError(
+                        f"{name} is not square: row {i} has {len(row)} values, expected {size}"
+                    )
+                for j, value in enumerate(row):
+                    if not math.isfinite(value) or value < 0:
+                        raise ValueError(
+                            f"{name}[{i}][{j}] = {value}: values must be finite and >= 0"
+                        )
+        if self.distances_m is not None and len(self.distances_m) != len(self.durations_s):
+            raise ValueError(
+                f"distances_m is {len(self.distances_m)}x{len(self.distances_m)} but "
+                f"durations_s is {len(self.durations_s)}x{len(self.durations_s)}"
+            )
+        return self
+
+    @property
+    def size(self) -> int:
+        """Number of locations the matrices cover."""
+        return len(self.durations_s)
+
+
+MatrixSpec = Annotated[
+    HaversineMatrix | EuclideanMatrix | ExplicitMatrix,
+    Field(discriminator="provider"),
+]

@@ -1,0 +1,338 @@
+"""The routing contract: stops, vehicles, requests and results.
+
+Units are part of the names: seconds (``_s``) from the request's day start, metres (``_m``),
+money in the request's currency. Names familiar to VROOM users are accepted as aliases
+(``jobs``, ``service``, ``time_window``, ``max_tasks``...).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from models.common import (
+    Coordinates,
+    Metres,
+    Money,
+    Quantities,
+    Seconds,
+    StrictModel,
+    TimeWindow,
+    merge_windows,
+)
+from models.matrices import ExplicitMatrix, MatrixSpec
+
+#: Ids are the caller's own: strings or integers, returned exactly as given.
+Id = str | int
+
+
+class Stop(StrictModel):
+    """A place to visit once: a delivery, a pickup or a service call (VROOM's *job*)."""
+
+    id: Id
+    location: Coordinates | None = None
+    location_index: int | None = Field(None, ge=0)
+    demand: Quantities = Field(default_factory=dict, description="named quantities delivered")
+    service_s: Seconds = Field(0.0, alias="service")
+    time_windows: list[TimeWindow] = Field(
+        default_factory=list, description="service may start in any of these; empty = any time"
+    )
+    skills: set[str] = Field(default_factory=set)
+    optional: bool = False
+    drop_penalty: Money | None = Field(
+        None, description="cost of leaving an optional stop out (required when optional)"
+    )
+    priority: int = Field(0, ge=0, le=100, description="0-100; higher is served first")
+
+    @field_validator("time_windows", mode="after")
+    @classmethod
+    def _merge(cls, windows: list[TimeWindow]) -> list[TimeWindow]:
+        return merge_windows(windows)
+
+    @model_validator(mode="after")
+    def _penalty_when_optional(self) -> Stop:
+        if self.optional and self.drop_penalty is None:
+            raise ValueError(f"stop {self.id!r} is optional but has no drop_penalty")
+        return self
+
+
+class Break(StrictModel):
+    """A driver break: it starts inside one of its windows and lasts ``duration_s``."""
+
+    id: Id
+    time_windows: list[TimeWindow] = Field(min_length=1, description="windows for the start")
+    duration_s: Seconds = Field(alias="service")
+
+    @field_validator("time_windows", mode="after")
+    @classmethod
+    def _merge(cls, windows: list[TimeWindow]) -> list[TimeWindow]:
+        return merge_windows(windows)
+
+
+class Vehicle(StrictModel):
+    """A vehicle and its driver's shift. A missing start or end makes an open route."""
+
+    id: Id
+    start: Coordinates | None = None
+    end: Coordinates | None = None
+    start_index: int | None = Field(None, ge=0)
+    end_index: int | None = Field(None, ge=0)
+    capacity: Quantities = Field(
+        default_factory=dict, description="per named quantity; an unnamed one is unlimited"
+    )
+    shift: TimeWindow | None = Field(None, alias="time_window")
+    max_duration_s: Seconds | None = Field(None, description="route start to end, all included")
+    max_distance_m: Metres | None = Field(None, alias="max_distance")
+    max_stops: int | None = Field(None, ge=0, alias="max_tasks")
+    fixed_cost: Money = 0.0
+    cost_per_km: Money = 1.0
+    cost_per_hour: Money = Field(0.0, description="per hour of travel (VROOM's per_hour)")
+    cost_per_working_hour: Money = Field(
+        0.0, description="per hour from route start to end: travel, service, waiting, breaks"
+    )
+    skills: set[str] = Field(default_factory=set)
+    breaks: list[Break] = Field(default_factory=list)
+    speed_factor: float = Field(1.0, gt=0, le=5, description="travel time = base / factor")
+
+    @model_validator(mode="after")
+    def _unique_breaks(self) -> Vehicle:
+        duplicated = [k for k, n in Counter(b.id for b in self.breaks).items() if n > 1]
+        if duplicated:
+            raise ValueError(f"vehicle {self.id!r} has duplicate break ids: {duplicated}")
+        return self
+
+    @property
+    def has_start(self) -> bool:
+        """Whether the route begins at a fixed place."""
+        return self.start is not None or self.start_index is not None
+
+    @property
+    def has_end(self) -> bool:
+        """Whether the route must end at a fixed place."""
+        return self.end is not None or self.end_index is not None
+
+
+class ObjectiveWeights(StrictModel):
+    """Multipliers on each part of the cost, to trade them off (1 = as priced)."""
+
+    fixed: float = Field(1.0, ge=0, le=1e6)
+    distance: float = Field(1.0, ge=0, le=1e6)
+    duration: float = Field(1.0, ge=0, le=1e6)
+    drop_penalty: float = Field(1.0, ge=0, le=1e6)
+
+
+class SolveOptions(StrictModel):
+    """How long and how to search."""
+
+    time_limit_s: float = Field(10.0, gt=0, le=3600)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    solution_limit: int | None = Field(
+        None, ge=1, description="stop after this many improving solutions (deterministic)"
+    )
+    backend: Literal["auto", "ortools"] = "auto"
+    objective: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
+
+
+class RoutingRequest(StrictModel):
+    """Everything needed to plan routes: stops, vehicles, where travel times come from."""
+
+    stops: list[Stop] = Field(alias="jobs")
+    vehicles: list[Vehicle] = Field(min_length=1)
+    matrix: MatrixSpec | None = Field(
+        None, description="default: haversine when locations are coordinates"
+    )
+    options: SolveOptions = Field(default_factory=SolveOptions)
+    day_start: datetime | None = Field(
+        None, description="ISO 8601; when given, results also carry clock times"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RoutingRequest:
+        for kind, items in (("stops", self.stops), ("vehicles", self.vehicles)):
+            duplicated = [k for k, n in Counter(item.id for item in items).items() if n > 1]
+            if duplicated:
+                raise ValueError(f"duplicate {kind} ids: {duplicated}")
+        if isinstance(self.matrix, ExplicitMatrix):
+            self._check_indices(self.matrix.size)
+        else:
+            self._check_coordinates()
+        return self
+
+    def _check_indices(self, size: int) -> None:
+        for i, stop in enumerate(self.stops):
+            if stop.location_index is None:
+                raise ValueError(
+                    f"stops[{i}] (id {stop.id!r}) has no location_index; it is required "
+                    "with explicit matrices"
+                )
+            if stop.location_index >= size:
+                raise ValueError(
+                    f"stops[{i}].location_index = {stop.location_index} is out of range for a "
+                    f"{size}x{size} matrix"
+                )
+        for i, vehicle in enumerate(self.vehicles):
+            for name in ("start_index", "end_index"):
+                index = getattr(vehicle, name)
+                if index is not None and index >= size:
+                    raise ValueError(
+                        f"vehicles[{i}].{name} = {index} is out of range for a {size}x{size} matrix"
+                    )
+                if getattr(vehicle, name.removesuffix("_index")) is not None and index is None:
+                    raise ValueError(
+                        f"vehicles[{i}] (id {vehicle.id!r}) gives {name.removesuffix('_index')} "
+                        f"as coordinates; explicit matrices need {name}"
+                    )
+
+    def _check_coordinates(self) -> None:
+        for i, stop in enumerate(self.stops):
+            if stop.location is None:
+                raise ValueError(
+                    f"stops[{i}] (id {stop.id!r}) has no location; coordinates are required "
+                    "unless matrix.provider is 'explicit'"
+                )
+        for i, vehicle in enumerate(self.vehicles):
+            for name in ("start", "end"):
+                if getattr(vehicle, f"{name}_index") is not None and getattr(vehicle, name) is None:
+                    raise ValueError(
+                        f"vehicles[{i}].{name}_index is only valid with explicit matrices; "
+                        f"give {name} as [lon, lat]"
+                    )
+
+
+# --------------------------------------------------------------------------- results
+
+
+class StepType(StrEnum):
+    """What happens at a step of a route."""
+
+    START = "start"
+    STOP = "job"
+    BREAK = "break"
+    END = "end"
+
+
+class Step(StrictModel):
+    """One event of a route, with its times (s from day start) and running totals."""
+
+    type: StepType
+    id: Id | None = None
+    location: Coordinates | None = None
+    location_index: int | None = None
+    arrival_s: float
+    service_start_s: float
+    departure_s: float
+    waiting_s: float = 0.0
+    service_s: float = 0.0
+    load: Quantities = Field(default_factory=dict, description="on board after this step")
+    distance_m: float = Field(0.0, description="cumulative since the route start")
+    duration_s: float = Field(0.0, description="cumulative since the route start")
+    arrival_time: datetime | None = None
+
+
+class RouteSummary(StrictModel):
+    """Totals of one route."""
+
+    stops: int
+    distance_m: float
+    duration_s: float
+    travel_s: float
+    service_s: float
+    waiting_s: float
+    break_s: float
+    start_s: float
+    end_s: float
+    delivered: Quantities = Field(default_factory=dict)
+    cost: float
+
+
+class Route(StrictModel):
+    """The sequence of steps of one vehicle."""
+
+    vehicle_id: Id
+    steps: list[Step]
+    summary: RouteSummary
+
+
+class ReasonCode(StrEnum):
+    """Why a stop was left out of the plan."""
+
+    NO_VEHICLE_WITH_SKILLS = "no_vehicle_with_skills"
+    DEMAND_EXCEEDS_CAPACITY = "demand_exceeds_capacity"
+    OUTSIDE_EVERY_SHIFT = "outside_every_shift"
+    TIME_WINDOW_UNREACHABLE = "time_window_unreachable"
+    EXCEEDS_MAX_DISTANCE = "exceeds_max_distance"
+    EXCEEDS_MAX_DURATION = "exceeds_max_duration"
+    NO_STOPS_ALLOWED = "no_stops_allowed"
+    DROPPED_FOR_COST = "dropped_for_cost"
+    NO_ROOM_IN_PLAN = "no_room_in_plan"
+
+
+class Unassigned(StrictModel):
+    """A stop that is not in any route, and why."""
+
+    id: Id
+    reason: ReasonCode
+    message: str
+
+
+class Summary(StrictModel):
+    """Totals of the whole plan."""
+
+    cost: float
+    travel_cost: float
+    fixed_cost: float
+    drop_penalty: float
+    routes: int
+    stops_served: int
+    unassigned: int
+    distance_m: float
+    duration_s: float
+    travel_s: float
+    service_s: float
+    waiting_s: float
+
+
+class SolveStats(StrictModel):
+    """How the search went."""
+
+    status: Literal["complete", "partial", "failed"]
+    backend: str
+    solver_status: str
+    objective: float | None = Field(None, description="the solver's own objective, cost units")
+    first_solution_s: float | None = None
+    solve_s: float
+    matrix_s: float = 0.0
+
+
+class Violation(StrictModel):
+    """A broken constraint or a number that does not add up, found by the evaluator."""
+
+    code: str
+    message: str
+    vehicle_id: Id | None = None
+    stop_id: Id | None = None
+
+
+class Evaluation(StrictModel):
+    """The independent evaluator's verdict on a plan."""
+
+    feasible: bool
+    violations: list[Violation] = Field(default_factory=list)
+    cost: float
+    distance_m: float
+    duration_s: float
+
+
+class RoutingResult(StrictModel):
+    """A plan: routes, what was left out and why, totals, and the evaluator's verdict."""
+
+    summary: Summary
+    routes: list[Route]
+    unassigned: list[Unassigned]
+    stats: SolveStats
+    evaluation: Evaluation | None = None
+    day_start: datetime | None = None

@@ -1,0 +1,151 @@
+"""The arrays every VRP backend reads, and the raw solution every backend returns.
+
+Nodes are numbered: ``0 .. n_stops-1`` are stops, then depots, and (when some route is
+open) a last "free" node at zero distance and time from everything, used as the start or end
+of open routes. All numbers are integers in the engine's ticks (see ``engine/units.py``): the solver
+neither knows nor cares about seconds or metres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+#: Called with (seconds since the search began, best objective so far) on each improvement.
+ProgressCallback = Callable[[float, int], None]
+
+
+@dataclass(frozen=True)
+class VrpBreak:
+    """A break of one vehicle: its start lies in one of ``windows`` (rows ``[lo, hi]``)."""
+
+    windows: IntArray
+    duration: int
+
+
+@dataclass(frozen=True)
+class VrpData:
+    """A routing problem in solver units.
+
+    Attributes:
+        distance: ``[N, N]`` travel distance.
+        durations: one ``[N, N]`` travel-time matrix per speed profile.
+        vehicle_profile: ``[V]`` index into ``durations``.
+        service: ``[N]`` service time at each node (0 at depots).
+        demand: ``[N, D]`` quantity delivered at each node.
+        capacity: ``[V, D]`` vehicle capacity per dimension.
+        time_windows: per stop, a ``[k, 2]`` array of disjoint sorted windows for the service
+            start (``k = 0`` means any time).
+        vehicle_start, vehicle_end: ``[V]`` node where each route starts and ends.
+        shift: ``[V, 2]`` earliest start and latest end of each route.
+        max_duration, max_distance, max_stops: ``[V]``, ``-1`` when unlimited.
+        fixed_cost: ``[V]`` cost of using a vehicle.
+        distance_cost, duration_cost: ``[V]`` cost per distance tick and per travel-time tick.
+        span_cost: ``[V]`` cost per time tick from the route's start to its end.
+        allowed: ``[n_stops, V]`` whether a vehicle may serve a stop (skills, pre-checks).
+        penalty: ``[n_stops]`` cost of leaving each stop out.
+        breaks: per vehicle, its breaks.
+    """
+
+    distance: IntArray
+    durations: list[IntArray]
+    vehicle_profile: IntArray
+    service: IntArray
+    demand: IntArray
+    capacity: IntArray
+    time_windows: list[IntArray]
+    vehicle_start: IntArray
+    vehicle_end: IntArray
+    shift: IntArray
+    max_duration: IntArray
+    max_distance: IntArray
+    max_stops: IntArray
+    fixed_cost: IntArray
+    distance_cost: FloatArray
+    duration_cost: FloatArray
+    span_cost: FloatArray
+    allowed: BoolArray
+    penalty: IntArray
+    breaks: list[list[VrpBreak]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = self.distance.shape[0]
+        v = self.vehicle_start.shape[0]
+        if self.distance.shape != (n, n) or any(d.shape != (n, n) for d in self.durations):
+            raise ValueError("distance and duration matrices must all be N x N")
+        if self.service.shape != (n,) or self.demand.shape[0] != n:
+            raise ValueError("service and demand need one row per node")
+        if self.capacity.shape != (v, self.demand.shape[1]):
+            raise ValueError("capacity must be V x D with the demand's D")
+        if self.allowed.shape != (self.n_stops, v) or self.penalty.shape != (self.n_stops,):
+            raise ValueError("allowed must be n_stops x V and penalty n_stops long")
+        if len(self.breaks) not in (0, v):
+            raise ValueError("breaks must be given for every vehicle or none")
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes (stops, depots and the free node)."""
+        return int(self.distance.shape[0])
+
+    @property
+    def n_stops(self) -> int:
+        """Number of stops (the first nodes)."""
+        return len(self.time_windows)
+
+    @property
+    def n_vehicles(self) -> int:
+        """Number of vehicles."""
+        return int(self.vehicle_start.shape[0])
+
+    def vehicle_breaks(self, vehicle: int) -> list[VrpBreak]:
+        """The breaks of one vehicle (none when breaks were not given)."""
+        return self.breaks[vehicle] if self.breaks else []
+
+    def arc_cost(self, vehicle: int) -> IntArray:
+        """Integer cost of every arc for one vehicle (distance and travel-time parts)."""
+        duration = self.durations[int(self.vehicle_profile[vehicle])]
+        cost = self.distance_cost[vehicle] * self.distance + self.duration_cost[vehicle] * duration
+        return np.rint(cost).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class BreakVisit:
+    """A break taken on a route: after ``position`` stops, starting at ``start``."""
+
+    break_index: int
+    position: int
+    start: int
+
+
+@dataclass(frozen=True)
+class VehicleRoute:
+    """One vehicle's route: the stops in order and when the route starts."""
+
+    vehicle: int
+    stops: IntArray
+    start: int
+    breaks: list[BreakVisit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VrpSolution:
+    """What a backend returns: non-empty routes, dropped stops and how the search went."""
+
+    routes: list[VehicleRoute]
+    dropped: IntArray
+    objective: int | None
+    status: str
+    solve_s: float
+    first_solution_s: float | None
+
+    @property
+    def found(self) -> bool:
+        """Whether the backend found any solution at all."""
+        return self.objective is not None
