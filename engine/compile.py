@@ -336,6 +336,8 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         duration_cost=duration_cost,
         span_cost=span_cost,
         allowed=(levels[candidates] == _OK).reshape(len(candidates), n_vehicles),
+        compatible=(levels[candidates] > 0).reshape(len(candidates), n_vehicles),
+        mandatory=np.asarray([not request.stops[s].optional for s in candidates], dtype=bool),
         penalty=_penalties(
             request,
             candidates,

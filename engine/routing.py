@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.compile import compile_request
+from engine.compile import CompiledProblem, compile_request
 from engine.decode import decode, empty_solution
+from engine.errors import InvalidRequestError
 from engine.evaluate import evaluate
 from engine.locations import resolve
 from engine.matrices import TravelMatrices
+from engine.parallel import solve_portfolio
 from engine.units import COST_SCALE
 from models.routing import RoutingRequest, RoutingResult
-from solvers.vrp_ortools import OrToolsParams, solve_ortools
+from solvers.vrp_pyvrp import unsupported
 
 #: Called with (seconds since the search began, best objective so far in cost units).
 Progress = Callable[[float, float], None]
+
+
+def choose_backend(problem: CompiledProblem) -> str:
+    """PyVRP when it supports every feature of the problem (it searches better), else OR-Tools.
+
+    A forced ``pyvrp`` on a problem it cannot honour is invalid input, named by feature.
+    """
+    wanted = problem.request.options.backend
+    missing = unsupported(problem.data)
+    if wanted == "pyvrp" and missing:
+        raise InvalidRequestError(
+            f"options.backend = 'pyvrp' cannot honour {', '.join(missing)}; "
+            "use 'auto' or 'ortools'"
+        )
+    if wanted == "auto":
+        return "ortools" if missing else "pyvrp"
+    return wanted
 
 
 def solve_routes(
@@ -29,20 +48,17 @@ def solve_routes(
     """
     resolved = resolve(request, matrices)
     problem = compile_request(resolved)
-    options = request.options
+    backend = choose_backend(problem)
     if problem.data.n_stops == 0:
         solution = empty_solution(problem)
     else:
-        params = OrToolsParams(
-            time_limit_s=options.time_limit_s, solution_limit=options.solution_limit
-        )
         relay = None
         if on_progress is not None:
 
             def relay(elapsed: float, objective: int) -> None:
                 on_progress(elapsed, objective / COST_SCALE)
 
-        solution = solve_ortools(problem.data, params, relay)
-    result = decode(problem, solution, backend="ortools")
+        solution = solve_portfolio(problem.data, backend, request.options, relay)
+    result = decode(problem, solution, backend=backend)
     result.evaluation = evaluate(request, result, resolved=resolved)
     return result

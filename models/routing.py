@@ -133,7 +133,12 @@ class SolveOptions(StrictModel):
     solution_limit: int | None = Field(
         None, ge=1, description="stop after this many improving solutions (deterministic)"
     )
-    backend: Literal["auto", "ortools"] = "auto"
+    backend: Literal["auto", "ortools", "pyvrp"] = Field(
+        "auto", description="auto: PyVRP when the request's features allow, else OR-Tools"
+    )
+    workers: int = Field(
+        0, ge=0, le=64, description="parallel searches; 0 = one per core for limits >= 5 s"
+    )
     objective: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
 
 

@@ -50,7 +50,9 @@ class VrpData:
         distance_cost, duration_cost: ``[V]`` cost per distance tick and per travel-time tick.
         span_cost: ``[V]`` cost per time tick from the route's start to its end.
         allowed: ``[n_stops, V]`` whether a vehicle may serve a stop (skills, pre-checks).
+        compatible: ``[n_stops, V]`` the hard part of ``allowed``: the vehicle has the skills.
         penalty: ``[n_stops]`` cost of leaving each stop out.
+        mandatory: ``[n_stops]`` whether a stop must be served (its penalty then dominates).
         breaks: per vehicle, its breaks.
     """
 
@@ -72,7 +74,9 @@ class VrpData:
     duration_cost: FloatArray
     span_cost: FloatArray
     allowed: BoolArray
+    compatible: BoolArray
     penalty: IntArray
+    mandatory: BoolArray
     breaks: list[list[VrpBreak]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

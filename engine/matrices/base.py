@@ -8,8 +8,10 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from engine.errors import InvalidRequestError
 
-class MatrixError(ValueError):
+
+class MatrixError(InvalidRequestError):
     """A matrix could not be built from the given points or data (invalid input)."""
 
 

@@ -1,0 +1,7 @@
+"""Errors the engine raises for input it cannot use."""
+
+from __future__ import annotations
+
+
+class InvalidRequestError(ValueError):
+    """A request the engine cannot solve as given (invalid input, not a failure)."""

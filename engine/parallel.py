@@ -1,0 +1,136 @@
+"""Independent searches on several cores, keeping the best plan.
+
+OR-Tools' routing search and PyVRP's both run on one core. With a time limit long enough
+to repay starting a process (5 s and more), one search per core runs: the first in this
+process (it reports progress), the others in child processes (``python -m
+engine.search_worker``, fed a pickled job file, answering on a pipe), each with its own
+seed (PyVRP) or first-solution strategy (OR-Tools, whose search has no seed). All stop at
+the same deadline (``time.monotonic``, shared by the processes); the plan with the lowest
+objective wins. A child that fails or overruns is ignored: the in-process search always
+gives a plan.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+
+from models.routing import SolveOptions
+from solvers.vrp_data import ProgressCallback, VrpData, VrpSolution
+from solvers.vrp_ortools import OrToolsParams, solve_ortools
+from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp
+
+#: Time limits below this run a single search: a spawned process needs about a second.
+MIN_PARALLEL_S = 5.0
+_STRATEGIES = ["PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "SAVINGS", "CHRISTOFIDES"]
+
+
+def run_backend(
+    data: VrpData,
+    backend: str,
+    deadline: float,
+    seed: int,
+    worker: int = 0,
+    solution_limit: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> VrpSolution:
+    """One search with ``backend`` until ``deadline`` (``time.monotonic()`` seconds)."""
+    limit = max(deadline - time.monotonic(), 0.05)
+    if backend == "pyvrp":
+        return solve_pyvrp(data, PyVrpParams(time_limit_s=limit, seed=seed), on_progress)
+    params = OrToolsParams(
+        time_limit_s=limit,
+        solution_limit=solution_limit,
+        first_solution=_STRATEGIES[worker % len(_STRATEGIES)],
+    )
+    return solve_ortools(data, params, on_progress)
+
+
+def worker_count(options: SolveOptions) -> int:
+    """How many searches to run: as asked, else one per core for long enough limits."""
+    cores = os.cpu_count() or 1
+    if options.workers:
+        return min(options.workers, cores)
+    if options.solution_limit is not None or options.time_limit_s < MIN_PARALLEL_S:
+        return 1
+    return cores
+
+
+#: How long after the deadline a child may take to hand its plan back.
+CHILD_GRACE_S = 5.0
+
+
+def _start_child(
+    data: VrpData, backend: str, deadline: float, seed: int, worker: int
+) -> subprocess.Popen[bytes] | None:
+    """Start a search in a child process; None if it cannot be started."""
+    try:
+        with tempfile.NamedTemporaryFile(prefix="routeplan-job-", delete=False) as job:
+            pickle.dump((data, backend, deadline, seed, worker), job)
+        return subprocess.Popen(
+            [sys.executable, "-m", "engine.search_worker", job.name],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+
+
+def _collect(child: subprocess.Popen[bytes] | None, until: float) -> VrpSolution | None:
+    """The child's solution, or None if it failed or did not answer in time."""
+    if child is None:
+        return None
+    try:
+        out, _ = child.communicate(timeout=max(until - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        return None
+    if child.returncode != 0 or not out:
+        return None
+    try:
+        solution = pickle.loads(out)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return solution if isinstance(solution, VrpSolution) else None
+
+
+def _better(a: VrpSolution, b: VrpSolution) -> VrpSolution:
+    if b.objective is None:
+        return a
+    if a.objective is None or b.objective < a.objective:
+        return b
+    return a
+
+
+def solve_portfolio(
+    data: VrpData,
+    backend: str,
+    options: SolveOptions,
+    on_progress: ProgressCallback | None = None,
+) -> VrpSolution:
+    """Run ``worker_count`` independent searches until the time limit; return the best."""
+    began = time.monotonic()
+    deadline = began + options.time_limit_s
+    workers = worker_count(options)
+    if workers <= 1:
+        return run_backend(
+            data, backend, deadline, options.seed, 0, options.solution_limit, on_progress
+        )
+    children = [
+        _start_child(data, backend, deadline, options.seed + k, k) for k in range(1, workers)
+    ]
+    best = run_backend(data, backend, deadline, options.seed, 0, None, on_progress)
+    for child in children:
+        other = _collect(child, deadline + CHILD_GRACE_S)
+        if other is not None:
+            best = _better(best, other)
+    solve_s = time.monotonic() - began
+    return VrpSolution(
+        best.routes, best.dropped, best.objective, best.status, solve_s, best.first_solution_s
+    )

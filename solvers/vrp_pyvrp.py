@@ -1,0 +1,295 @@
+"""PyVRP backend: hybrid genetic search for the problem classes PyVRP supports.
+
+Formulation (PyVRP's prize-collecting VRP with time windows, several depots, mixed fleet):
+
+Data
+    Locations are the :class:`VrpData` nodes. One PyVRP *client* per (stop, time window): a
+    stop with several windows becomes a mutually exclusive client group, so exactly one of
+    its copies is visited (at most one if the stop is optional). Depots are the depot nodes
+    and, for open routes, the free node. Identical vehicles form one *vehicle type*.
+    A type's routing profile pairs a travel-time matrix (its speed) with an arc-cost matrix
+    ``round(c_d d + c_t t)`` used as PyVRP's distance with unit cost 1; when the type has a
+    ``max_distance``, the real distance is used instead with unit cost ``round(c_d)`` (so a
+    travel-time cost is then not expressible: see :func:`unsupported`). All costs are divided
+    by their greatest common divisor, which keeps them exact and small.
+Variables
+    PyVRP's giant-tour routes: a sequence of clients per vehicle.
+Constraints
+    Capacity per dimension; service start within the client's window; vehicle shift
+    ``[tw_early, tw_late]``; ``shift_duration`` = max route duration; ``max_distance``;
+    mandatory clients required, optional ones collect their drop penalty as prize.
+Objective
+    ``sum fixed + sum distance cost + unit_duration_cost * route duration + uncollected
+    prizes``, the same as the OR-Tools backend's up to rounding of per-tick unit costs.
+Search
+    PyVRP's ``solve`` until the time limit. When no feasible solution is found within a fifth
+    of the limit (too many mandatory stops for the fleet), it restarts with every stop optional,
+    mandatory ones carrying their (dominant) penalty, so the plan drops the fewest it must.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
+
+from solvers.vrp_data import ProgressCallback, VehicleRoute, VrpData, VrpSolution
+
+
+def unsupported(data: VrpData) -> list[str]:
+    """The features of ``data`` this backend cannot honour (empty: it can solve it)."""
+    reasons = []
+    if any(data.vehicle_breaks(v) for v in range(data.n_vehicles)):
+        reasons.append("breaks")
+    if np.any(data.max_stops >= 0):
+        reasons.append("max_stops")
+    if not np.all(data.compatible):
+        reasons.append("skills")
+    if np.any((data.max_distance >= 0) & (data.duration_cost > 0)):
+        reasons.append("max_distance with a cost per travel hour")
+    return reasons
+
+
+@dataclass(frozen=True)
+class PyVrpParams:
+    """Search settings for the PyVRP backend."""
+
+    time_limit_s: float = 10.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.time_limit_s <= 0:
+            raise ValueError(f"time_limit_s must be > 0, got {self.time_limit_s}")
+
+
+class _Stop:
+    """PyVRP stopping criterion: a deadline, an early exit while infeasible, progress relay."""
+
+    def __init__(
+        self,
+        deadline: float,
+        give_up_at: float | None,
+        scale: int,
+        began: float,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.deadline, self.give_up_at, self.scale = deadline, give_up_at, scale
+        self.began, self.on_progress = began, on_progress
+        self.best = math.inf
+        self.first_feasible_s: float | None = None
+        self.gave_up = False
+
+    def __call__(self, best_cost: float) -> bool:
+        now = time.perf_counter()
+        if math.isfinite(best_cost) and best_cost < self.best:
+            self.best = best_cost
+            if self.first_feasible_s is None:
+                self.first_feasible_s = now - self.began
+            if self.on_progress is not None:
+                self.on_progress(now - self.began, int(best_cost) * self.scale)
+        if self.give_up_at is not None and now >= self.give_up_at and not math.isfinite(self.best):
+            self.gave_up = True
+            return True
+        return now >= self.deadline
+
+
+class _Problem:
+    """The PyVRP problem built from :class:`VrpData`, with the maps needed to read solutions."""
+
+    def __init__(self, data: VrpData, all_optional: bool) -> None:
+        self.data = data
+        n = data.n_nodes
+        depot_nodes = sorted(
+            {int(x) for x in data.vehicle_start} | {int(x) for x in data.vehicle_end}
+        )
+        self.depot_index = {node: k for k, node in enumerate(depot_nodes)}
+
+        profiles: dict[tuple[bytes, int, int], int] = {}
+        is_cost: list[bool] = []
+        profile_unit: list[int] = []
+        distance_matrices: list[np.ndarray] = []
+        duration_matrices: list[np.ndarray] = []
+        self.type_vehicles: list[list[int]] = []
+        type_keys: dict[tuple, int] = {}
+        unit_distance: list[int] = []
+        vehicle_profile: list[int] = []
+        for v in range(data.n_vehicles):
+            speed = int(data.vehicle_profile[v])
+            if data.max_distance[v] >= 0:
+                matrix, unit = data.distance, round(float(data.distance_cost[v]))
+            else:
+                matrix, unit = data.arc_cost(v), 1
+            key = (matrix.tobytes(), speed, unit)
+            if key not in profiles:
+                profiles[key] = len(distance_matrices)
+                is_cost.append(data.max_distance[v] < 0)
+                profile_unit.append(unit)
+                distance_matrices.append(matrix)
+                duration_matrices.append(data.durations[speed])
+            vehicle_profile.append(profiles[key])
+            unit_distance.append(unit)
+
+        # Cost-carrying numbers share a divisor: fixed and span costs, arc-cost matrices, and
+        # the unit cost of profiles that keep real distances (those matrices stay as they are).
+        money = [int(x) for x in data.fixed_cost] + [round(float(x)) for x in data.span_cost]
+        money += [
+            int(np.gcd.reduce(m.ravel())) if cost else unit
+            for m, cost, unit in zip(distance_matrices, is_cost, profile_unit, strict=True)
+            if m.size
+        ]
+        divisor = reduce(math.gcd, [abs(x) for x in money if x], 0) or 1
+        self.scale = divisor  # prizes are divided too, rounding down
+        distance_matrices = [
+            m // divisor if cost else m for m, cost in zip(distance_matrices, is_cost, strict=True)
+        ]
+
+        locations = [pyvrp.Location(0, 0) for _ in range(n)]
+        self.client_node: list[int] = []
+        clients: list[pyvrp.Client] = []
+        groups: list[pyvrp.ClientGroup] = []
+        for stop in range(data.n_stops):
+            windows = data.time_windows[stop]
+            required = not all_optional and bool(data.mandatory[stop])
+            prize = 0 if required else max(int(data.penalty[stop]) // divisor, 0)
+            spans = [(int(lo), int(hi)) for lo, hi in windows] or [(0, np.iinfo(np.int64).max)]
+            members = []
+            for lo, hi in spans:
+                members.append(len(clients))
+                self.client_node.append(stop)
+                clients.append(
+                    pyvrp.Client(
+                        location=stop,
+                        delivery=[int(x) for x in data.demand[stop]],
+                        service_duration=int(data.service[stop]),
+                        tw_early=lo,
+                        tw_late=hi,
+                        prize=prize,
+                        required=required and len(spans) == 1,
+                        group=len(groups) if len(spans) > 1 else None,
+                    )
+                )
+            if len(spans) > 1:
+                groups.append(pyvrp.ClientGroup(members, required=required))
+        depots = [pyvrp.Depot(location=node) for node in depot_nodes]
+
+        vehicle_types = []
+        for v in range(data.n_vehicles):
+            key = (
+                tuple(int(x) for x in data.capacity[v]),
+                int(data.vehicle_start[v]),
+                int(data.vehicle_end[v]),
+                int(data.fixed_cost[v]),
+                int(data.shift[v, 0]),
+                int(data.shift[v, 1]),
+                int(data.max_duration[v]),
+                int(data.max_distance[v]),
+                unit_distance[v],
+                round(float(data.span_cost[v])),
+                vehicle_profile[v],
+            )
+            if key not in type_keys:
+                type_keys[key] = len(self.type_vehicles)
+                self.type_vehicles.append([])
+            self.type_vehicles[type_keys[key]].append(v)
+        for vehicles in self.type_vehicles:
+            v = vehicles[0]
+            unlimited = np.iinfo(np.int64).max
+            vehicle_types.append(
+                pyvrp.VehicleType(
+                    num_available=len(vehicles),
+                    capacity=[int(x) for x in data.capacity[v]],
+                    start_depot=self.depot_index[int(data.vehicle_start[v])],
+                    end_depot=self.depot_index[int(data.vehicle_end[v])],
+                    fixed_cost=int(data.fixed_cost[v]) // divisor,
+                    tw_early=int(data.shift[v, 0]),
+                    tw_late=int(data.shift[v, 1]),
+                    shift_duration=int(data.max_duration[v])
+                    if data.max_duration[v] >= 0
+                    else unlimited,
+                    max_distance=int(data.max_distance[v])
+                    if data.max_distance[v] >= 0
+                    else unlimited,
+                    unit_distance_cost=1
+                    if is_cost[vehicle_profile[v]]
+                    else profile_unit[vehicle_profile[v]] // divisor,
+                    unit_duration_cost=round(float(data.span_cost[v])) // divisor,
+                    profile=vehicle_profile[v],
+                )
+            )
+        self.problem = pyvrp.ProblemData(
+            locations=locations,
+            clients=clients,
+            depots=depots,
+            vehicle_types=vehicle_types,
+            distance_matrices=distance_matrices,
+            duration_matrices=[np.asarray(m, dtype=np.int64) for m in duration_matrices],
+            groups=groups,
+        )
+
+    def read(self, solution: pyvrp.Solution) -> tuple[list[VehicleRoute], np.ndarray]:
+        """Routes (with concrete vehicle indices) and dropped stops of a PyVRP solution."""
+        free = [list(vs) for vs in self.type_vehicles]
+        routes = []
+        served: set[int] = set()
+        for route in solution.routes():
+            vehicle = free[route.vehicle_type()].pop(0)
+            stops = [self.client_node[a.idx] for a in route.schedule() if a.is_client()]
+            if not stops:
+                continue
+            served.update(stops)
+            routes.append(
+                VehicleRoute(vehicle, np.asarray(stops, dtype=np.int64), int(route.start_time()))
+            )
+        routes.sort(key=lambda r: r.vehicle)
+        dropped = np.asarray(
+            [s for s in range(self.data.n_stops) if s not in served], dtype=np.int64
+        )
+        return routes, dropped
+
+
+def solve_pyvrp(
+    data: VrpData, params: PyVrpParams | None = None, on_progress: ProgressCallback | None = None
+) -> VrpSolution:
+    """Solve ``data`` with PyVRP within the time limit (see the module docstring)."""
+    with warnings.catch_warnings():
+        # An over-constrained day makes PyVRP's penalties hit their bound: that case is
+        # handled below (every stop made optional), so the warning says nothing new.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        return _solve(data, params or PyVrpParams(), on_progress)
+
+
+def _solve(data: VrpData, params: PyVrpParams, on_progress: ProgressCallback | None) -> VrpSolution:
+    began = time.perf_counter()
+    deadline = began + params.time_limit_s
+    problem = _Problem(data, all_optional=False)
+    stop = _Stop(deadline, began + params.time_limit_s / 5, problem.scale, began, on_progress)
+    result = pyvrp.solve(
+        problem.problem, stop=stop, seed=params.seed, collect_stats=False, display=False
+    )
+    status = "feasible"
+    if stop.gave_up or not result.is_feasible():
+        problem = _Problem(data, all_optional=True)
+        remaining = max(deadline - time.perf_counter(), 0.05)
+        stop = _Stop(time.perf_counter() + remaining, None, problem.scale, began, on_progress)
+        result = pyvrp.solve(
+            problem.problem, stop=stop, seed=params.seed, collect_stats=False, display=False
+        )
+        status = "feasible_with_drops"
+    solve_s = time.perf_counter() - began
+    if not result.is_feasible():
+        return VrpSolution([], np.arange(data.n_stops), None, "infeasible", solve_s, None)
+    routes, dropped = problem.read(result.best)
+    return VrpSolution(
+        routes,
+        dropped,
+        round(result.cost()) * problem.scale,
+        status,
+        solve_s,
+        stop.first_feasible_s,
+    )
