@@ -16,12 +16,61 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ROUTEPLAN_", extra="ignore")
 
     shared_data: Path = Path("../shared/data")
+    #: Where built artefacts are cached (road graphs of OSM extracts, keyed by file hash).
+    cache_dir: Path = Path("~/.cache/routeplan")
+
+    # --- HTTP API and job store (issue 5) ---
+    #: SQLAlchemy URL of the job store; empty = a SQLite file ``jobs.db`` in ``cache_dir``.
+    #: PostgreSQL: ``postgresql+psycopg://user@host:5432/db``.
+    database_url: str = ""
+    #: Comma-separated API keys; empty = no keys needed. Sent as ``Authorization: Bearer``
+    #: or ``X-API-Key``; ``/v1/health`` never needs one.
+    api_keys: str = ""
+    #: Most stops (jobs) in one routing request.
+    max_stops: int = 2000
+    #: Most orders in one allocation or plan request.
+    max_orders: int = 20_000
+    #: Longest search time an async job may ask for, in seconds.
+    max_time_limit_s: float = 600.0
+    #: Longest search time a synchronous request may ask for, in seconds.
+    max_sync_time_limit_s: float = 30.0
+    #: Largest request body, in bytes (413 beyond).
+    max_body_bytes: int = 20 * 1024 * 1024
+    #: Most jobs waiting in the queue (429 beyond).
+    max_queued_jobs: int = 100
+    #: Jobs solved at once by one server (each in its own process).
+    workers: int = 1
+    #: A running job whose server sent no heartbeat for this long is queued again.
+    job_lease_s: float = 30.0
+    #: A job is given up (failed) after this many starts.
+    job_max_attempts: int = 3
+    #: Matrix providers that HTTP requests may use (``osm`` reads server files and ``osrm``
+    #: calls other hosts, so both are off unless listed here).
+    api_matrix_providers: str = "haversine,euclidean,explicit"
 
     def shared_data_dir(self) -> Path:
         """The shared data folder: as given if it exists, else relative to the repository."""
         if self.shared_data.is_absolute() or self.shared_data.is_dir():
             return self.shared_data.resolve()
         return (REPO_ROOT / self.shared_data).resolve()
+
+    def graph_cache_dir(self) -> Path:
+        """The folder that holds cached road graphs (created on first write)."""
+        return self.cache_dir.expanduser() / "osm-graphs"
+
+    def job_database_url(self) -> str:
+        """The job store's URL: ``database_url``, or a SQLite file in the cache folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.cache_dir.expanduser() / 'jobs.db'}"
+
+    def api_key_list(self) -> list[str]:
+        """The configured API keys (empty: the API is open)."""
+        return [key.strip() for key in self.api_keys.split(",") if key.strip()]
+
+    def api_matrix_provider_set(self) -> set[str]:
+        """Matrix providers allowed over HTTP."""
+        return {name.strip() for name in self.api_matrix_providers.split(",") if name.strip()}
 
 
 @lru_cache

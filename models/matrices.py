@@ -69,7 +69,34 @@ class ExplicitMatrix(StrictModel):
         return len(self.durations_s)
 
 
+class OsmMatrix(StrictModel):
+    """Car durations and distances on the roads of an OpenStreetMap extract (``.osm.pbf``).
+
+    The road graph is built once and cached on disk, keyed by the file's hash. A location
+    farther than ``max_snap_m`` from every road is an error that names it.
+    """
+
+    provider: Literal["osm"] = "osm"
+    osm_file: str = Field(min_length=1, description="path of the .osm.pbf extract")
+    max_snap_m: float = Field(
+        500.0, gt=0, le=100_000, description="largest allowed distance from a location to a road"
+    )
+
+
+class OsrmMatrix(StrictModel):
+    """Durations and distances from an OSRM server's table service."""
+
+    provider: Literal["osrm"] = "osrm"
+    url: str = Field(min_length=1, pattern=r"^https?://", description="e.g. http://127.0.0.1:5000")
+    profile: str = Field("driving", pattern=r"^[A-Za-z0-9_-]+$")
+    max_table_size: int = Field(
+        100, ge=1, le=10_000, description="the server's --max-table-size (locations per block)"
+    )
+    timeout_s: float = Field(30.0, gt=0, le=3600)
+    max_snap_m: float | None = Field(500.0, gt=0)
+
+
 MatrixSpec = Annotated[
-    HaversineMatrix | EuclideanMatrix | ExplicitMatrix,
+    HaversineMatrix | EuclideanMatrix | ExplicitMatrix | OsmMatrix | OsrmMatrix,
     Field(discriminator="provider"),
 ]

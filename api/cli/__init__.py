@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from api.cli import route  # noqa: F401  (registers commands)
+from api.cli import (
+    matrix,  # noqa: F401
+    route,  # noqa: F401  (registers commands)
+)
 from api.cli.app import app
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from engine.matrices.base import MatrixError, MatrixProvider, TravelMatrices
 from engine.matrices.geometric import EuclideanProvider, HaversineProvider
-from models.matrices import EuclideanMatrix, ExplicitMatrix, HaversineMatrix, MatrixSpec
+from models.matrices import (
+    EuclideanMatrix,
+    ExplicitMatrix,
+    HaversineMatrix,
+    MatrixSpec,
+    OsmMatrix,
+    OsrmMatrix,
+)
 
 __all__ = [
     "EuclideanProvider",
@@ -27,6 +36,20 @@ def provider_for(spec: MatrixSpec | None) -> MatrixProvider:
         return HaversineProvider(speed_kmh=spec.speed_kmh, detour_factor=spec.detour_factor)
     if isinstance(spec, EuclideanMatrix):
         return EuclideanProvider(speed_mps=spec.speed_mps)
+    if isinstance(spec, OsmMatrix):
+        from engine.matrices.osm import OsmProvider  # late: pyosmium and the k-d tree
+
+        return OsmProvider(osm_file=Path(spec.osm_file), max_snap_m=spec.max_snap_m)
+    if isinstance(spec, OsrmMatrix):
+        from engine.matrices.osrm import OsrmProvider
+
+        return OsrmProvider(
+            url=spec.url,
+            profile=spec.profile,
+            max_table_size=spec.max_table_size,
+            timeout_s=spec.timeout_s,
+            max_snap_m=spec.max_snap_m,
+        )
     raise MatrixError(f"matrix.provider {spec.provider!r} does not build from coordinates")
 
 
