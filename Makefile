@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench-quick clean
+OSM_FILE ?= ../shared/data/osm/porto_portugal.osm.pbf
+
+.PHONY: venv demo demo-osm test lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +18,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/routeplan demo --out demo-output
+
+demo-osm: $(STAMP)
+	$(VENV)/bin/routeplan demo --out demo-output-osm --osm-file $(OSM_FILE)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

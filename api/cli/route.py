@@ -22,6 +22,7 @@ from engine.plotting import plot_routes
 from engine.routing import solve_routes
 from engine.routing_csv import InputFileError, load_request
 from engine.sample_day import sample_day
+from models.matrices import OsmMatrix
 from models.routing import RoutingRequest, RoutingResult
 
 
@@ -84,12 +85,22 @@ def demo(
         "demo-output"
     ),
     time_limit: Annotated[float, typer.Option(help="seconds of search")] = 10.0,
+    osm_file: Annotated[
+        Path | None,
+        typer.Option(help="drive on the roads of this OpenStreetMap extract (Porto)"),
+    ] = None,
 ) -> None:
     """Route the bundled sample day (150 stops, 2 depots, 12 vans) and draw the map."""
     request = sample_day(time_limit_s=time_limit)
+    roads = "straight lines (haversine)"
+    if osm_file is not None:
+        if not osm_file.is_file():
+            fail_invalid(f"--osm-file {osm_file}: no such file")
+        request = request.model_copy(update={"matrix": OsmMatrix(osm_file=str(osm_file.resolve()))})
+        roads = f"the roads of {osm_file.name}"
     console.print(
         f"sample day: {len(request.stops)} stops, {len(request.vehicles)} vans, 2 depots, "
-        f"{time_limit:.0f} s of search"
+        f"{time_limit:.0f} s of search, driving on {roads}"
     )
     result = _solve(request)
     print_result_summary(result, len(request.vehicles))
