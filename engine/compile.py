@@ -102,49 +102,70 @@ def _first_window_from(windows: npt.NDArray[np.int64], t: int) -> int | None:
     return None
 
 
-def _pair_level(
-    resolved: ResolvedRequest,
-    stop_index: int,
-    vehicle_index: int,
-    horizon: int,
-    dimensions: list[str],
-) -> int:
-    """How many pre-checks the pair passes, in ``_CHECKS`` order (``_OK`` = all)."""
+def pair_levels(resolved: ResolvedRequest, horizon: int) -> npt.NDArray[np.int64]:
+    """For every (stop, vehicle) pair, how many pre-checks it passes (``_OK`` = all).
+
+    Each vehicle is checked against all stops at once: skills, capacity, ``max_stops = 0``,
+    windows against the shift, reaching a window from the start and getting back before
+    the shift ends, then the round trip against ``max_distance_m`` and ``max_duration_s``.
+    """
     request, table, ticks = resolved.request, resolved.table, resolved.ticks
-    stop, vehicle = request.stops[stop_index], request.vehicles[vehicle_index]
-    if not stop.skills <= vehicle.skills:
-        return 0
-    for name, amount in stop.demand.items():
-        if name in vehicle.capacity and to_quantity_ticks(amount) > to_quantity_ticks(
-            vehicle.capacity[name]
-        ):
-            return 1
-    if vehicle.max_stops == 0:
-        return 2
-    lo, hi = vehicle_shift(vehicle, horizon)
-    windows = windows_ticks(stop.time_windows)
-    if len(windows) and not np.any((windows[:, 0] <= hi) & (windows[:, 1] >= lo)):
-        return 3
-    travel = ticks.time(vehicle.speed_factor)
-    where = int(table.stop_location[stop_index])
-    start, end = int(table.vehicle_start[vehicle_index]), int(table.vehicle_end[vehicle_index])
-    out = int(travel[start, where]) if start != NO_LOCATION else 0
-    back = int(travel[where, end]) if end != NO_LOCATION else 0
-    service = int(to_time_ticks(stop.service_s))
-    begin = _first_window_from(windows, lo + out)
-    if begin is None or begin + service + back > hi:
-        return 4
-    if vehicle.max_distance_m is not None:
-        dist = ticks.distance
-        there = int(dist[start, where]) if start != NO_LOCATION else 0
-        home = int(dist[where, end]) if end != NO_LOCATION else 0
-        if there + home > round(vehicle.max_distance_m * DISTANCE_SCALE):
-            return 5
-    if vehicle.max_duration_s is not None and out + service + back > int(
-        to_time_ticks(vehicle.max_duration_s)
-    ):
-        return 6
-    return _OK
+    n_stops, n_vehicles = len(request.stops), len(request.vehicles)
+    levels = np.full((n_stops, n_vehicles), _OK, dtype=np.int64)
+    if n_stops == 0:
+        return levels
+    rows = table.stop_location
+    service = to_time_ticks([s.service_s for s in request.stops])
+    widest = max((len(s.time_windows) for s in request.stops), default=0)
+    far = np.iinfo(np.int64).max // 4
+    win = np.full((n_stops, max(widest, 1), 2), [far, -1], dtype=np.int64)
+    has_windows = np.zeros(n_stops, dtype=bool)
+    for i, stop in enumerate(request.stops):
+        if stop.time_windows:
+            win[i, : len(stop.time_windows)] = windows_ticks(stop.time_windows)
+            has_windows[i] = True
+    skill_sets = [frozenset(s.skills) for s in request.stops]
+    names = sorted({n for s in request.stops for n in s.demand})
+    demand = to_quantity_ticks([[s.demand.get(n, 0.0) for n in names] for s in request.stops])
+    demand = demand.reshape(n_stops, len(names))
+
+    for v, vehicle in enumerate(request.vehicles):
+        failed = np.full(n_stops, _OK, dtype=np.int64)
+
+        def mark(mask: npt.NDArray[np.bool_], level: int, failed: np.ndarray = failed) -> None:
+            failed[mask & (failed == _OK)] = level
+
+        skills = frozenset(vehicle.skills)
+        mark(np.asarray([not (need <= skills) for need in skill_sets]), 0)
+        for k, name in enumerate(names):
+            if name in vehicle.capacity:
+                mark(demand[:, k] > to_quantity_ticks(vehicle.capacity[name]), 1)
+        if vehicle.max_stops == 0:
+            mark(np.ones(n_stops, dtype=bool), 2)
+        lo, hi = vehicle_shift(vehicle, horizon)
+        real = win[:, :, 1] >= 0
+        overlaps = real & (win[:, :, 0] <= hi) & (win[:, :, 1] >= lo)
+        mark(has_windows & ~overlaps.any(axis=1), 3)
+        travel = ticks.time(vehicle.speed_factor)
+        start, end = int(table.vehicle_start[v]), int(table.vehicle_end[v])
+        out = travel[start, rows] if start != NO_LOCATION else np.zeros(n_stops, np.int64)
+        back = travel[rows, end] if end != NO_LOCATION else np.zeros(n_stops, np.int64)
+        arrival = lo + out
+        open_after = real & (win[:, :, 1] >= arrival[:, None])
+        first = np.argmax(open_after, axis=1)
+        begin = np.maximum(win[np.arange(n_stops), first, 0], arrival)
+        begin = np.where(has_windows, begin, arrival)
+        reachable = ~has_windows | open_after.any(axis=1)
+        mark(~reachable | (begin + service + back > hi), 4)
+        if vehicle.max_distance_m is not None:
+            dist = ticks.distance
+            there = dist[start, rows] if start != NO_LOCATION else 0
+            home = dist[rows, end] if end != NO_LOCATION else 0
+            mark(there + home > round(vehicle.max_distance_m * DISTANCE_SCALE), 5)
+        if vehicle.max_duration_s is not None:
+            mark(out + service + back > int(to_time_ticks(vehicle.max_duration_s)), 6)
+        levels[:, v] = failed
+    return levels
 
 
 def _reason_message(code: ReasonCode, stop: Stop) -> str:
@@ -205,13 +226,7 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
     dimensions = quantity_dimensions(request)
     n_vehicles = len(request.vehicles)
 
-    levels = np.array(
-        [
-            [_pair_level(resolved, s, v, horizon, dimensions) for v in range(n_vehicles)]
-            for s in range(len(request.stops))
-        ],
-        dtype=np.int64,
-    ).reshape(len(request.stops), n_vehicles)
+    levels = pair_levels(resolved, horizon)
     candidates = [s for s in range(len(request.stops)) if np.any(levels[s] == _OK)]
     rejected = []
     chosen = set(candidates)

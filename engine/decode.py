@@ -7,10 +7,12 @@ from datetime import timedelta
 import numpy as np
 
 from engine.compile import CompiledProblem, vehicle_shift
+from engine.errors import InvalidRequestError
 from engine.locations import NO_LOCATION
 from engine.schedule import RouteSchedule, best_schedule
 from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE
 from models.routing import (
+    Id,
     ReasonCode,
     Route,
     RouteSummary,
@@ -138,27 +140,20 @@ def _dropped(problem: CompiledProblem, solution: VrpSolution) -> list[Unassigned
     return out
 
 
-def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> RoutingResult:
-    """Routes with earliest-time schedules, unassigned stops with reasons, totals and stats."""
+def _summary(
+    problem: CompiledProblem, routes: list[Route], unassigned: list[Unassigned]
+) -> Summary:
     request = problem.request
-    routes = []
-    for raw in solution.routes:
-        stops = [int(problem.stop_of_node[int(n)]) for n in raw.stops]
-        breaks = [(b.break_index, b.position) for b in raw.breaks]
-        shift = vehicle_shift(request.vehicles[raw.vehicle], problem.horizon)
-        timed = best_schedule(problem.resolved, raw.vehicle, stops, breaks, shift)
-        routes.append(_route(problem, raw.vehicle, timed))
-    unassigned = problem.rejected + _dropped(problem, solution)
     order = {stop.id: i for i, stop in enumerate(request.stops)}
-    unassigned.sort(key=lambda u: order[u.id])
     penalty = sum(
         request.stops[order[u.id]].drop_penalty or 0.0
         for u in unassigned
         if request.stops[order[u.id]].optional
     )
-    fixed = sum(request.vehicles[r.vehicle].fixed_cost for r in solution.routes)
+    vehicles = {v.id: v for v in request.vehicles}
+    fixed = sum(vehicles[r.vehicle_id].fixed_cost for r in routes)
     route_total = sum(r.summary.cost for r in routes)
-    summary = Summary(
+    return Summary(
         cost=route_total + penalty,
         travel_cost=route_total - fixed,
         fixed_cost=fixed,
@@ -172,6 +167,31 @@ def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> Rou
         service_s=sum(r.summary.service_s for r in routes),
         waiting_s=sum(r.summary.waiting_s for r in routes),
     )
+
+
+def _scheduled(
+    problem: CompiledProblem, vehicle: int, stops: list[int], breaks: list[tuple[int, int]]
+) -> Route:
+    shift = vehicle_shift(problem.request.vehicles[vehicle], problem.horizon)
+    return _route(problem, vehicle, best_schedule(problem.resolved, vehicle, stops, breaks, shift))
+
+
+def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> RoutingResult:
+    """Routes with earliest-time schedules, unassigned stops with reasons, totals and stats."""
+    request = problem.request
+    routes = [
+        _scheduled(
+            problem,
+            raw.vehicle,
+            [int(problem.stop_of_node[int(n)]) for n in raw.stops],
+            [(b.break_index, b.position) for b in raw.breaks],
+        )
+        for raw in solution.routes
+    ]
+    unassigned = problem.rejected + _dropped(problem, solution)
+    order = {stop.id: i for i, stop in enumerate(request.stops)}
+    unassigned.sort(key=lambda u: order[u.id])
+    summary = _summary(problem, routes, unassigned)
     status = "failed" if not solution.found else "partial" if unassigned else "complete"
     stats = SolveStats(
         status=status,
@@ -194,3 +214,70 @@ def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> Rou
 def empty_solution(problem: CompiledProblem) -> VrpSolution:
     """The solution of a problem with no stop left to route (all rejected or none given)."""
     return VrpSolution([], np.zeros(0, dtype=np.int64), 0, "nothing_to_route", 0.0, 0.0)
+
+
+def _place_breaks(
+    problem: CompiledProblem, vehicle: int, stops: list[int]
+) -> list[tuple[int, int]]:
+    """Put each of a vehicle's breaks on the first leg where the schedule stays punctual."""
+    placed: list[tuple[int, int]] = []
+    shift = vehicle_shift(problem.request.vehicles[vehicle], problem.horizon)
+    for brk in range(len(problem.request.vehicles[vehicle].breaks)):
+        choice = (brk, 0)
+        for leg in range(len(stops) + 1):
+            trial = sorted([*placed, (brk, leg)], key=lambda x: x[1])
+            timed = best_schedule(problem.resolved, vehicle, stops, trial, shift)
+            if not timed.late and timed.steps[-1].arrival <= shift[1]:
+                choice = (brk, leg)
+                break
+        placed = sorted([*placed, choice], key=lambda x: x[1])
+    return placed
+
+
+def plan_from_sequences(
+    problem: CompiledProblem, sequences: dict[Id, list[Id]], backend: str = "given"
+) -> RoutingResult:
+    """A result from bare routes: stop ids in visiting order per vehicle id.
+
+    Times are the earliest punctual schedule; each break goes on the first leg where it fits.
+    Stops in no route are unassigned. Unknown ids raise ``InvalidRequestError``.
+    """
+    request = problem.request
+    vehicle_index = {v.id: i for i, v in enumerate(request.vehicles)}
+    stop_index = {s.id: i for i, s in enumerate(request.stops)}
+    routes = []
+    for vehicle_id, stop_ids in sequences.items():
+        if vehicle_id not in vehicle_index:
+            raise InvalidRequestError(f"routes: unknown vehicle id {vehicle_id!r}")
+        unknown = [s for s in stop_ids if s not in stop_index]
+        if unknown:
+            raise InvalidRequestError(f"routes[{vehicle_id!r}]: unknown stop ids {unknown}")
+        if not stop_ids:
+            continue
+        v = vehicle_index[vehicle_id]
+        stops = [stop_index[s] for s in stop_ids]
+        routes.append(_scheduled(problem, v, stops, _place_breaks(problem, v, stops)))
+    served = {s for ids in sequences.values() for s in ids}
+    unassigned = [
+        Unassigned(
+            id=stop.id,
+            reason=ReasonCode.DROPPED_FOR_COST if stop.optional else ReasonCode.NO_ROOM_IN_PLAN,
+            message="not in any of the given routes",
+        )
+        for stop in request.stops
+        if stop.id not in served
+    ]
+    stats = SolveStats(
+        status="partial" if unassigned else "complete",
+        backend=backend,
+        solver_status="given",
+        solve_s=0.0,
+        matrix_s=problem.resolved.matrix_s,
+    )
+    return RoutingResult(
+        summary=_summary(problem, routes, unassigned),
+        routes=routes,
+        unassigned=unassigned,
+        stats=stats,
+        day_start=request.day_start,
+    )

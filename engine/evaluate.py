@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.compile import compile_request
+from engine.decode import plan_from_sequences
 from engine.locations import NO_LOCATION, ResolvedRequest, resolve
 from engine.matrices import TravelMatrices
 from engine.units import DISTANCE_SCALE, TIME_SCALE
@@ -379,3 +381,18 @@ def evaluate(
         distance_m=distance,
         duration_s=duration,
     )
+
+
+def evaluate_routes(
+    request: RoutingRequest,
+    sequences: dict[Id, list[Id]],
+    matrices: TravelMatrices | None = None,
+) -> tuple[RoutingResult, Evaluation]:
+    """Evaluate bare routes (stop ids per vehicle id): schedule them, then check everything.
+
+    Returns the scheduled plan and the verdict; pre-checks that would reject a stop are not
+    applied, so a stop no vehicle can serve shows up as a violation here.
+    """
+    resolved = resolve(request, matrices)
+    result = plan_from_sequences(compile_request(resolved), sequences)
+    return result, evaluate(request, result, resolved=resolved)

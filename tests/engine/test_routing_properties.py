@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.evaluate import evaluate
+from engine.evaluate import evaluate, evaluate_routes
 from engine.routing import solve_routes
 from models.routing import RoutingRequest, StepType
 
@@ -117,3 +117,33 @@ def test_evaluator_notices_an_earlier_arrival(request: RoutingRequest, pick: int
     step.departure_s -= 1
     codes = {v.code for v in evaluate(request, result).violations}
     assert codes & {"travel_time", "waiting", "time_window", "shift"}, codes
+
+
+@COMMON
+@given(small_requests())
+def test_stops_rejected_before_the_solve_fit_no_vehicle_alone(request: RoutingRequest) -> None:
+    """A pre-check reason is honest: the evaluator finds each such stop alone infeasible."""
+    result = solve_routes(request)
+    prechecked = {
+        u.id
+        for u in result.unassigned
+        if u.reason.value not in ("dropped_for_cost", "no_room_in_plan")
+    }
+    for stop_id in prechecked:
+        for vehicle in request.vehicles:
+            _, verdict = evaluate_routes(request, {vehicle.id: [stop_id]})
+            assert not verdict.feasible, (stop_id, vehicle.id)
+
+
+@COMMON
+@given(small_requests())
+def test_bare_routes_of_a_plan_evaluate_to_the_same_cost(request: RoutingRequest) -> None:
+    result = solve_routes(request)
+    sequences = {
+        r.vehicle_id: [s.id for s in r.steps if s.type == StepType.STOP] for r in result.routes
+    }
+    plan, verdict = evaluate_routes(request, sequences)
+    assert plan.summary.distance_m == result.summary.distance_m
+    if not any(v.breaks for v in request.vehicles):
+        assert verdict.feasible, [v.message for v in verdict.violations]
+        assert verdict.cost == result.summary.cost
