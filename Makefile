@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 OSM_FILE ?= ../shared/data/osm/porto_portugal.osm.pbf
 
-.PHONY: venv demo demo-osm test lint clean
+.PHONY: venv demo demo-osm test bench-quick lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ demo-osm: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+bench-quick: $(STAMP)
+	$(VENV)/bin/routeplan bench vrp --quick --out bench-output/quick
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

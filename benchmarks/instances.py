@@ -137,3 +137,35 @@ def to_request(
             "options": {"time_limit_s": time_limit_s, "seed": seed},
         }
     )
+
+
+def cost_decimals(instance: Instance) -> int:
+    """Decimals of the instance's costs: 0 for X (rounded), 1 for Solomon (truncated)."""
+    return 1 if instance.kind == "vrptw" else 0
+
+
+def format_cost(cost: float, decimals: int) -> str:
+    """A cost as written in ``.sol`` files: ``27591`` for X, ``827.3`` for Solomon."""
+    return f"{round(cost, decimals):.{decimals}f}"
+
+
+def write_solution(path: Path, routes: list[list[int]], cost: float, decimals: int = 0) -> Path:
+    """Write a VRPLIB ``.sol``: ``Route #k: c1 c2 ...`` per non-empty route, then ``Cost X``.
+
+    Clients keep the numbers of the instance's own ``.sol`` files (depot 0 not written).
+    """
+    lines = [
+        f"Route #{k}: " + " ".join(str(c) for c in route)
+        for k, route in enumerate((r for r in routes if r), start=1)
+    ]
+    lines.append(f"Cost {format_cost(cost, decimals)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def read_solution(path: Path) -> tuple[list[list[int]], float]:
+    """The routes and the stated cost of a VRPLIB ``.sol`` file."""
+    solution = vrplib.read_solution(str(path))
+    routes = [[int(c) for c in route] for route in solution["routes"]]
+    return routes, float(solution["cost"])

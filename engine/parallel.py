@@ -41,7 +41,8 @@ def run_backend(
     """One search with ``backend`` until ``deadline`` (``time.monotonic()`` seconds)."""
     limit = max(deadline - time.monotonic(), 0.05)
     if backend == "pyvrp":
-        return solve_pyvrp(data, PyVrpParams(time_limit_s=limit, seed=seed), on_progress)
+        params = PyVrpParams(time_limit_s=limit, seed=seed, max_iterations=solution_limit)
+        return solve_pyvrp(data, params, on_progress)
     params = OrToolsParams(
         time_limit_s=limit,
         solution_limit=solution_limit,

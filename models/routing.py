@@ -131,7 +131,10 @@ class SolveOptions(StrictModel):
     time_limit_s: float = Field(10.0, gt=0, le=3600)
     seed: int = Field(0, ge=0, le=2**31 - 1)
     solution_limit: int | None = Field(
-        None, ge=1, description="stop after this many improving solutions (deterministic)"
+        None,
+        ge=1,
+        description="deterministic stop: after this many solutions (OR-Tools) or "
+        "iterations (PyVRP), if the time limit is not reached first",
     )
     backend: Literal["auto", "ortools", "pyvrp"] = Field(
         "auto", description="auto: PyVRP when the request's features allow, else OR-Tools"

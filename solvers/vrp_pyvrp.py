@@ -22,7 +22,8 @@ Objective
     ``sum fixed + sum distance cost + unit_duration_cost * route duration + uncollected
     prizes``, the same as the OR-Tools backend's up to rounding of per-tick unit costs.
 Search
-    PyVRP's ``solve`` until the time limit. When no feasible solution is found within a fifth
+    PyVRP's ``solve`` until the time limit (or ``max_iterations``, which with a fixed seed makes
+    the search deterministic). When no feasible solution is found within a fifth
     of the limit (too many mandatory stops for the fleet), it restarts with every stop optional,
     mandatory ones carrying their (dominant) penalty, so the plan drops the fewest it must.
 """
@@ -62,10 +63,13 @@ class PyVrpParams:
 
     time_limit_s: float = 10.0
     seed: int = 0
+    max_iterations: int | None = None
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
             raise ValueError(f"time_limit_s must be > 0, got {self.time_limit_s}")
+        if self.max_iterations is not None and self.max_iterations < 1:
+            raise ValueError(f"max_iterations must be >= 1, got {self.max_iterations}")
 
 
 class _Stop:
@@ -78,8 +82,10 @@ class _Stop:
         scale: int,
         began: float,
         on_progress: ProgressCallback | None,
+        max_iterations: int | None = None,
     ) -> None:
         self.deadline, self.give_up_at, self.scale = deadline, give_up_at, scale
+        self.max_iterations, self.iterations = max_iterations, 0
         self.began, self.on_progress = began, on_progress
         self.best = math.inf
         self.first_feasible_s: float | None = None
@@ -87,6 +93,7 @@ class _Stop:
 
     def __call__(self, best_cost: float) -> bool:
         now = time.perf_counter()
+        self.iterations += 1
         if math.isfinite(best_cost) and best_cost < self.best:
             self.best = best_cost
             if self.first_feasible_s is None:
@@ -95,6 +102,8 @@ class _Stop:
                 self.on_progress(now - self.began, int(best_cost) * self.scale)
         if self.give_up_at is not None and now >= self.give_up_at and not math.isfinite(self.best):
             self.gave_up = True
+            return True
+        if self.max_iterations is not None and self.iterations > self.max_iterations:
             return True
         return now >= self.deadline
 
@@ -268,7 +277,8 @@ def _solve(data: VrpData, params: PyVrpParams, on_progress: ProgressCallback | N
     began = time.perf_counter()
     deadline = began + params.time_limit_s
     problem = _Problem(data, all_optional=False)
-    stop = _Stop(deadline, began + params.time_limit_s / 5, problem.scale, began, on_progress)
+    give_up = began + params.time_limit_s / 5
+    stop = _Stop(deadline, give_up, problem.scale, began, on_progress, params.max_iterations)
     result = pyvrp.solve(
         problem.problem, stop=stop, seed=params.seed, collect_stats=False, display=False
     )
@@ -276,7 +286,14 @@ def _solve(data: VrpData, params: PyVrpParams, on_progress: ProgressCallback | N
     if stop.gave_up or not result.is_feasible():
         problem = _Problem(data, all_optional=True)
         remaining = max(deadline - time.perf_counter(), 0.05)
-        stop = _Stop(time.perf_counter() + remaining, None, problem.scale, began, on_progress)
+        stop = _Stop(
+            time.perf_counter() + remaining,
+            None,
+            problem.scale,
+            began,
+            on_progress,
+            params.max_iterations,
+        )
         result = pyvrp.solve(
             problem.problem, stop=stop, seed=params.seed, collect_stats=False, display=False
         )

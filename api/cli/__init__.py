@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.cli import (
+    bench_vrp,  # noqa: F401
     matrix,  # noqa: F401
     route,  # noqa: F401  (registers commands)
 )
