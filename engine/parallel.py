@@ -2,23 +2,19 @@
 
 OR-Tools' routing search and PyVRP's both run on one core. With a time limit long enough
 to repay starting a process (5 s and more), one search per core runs: the first in this
-process (it reports progress), the others in child processes (``python -m
-engine.search_worker``, fed a pickled job file, answering on a pipe), each with its own
-seed (PyVRP) or first-solution strategy (OR-Tools, whose search has no seed). All stop at
-the same deadline (``time.monotonic``, shared by the processes); the plan with the lowest
-objective wins. A child that fails or overruns is ignored: the in-process search always
-gives a plan.
+process (it reports progress), the others in child processes
+(:mod:`engine.subprocess_call`), each with its own seed (PyVRP) or first-solution strategy
+(OR-Tools, whose search has no seed). All stop at the same deadline (``time.monotonic``,
+shared by the processes); the plan with the lowest objective wins. A child that fails or
+overruns is ignored: the in-process search always gives a plan.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
-import subprocess
-import sys
-import tempfile
 import time
 
+from engine.subprocess_call import start_call
 from models.routing import SolveOptions
 from solvers.vrp_data import ProgressCallback, VrpData, VrpSolution
 from solvers.vrp_ortools import OrToolsParams, solve_ortools
@@ -65,42 +61,6 @@ def worker_count(options: SolveOptions) -> int:
 CHILD_GRACE_S = 5.0
 
 
-def _start_child(
-    data: VrpData, backend: str, deadline: float, seed: int, worker: int
-) -> subprocess.Popen[bytes] | None:
-    """Start a search in a child process; None if it cannot be started."""
-    try:
-        with tempfile.NamedTemporaryFile(prefix="routeplan-job-", delete=False) as job:
-            pickle.dump((data, backend, deadline, seed, worker), job)
-        return subprocess.Popen(
-            [sys.executable, "-m", "engine.search_worker", job.name],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError:
-        return None
-
-
-def _collect(child: subprocess.Popen[bytes] | None, until: float) -> VrpSolution | None:
-    """The child's solution, or None if it failed or did not answer in time."""
-    if child is None:
-        return None
-    try:
-        out, _ = child.communicate(timeout=max(until - time.monotonic(), 0.1))
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.communicate()
-        return None
-    if child.returncode != 0 or not out:
-        return None
-    try:
-        solution = pickle.loads(out)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None
-    return solution if isinstance(solution, VrpSolution) else None
-
-
 def _better(a: VrpSolution, b: VrpSolution) -> VrpSolution:
     if b.objective is None:
         return a
@@ -124,12 +84,13 @@ def solve_portfolio(
             data, backend, deadline, options.seed, 0, options.solution_limit, on_progress
         )
     children = [
-        _start_child(data, backend, deadline, options.seed + k, k) for k in range(1, workers)
+        start_call(run_backend, data, backend, deadline, options.seed + k, k)
+        for k in range(1, workers)
     ]
     best = run_backend(data, backend, deadline, options.seed, 0, None, on_progress)
     for child in children:
-        other = _collect(child, deadline + CHILD_GRACE_S)
-        if other is not None:
+        other = None if child is None else child.collect(deadline + CHILD_GRACE_S)
+        if isinstance(other, VrpSolution):
             best = _better(best, other)
     solve_s = time.monotonic() - began
     return VrpSolution(
