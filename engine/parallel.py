@@ -22,7 +22,12 @@ from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp
 
 #: Time limits below this run a single search: a spawned process needs about a second.
 MIN_PARALLEL_S = 5.0
-_STRATEGIES = ["PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION", "SAVINGS", "CHRISTOFIDES"]
+_STRATEGIES = [
+    "PARALLEL_CHEAPEST_INSERTION",
+    "PATH_CHEAPEST_ARC",
+    "LOCAL_CHEAPEST_INSERTION",
+    "SAVINGS",
+]
 
 
 def run_backend(

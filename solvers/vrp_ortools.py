@@ -26,7 +26,9 @@ Objective
     ``sum_v F[v]*used_v + sum_arcs (c_d[v] d[i,j] + c_t[v] t_p(v)[i,j])
     + sum_v c_s[v] (T[end_v] - T[start_v]) + sum_dropped P[i]``.
 Search
-    A first-solution strategy, then guided local search until the time or solution limit.
+    A first-solution strategy (parallel cheapest insertion by default: it builds plans where
+    path-cheapest-arc fails with breaks or tight windows), then guided local search until the
+    time or solution limit.
     With a solution limit and no time limit hit, the search is deterministic.
 """
 
@@ -42,14 +44,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from solvers.vrp_data import BreakVisit, ProgressCallback, VehicleRoute, VrpData, VrpSolution
 
 _STATUS = {
-    0: "not_solved",
-    1: "success",
-    2: "fail",
-    3: "fail_timeout",
-    4: "invalid",
-    5: "infeasible",
-    6: "optimal",
-    7: "feasible",
+    v.number: v.name.removeprefix("ROUTING_").lower()
+    for v in routing_enums_pb2.RoutingSearchStatus.DESCRIPTOR.enum_types[0].values
 }
 
 
@@ -59,7 +55,7 @@ class OrToolsParams:
 
     time_limit_s: float = 10.0
     solution_limit: int | None = None
-    first_solution: str = "PATH_CHEAPEST_ARC"
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
 
     def __post_init__(self) -> None:
