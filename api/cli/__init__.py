@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from api.cli import (
+from api.cli import (  # each module registers its commands on ``app``
+    allocate,  # noqa: F401
+    bench_allocation,  # noqa: F401
     bench_vrp,  # noqa: F401
     matrix,  # noqa: F401
-    route,  # noqa: F401  (registers commands)
+    route,  # noqa: F401
 )
 from api.cli.app import app
 

@@ -1,0 +1,137 @@
+"""``routeplan allocate``: which site ships which order lines, from CSV or JSON files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.cli.app import EXIT_INVALID_INPUT, EXIT_SOLVER_FAILURE, app
+from engine.allocation import allocate as run_allocation
+from engine.allocation.io import (
+    LoadedInput,
+    load_csv,
+    load_json,
+    write_result_json,
+    write_shipments_csv,
+)
+from engine.allocation.validate import AllocationInputError
+from models.allocation import SolveOptions
+
+
+def _load(
+    orders: Path | None,
+    stock: Path | None,
+    sites: Path | None,
+    request: Path | None,
+    options: SolveOptions,
+    plan_date: dt.date | None,
+) -> LoadedInput:
+    if request is not None:
+        loaded = load_json(request)
+        loaded.request = loaded.request.model_copy(
+            update={
+                "options": options.model_copy(
+                    update={
+                        k: v
+                        for k, v in loaded.request.options.model_dump().items()
+                        if k not in options.model_fields_set
+                    }
+                ),
+                "plan_date": plan_date or loaded.request.plan_date,
+            }
+        )
+        return loaded
+    missing = [
+        n for n, p in (("--orders", orders), ("--stock", stock), ("--sites", sites)) if p is None
+    ]
+    if missing:
+        raise AllocationInputError(", ".join(missing), None, "is required without --request")
+    assert orders is not None and stock is not None and sites is not None
+    return load_csv(orders, stock, sites, options=options, plan_date=plan_date)
+
+
+@app.command("allocate")
+def allocate_command(
+    orders: Path | None = typer.Option(None, "--orders", help="orders.csv, one row per line"),
+    stock: Path | None = typer.Option(None, "--stock", help="stock.csv"),
+    sites: Path | None = typer.Option(None, "--sites", help="sites.csv"),
+    request: Path | None = typer.Option(
+        None, "--request", help="a whole request as JSON (instead of the three CSV files)"
+    ),
+    time_limit: float = typer.Option(10.0, "--time-limit", min=0.1, help="seconds for the MIP"),
+    method: str = typer.Option(
+        "mip", "--method", help="mip, greedy_nearest or greedy_fewest_splits"
+    ),
+    backend: str = typer.Option("highs", "--backend", help="highs, scip or cp_sat"),
+    plan_date: str | None = typer.Option(None, "--plan-date", help="ship date, YYYY-MM-DD"),
+    out: Path | None = typer.Option(None, "--out", help="write the whole result as JSON"),
+    shipments: Path | None = typer.Option(
+        None, "--shipments", help="write shipments.csv (and unfulfilled.csv beside it)"
+    ),
+    explain: bool = typer.Option(True, "--explain/--no-explain", help="per-order explanations"),
+) -> None:
+    """Allocate the day's orders to sites: cost-optimal MIP, compared with greedy."""
+    console = Console(stderr=True)
+    try:
+        day = dt.date.fromisoformat(plan_date) if plan_date else None
+    except ValueError:
+        console.print(f"[red]--plan-date: {plan_date!r} is not a date (YYYY-MM-DD)[/red]")
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    try:
+        options = SolveOptions(
+            time_limit_s=time_limit, method=method, backend=backend, explain=explain
+        )
+    except ValueError as exc:
+        console.print(f"[red]invalid option: {exc}[/red]")
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    try:
+        with console.status("reading input") as status:
+            loaded = _load(orders, stock, sites, request, options, day)
+            status.update(f"allocating {len(loaded.request.orders)} orders")
+
+            def progress(stage: str, seconds: float) -> None:
+                status.update(f"{stage} ({seconds:.1f} s)")
+
+            result = run_allocation(loaded.request, loaded.rejected, progress=progress)
+    except AllocationInputError as exc:
+        console.print(f"[red]invalid input: {exc}[/red]")
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    except RuntimeError as exc:
+        console.print(f"[red]solver failure: {exc}[/red]")
+        raise typer.Exit(EXIT_SOLVER_FAILURE) from None
+    if out is not None:
+        write_result_json(result, out)
+    if shipments is not None:
+        write_shipments_csv(result, shipments)
+    t = result.totals
+    table = Table(title="Allocation")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("orders", str(t.orders))
+    table.add_row(
+        "allocated / partial / unfulfilled",
+        f"{t.orders_allocated} / {t.orders_partial} / {t.orders_unfulfilled}",
+    )
+    table.add_row("units shipped / requested", f"{t.units_shipped} / {t.units_requested}")
+    table.add_row("shipments (splits)", f"{t.shipments} ({t.splits})")
+    table.add_row("shipping cost", f"{t.shipping_cost:,.2f}")
+    table.add_row("unfulfilled penalty", f"{t.unfulfilled_penalty:,.2f}")
+    table.add_row("total cost", f"{t.objective:,.2f}")
+    for base in result.baselines:
+        delta = t.objective - base.objective
+        pct = 100 * delta / base.objective if base.objective else 0.0
+        table.add_row(f"vs {base.method}", f"{delta:+,.2f} ({pct:+.2f}%)")
+    s = result.stats
+    gap = "n/a" if s.gap is None else f"{100 * s.gap:.3f}%"
+    table.add_row("solver", f"{s.method} {s.backend or ''} {s.status}, gap {gap}")
+    table.add_row("seconds", f"{s.solve_time_s:.2f}")
+    reasons: dict[str, int] = {}
+    for u in result.unfulfilled:
+        reasons[u.reason] = reasons.get(u.reason, 0) + 1
+    for reason, n in sorted(reasons.items()):
+        table.add_row(f"unfulfilled lines: {reason}", str(n))
+    Console().print(table)

@@ -1,0 +1,334 @@
+"""The allocation contract: sites, stock, orders and cost settings in; shipments and reasons out.
+
+Units: coordinates are ``[lon, lat]``; distances in km; money in the request's currency;
+quantities in whole units. Ids are the caller's own and come back as given.
+
+Orders are accepted loosely on purpose (a quantity of 0, a missing location): the engine
+checks each order and gives a failed one the reason ``invalid_order``, so that one bad order
+never rejects the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from models.common import Coordinates, Money, StrictModel
+from models.routing import Id
+
+SiteKind = Literal["warehouse", "store"]
+PaymentStatus = Literal["authorised", "pending", "declined", "failed"]
+SlaMode = Literal["hard", "soft", "off"]
+ReasonCode = Literal[
+    "no_stock",
+    "payment_not_authorised",
+    "invalid_order",
+    "capacity",
+    "sla_unreachable",
+    "ship_complete_impossible",
+    "uneconomic",
+]
+Method = Literal["mip", "greedy_nearest", "greedy_fewest_splits"]
+Backend = Literal["highs", "scip", "cp_sat"]
+
+Units = Annotated[int, Field(ge=0)]
+Km = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Site(StrictModel):
+    """A warehouse or store that can ship orders."""
+
+    id: Id
+    kind: SiteKind = "warehouse"
+    location: Coordinates = Field(description="[lon, lat]")
+    capacity_orders: Units | None = Field(None, description="orders per day; None = unlimited")
+    capacity_units: Units | None = Field(None, description="units per day; None = unlimited")
+    handling_cost_per_unit: Money = 0.0
+    online: bool = Field(True, description="an offline site ships nothing today")
+    channels: list[str] = Field(default_factory=list, description="channels served; [] = all")
+
+
+class StockRecord(StrictModel):
+    """Stock of one sku at one site; only ``on_hand - safety_stock`` may be allocated."""
+
+    site_id: Id
+    sku: str
+    on_hand: Units
+    safety_stock: Units = 0
+
+
+class OrderLine(StrictModel):
+    """One line of an order: a sku and a quantity (checked to be positive by the engine)."""
+
+    id: Id
+    sku: str
+    quantity: int
+
+
+class Order(StrictModel):
+    """A released order to allocate."""
+
+    id: Id
+    channel: str = "online"
+    location: Coordinates | None = Field(None, description="customer [lon, lat]")
+    created_date: dt.date | None = None
+    promised_date: dt.date | None = None
+    priority: int = Field(1, ge=0, description="higher is more important")
+    payment_status: PaymentStatus = "authorised"
+    ship_complete: bool = False
+    max_shipments: int | None = Field(None, ge=1, description="None = no limit")
+    lines: list[OrderLine]
+
+    @field_validator("payment_status", mode="before")
+    @classmethod
+    def _spelling(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return {"authorized": "authorised", "paid": "authorised", "": "authorised"}.get(
+                value, value
+            )
+        return value
+
+
+class DistanceBand(StrictModel):
+    """Shipping price for shipments up to ``max_km``."""
+
+    max_km: Km
+    fixed: Money = 0.0
+    per_unit: Money = 0.0
+
+
+class ShippingCost(StrictModel):
+    """Cost of one shipment: ``fixed + per_km * km + per_unit * units`` unless bands are given.
+
+    With ``bands``, the first band whose ``max_km`` covers the distance sets the fixed and
+    per-unit price (``per_km`` still applies); beyond the last band the last one is used.
+    """
+
+    fixed: Money = 8.0
+    per_km: Money = 0.02
+    per_unit: Money = 1.0
+    bands: list[DistanceBand] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sorted(self) -> ShippingCost:
+        kms = [b.max_km for b in self.bands]
+        if kms != sorted(kms):
+            raise ValueError(f"bands must be sorted by max_km, got {kms}")
+        return self
+
+
+class TransitBand(StrictModel):
+    """Transit time in days for shipments up to ``max_km``."""
+
+    max_km: Km
+    days: Annotated[int, Field(ge=0)]
+
+
+def _default_transit() -> list[TransitBand]:
+    return [
+        TransitBand(max_km=50, days=1),
+        TransitBand(max_km=300, days=2),
+        TransitBand(max_km=1000, days=4),
+        TransitBand(max_km=2500, days=7),
+        TransitBand(max_km=10000, days=10),
+    ]
+
+
+class CostSettings(StrictModel):
+    """What the allocation minimises."""
+
+    shipping: ShippingCost = Field(default_factory=ShippingCost)
+    split_penalty: Money = Field(2.0, description="per shipment beyond an order's first")
+    unfulfilled_penalty: dict[int, Money] = Field(
+        default_factory=lambda: {0: 30.0, 1: 60.0, 2: 120.0, 3: 250.0},
+        description="per unit left unfulfilled, by order priority",
+    )
+    unfulfilled_penalty_default: Money = Field(
+        60.0, description="per unit, for priorities missing from unfulfilled_penalty"
+    )
+    lateness_penalty_per_day: Money = Field(5.0, description="per shipment and day late (soft)")
+    transit: list[TransitBand] = Field(default_factory=_default_transit)
+    sla: SlaMode = Field(
+        "soft", description="hard: a site that would deliver late is ineligible; soft: penalty"
+    )
+
+    @model_validator(mode="after")
+    def _transit_sorted(self) -> CostSettings:
+        kms = [b.max_km for b in self.transit]
+        if not kms or kms != sorted(kms):
+            raise ValueError(f"transit bands must be non-empty and sorted by max_km, got {kms}")
+        return self
+
+    def penalty_for(self, priority: int) -> float:
+        """Unfulfilled penalty per unit for an order of this priority."""
+        return self.unfulfilled_penalty.get(priority, self.unfulfilled_penalty_default)
+
+
+class SolveOptions(StrictModel):
+    """How to solve."""
+
+    method: Method = "mip"
+    time_limit_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 10.0
+    relative_gap: Annotated[float, Field(ge=0, lt=1)] = 0.001
+    candidates_per_line: Annotated[int, Field(ge=1)] = 3
+    backend: Backend = "highs"
+    lp_fix: bool = Field(
+        True, description="solve the LP, then MIPs around its fractional orders (HiGHS/SCIP)"
+    )
+    explain: bool = True
+    compare_greedy: bool = True
+
+
+class AllocationRequest(StrictModel):
+    """The day's released orders against stock at sites."""
+
+    plan_date: dt.date | None = Field(None, description="ship date; default: today")
+    sites: list[Site]
+    stock: list[StockRecord]
+    orders: list[Order]
+    skus: list[str] | None = Field(None, description="the catalogue; default: skus in stock")
+    costs: CostSettings = Field(default_factory=CostSettings)
+    options: SolveOptions = Field(default_factory=SolveOptions)
+
+
+# ----------------------------------------------------------------------------- result
+
+
+class ShipmentLine(StrictModel):
+    """Units of one order line in a shipment."""
+
+    line_id: Id
+    sku: str
+    quantity: int
+
+
+class CostBreakdown(StrictModel):
+    """The cost of a shipment (or a total), by kind."""
+
+    fixed: float = 0.0
+    distance: float = 0.0
+    units: float = 0.0
+    handling: float = 0.0
+    lateness: float = 0.0
+    split: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Sum of all parts."""
+        return self.fixed + self.distance + self.units + self.handling + self.lateness + self.split
+
+
+class Shipment(StrictModel):
+    """One parcel: an order's lines shipped from one site."""
+
+    order_id: Id
+    site_id: Id
+    lines: list[ShipmentLine]
+    distance_km: float
+    cost: CostBreakdown
+    cost_total: float
+    promised_date: dt.date | None = None
+    expected_date: dt.date
+    days_late: int = 0
+
+
+class UnfulfilledLine(StrictModel):
+    """Units of an order line that no site ships, and why."""
+
+    order_id: Id
+    line_id: Id | None = None
+    sku: str | None = None
+    quantity: int = 0
+    reason: ReasonCode
+    detail: str = ""
+    penalty: float = 0.0
+
+
+class Alternative(StrictModel):
+    """The next-best way to serve an order, and what it would cost more."""
+
+    site_ids: list[Id]
+    cost_total: float
+    extra_cost: float
+    note: str = ""
+
+
+class OrderExplanation(StrictModel):
+    """Why an order ships the way it does."""
+
+    order_id: Id
+    status: Literal["allocated", "partial", "unfulfilled"]
+    site_ids: list[Id]
+    cost: CostBreakdown
+    cost_total: float
+    unfulfilled_penalty: float = 0.0
+    next_best: Alternative | None = None
+    excluded: dict[str, int] = Field(
+        default_factory=dict, description="sites ruled out, counted by reason"
+    )
+
+
+class SiteLoad(StrictModel):
+    """What a site ships, against its capacity."""
+
+    site_id: Id
+    orders: int
+    units: int
+    capacity_orders: int | None
+    capacity_units: int | None
+
+
+class Totals(StrictModel):
+    """Headline figures."""
+
+    orders: int
+    orders_allocated: int
+    orders_partial: int
+    orders_unfulfilled: int
+    lines: int
+    units_requested: int
+    units_shipped: int
+    shipments: int
+    splits: int
+    shipping_cost: float
+    unfulfilled_penalty: float
+    objective: float
+
+
+class SolveStats(StrictModel):
+    """How the plan was found."""
+
+    method: str
+    backend: str | None = None
+    status: str
+    objective: float
+    bound: float | None = None
+    gap: float | None = None
+    solve_time_s: float
+    details: dict[str, float] = Field(default_factory=dict)
+
+
+class BaselineSummary(StrictModel):
+    """A greedy baseline run on the same input."""
+
+    method: str
+    objective: float
+    shipments: int
+    splits: int
+    units_shipped: int
+    solve_time_s: float
+
+
+class AllocationResult(StrictModel):
+    """Shipments, unfulfilled lines with reasons, loads, totals and solve facts."""
+
+    shipments: list[Shipment]
+    unfulfilled: list[UnfulfilledLine]
+    site_loads: list[SiteLoad]
+    totals: Totals
+    stats: SolveStats
+    explanations: list[OrderExplanation] = Field(default_factory=list)
+    baselines: list[BaselineSummary] = Field(default_factory=list)
