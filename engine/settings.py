@@ -60,8 +60,12 @@ class Settings(BaseSettings):
 
     def job_database_url(self) -> str:
         """The job store's URL: ``database_url``, or a SQLite file in the cache folder."""
-        if self.database_url:
-            return self.database_url
+        url = self.database_url
+        for bare in ("postgresql://", "postgres://"):  # psycopg 3 is the driver installed
+            if url.startswith(bare):
+                url = "postgresql+psycopg://" + url.removeprefix(bare)
+        if url:
+            return url
         return f"sqlite:///{self.cache_dir.expanduser() / 'jobs.db'}"
 
     def api_key_list(self) -> list[str]:

@@ -8,6 +8,7 @@ from api.cli import (  # each module registers its commands on ``app``
     bench_vrp,  # noqa: F401
     matrix,  # noqa: F401
     route,  # noqa: F401
+    serve,  # noqa: F401
 )
 from api.cli.app import app
 

@@ -1,0 +1,65 @@
+"""Typed dependencies shared by the routers, and the API-key check."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
+from starlette.datastructures import Headers
+
+from api.errors import ApiError
+from engine.jobs import JobRunner, JobStore
+from engine.settings import Settings, get_settings
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+#: Documented in OpenAPI (the "Authorize" button); the check itself is :func:`check_api_key`,
+#: run by a middleware before any body is read.
+bearer_scheme = HTTPBearer(auto_error=False, description="an API key as a bearer token")
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
+#: Dependencies of every protected router: they only declare the schemes for OpenAPI.
+API_KEY_SECURITY = [Security(bearer_scheme), Security(api_key_scheme)]
+
+
+def check_api_key(keys: list[str], headers: Headers) -> ApiError | None:
+    """The 401 to answer, or None when the key is right (or none is configured)."""
+    if not keys:
+        return None
+    given = headers.get("x-api-key")
+    authorization = headers.get("authorization")
+    if given is None and authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            given = token.strip()
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if not given:
+        return ApiError(
+            401,
+            "unauthorized",
+            "an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>",
+            headers=challenge,
+        )
+    matched = False
+    for key in keys:  # compare with every key, in constant time, without stopping early
+        matched |= hmac.compare_digest(given.encode(), key.encode())
+    if not matched:
+        return ApiError(401, "unauthorized", "the API key is not valid", headers=challenge)
+    return None
+
+
+def get_store(request: Request) -> JobStore:
+    """The job store opened by the app's lifespan."""
+    store: JobStore = request.app.state.store
+    return store
+
+
+def get_runner(request: Request) -> JobRunner | None:
+    """The job runner of this server (None when the app runs without one)."""
+    runner: JobRunner | None = request.app.state.runner
+    return runner
+
+
+StoreDep = Annotated[JobStore, Depends(get_store)]
+RunnerDep = Annotated[JobRunner | None, Depends(get_runner)]

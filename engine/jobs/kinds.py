@@ -1,0 +1,97 @@
+"""The job kinds: each maps a request (JSON) to a result (JSON), reporting progress.
+
+A kind is registered as ``"module:function"`` so that a fresh worker process can import it.
+The function takes the request as JSON data and a progress callback
+``progress(fraction 0-1 or None, best cost so far or None)`` and returns the result as JSON
+data. It raises :class:`engine.errors.InvalidRequestError` or a pydantic ``ValidationError``
+for input it cannot use (the job fails with ``invalid_input``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+#: ``progress(fraction of the work done 0-1 or None, best cost so far or None)``.
+JobProgress = Callable[[float | None, float | None], None]
+#: A job kind's entry point.
+JobHandler = Callable[[dict[str, Any], JobProgress], dict[str, Any]]
+
+#: Seconds between progress reports of a routing job while the search finds nothing better.
+TICK_S = 0.5
+
+#: kind → ``"module:function"`` of its handler.
+KINDS: dict[str, str] = {
+    "routes": "engine.jobs.kinds:run_routes",
+    "allocation": "engine.jobs.kinds:run_allocation",
+}
+
+
+def register(kind: str, target: str) -> None:
+    """Add (or replace) a job kind; ``target`` is ``"module:function"``."""
+    if ":" not in target:
+        raise ValueError(f"a job kind's target is 'module:function', got {target!r}")
+    KINDS[kind] = target
+
+
+def load(target: str) -> JobHandler:
+    """Import a handler from its ``"module:function"`` name."""
+    module_name, _, name = target.partition(":")
+    handler: JobHandler = getattr(importlib.import_module(module_name), name)
+    return handler
+
+
+def run_routes(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]:
+    """Plan routes for a :class:`models.routing.RoutingRequest` given as JSON data.
+
+    Progress is the share of the time limit used, reported on every improvement and at
+    least every :data:`TICK_S` seconds.
+    """
+    from engine.routing import solve_routes
+    from models.routing import RoutingRequest
+
+    parsed = RoutingRequest.model_validate(request)
+    limit_s = parsed.options.time_limit_s
+    began = time.monotonic()
+    best: list[float] = []
+    done = threading.Event()
+
+    def on_progress(elapsed_s: float, best_cost: float) -> None:
+        best.append(best_cost)
+        progress(min(elapsed_s / limit_s, 1.0), best_cost)
+
+    def tick() -> None:
+        while not done.wait(TICK_S):
+            progress(min((time.monotonic() - began) / limit_s, 0.99), best[-1] if best else None)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        result = solve_routes(parsed, on_progress=on_progress)
+    finally:
+        done.set()
+        ticker.join()
+    progress(1.0, result.summary.cost)
+    return result.model_dump(mode="json")
+
+
+def run_allocation(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]:
+    """Allocate a :class:`models.allocation.AllocationRequest` given as JSON data.
+
+    Progress is the share of the time limit used, reported at each stage of the pipeline.
+    """
+    from engine.allocation import allocate
+    from models.allocation import AllocationRequest
+
+    parsed = AllocationRequest.model_validate(request)
+    limit_s = parsed.options.time_limit_s
+
+    def on_stage(_stage: str, elapsed_s: float) -> None:
+        progress(min(elapsed_s / limit_s, 0.99), None)
+
+    result = allocate(parsed, progress=on_stage)
+    progress(1.0, result.totals.objective)
+    return result.model_dump(mode="json")

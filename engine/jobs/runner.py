@@ -1,0 +1,189 @@
+"""The job runner: worker threads that take queued jobs and run each in its own process.
+
+Each worker thread claims the oldest queued job, starts a process for it (from a
+``forkserver``, so the server's threads are never forked), relays the process's progress to
+the store with a heartbeat, and stores the outcome. Cancelling a job (its status turns
+``cancelled`` in the store) stops its process at the next heartbeat. Stopping the runner
+stops the processes and puts their jobs back in the queue; jobs of a server that died are
+found by their stale heartbeat and queued again by any runner.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from multiprocessing import forkserver
+from multiprocessing.process import BaseProcess
+
+from engine.jobs import child
+from engine.jobs.kinds import KINDS
+from engine.jobs.store import JobRecord, JobStore
+
+_log = logging.getLogger(__name__)
+
+#: Modules the forkserver imports once, so that each job process starts warm.
+PRELOAD = ["engine.jobs.child", "engine.routing", "engine.allocation"]
+
+
+def _kill(process: BaseProcess) -> None:
+    """Stop a job process and every process it started (its process group)."""
+    if process.pid is None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()  # not yet the leader of its own group
+    process.join(5)
+
+
+class JobRunner:
+    """Runs queued jobs from ``store`` with ``workers`` threads, one process per job."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        workers: int = 1,
+        lease_s: float = 30.0,
+        max_attempts: int = 3,
+        poll_s: float = 0.5,
+        kinds: dict[str, str] | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.store = store
+        self.workers = workers
+        self.lease_s = lease_s
+        self.max_attempts = max_attempts
+        self.poll_s = poll_s
+        self.kinds = KINDS if kinds is None else kinds
+        #: Heartbeats (and progress writes) are this far apart, well inside the lease.
+        self.beat_s = min(1.0, lease_s / 3)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._last_recovery = 0.0
+
+    # ------------------------------------------------------------------ control
+
+    def start(self) -> None:
+        """Recover jobs of dead servers, warm the forkserver, then start the worker threads."""
+        self.recover()
+        threading.Thread(target=forkserver.ensure_running, daemon=True).start()
+        for n in range(self.workers):
+            thread = threading.Thread(target=self._loop, name=f"routeplan-worker-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """Tell idle workers that a job was queued."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the workers; running jobs are stopped and queued again for the next server."""
+        self._stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._threads.clear()
+
+    def recover(self) -> int:
+        """Queue again the jobs whose server stopped beating (see :meth:`JobStore.recover`)."""
+        self._last_recovery = time.monotonic()
+        return self.store.recover(self.lease_s, self.max_attempts)
+
+    # ------------------------------------------------------------------ workers
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if time.monotonic() - self._last_recovery >= self.lease_s / 2:
+                    self.recover()
+                job = self.store.claim(self.owner)
+            except Exception:  # database unreachable: try again after a pause
+                job = None
+            if job is None:
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
+                continue
+            try:
+                self._run(job)
+            except Exception:  # the store failed mid-job: the lease brings the job back
+                _log.exception("job %s: the runner lost track of it", job.id)
+
+    def _run(self, job: JobRecord) -> None:
+        target = self.kinds.get(job.kind)
+        if target is None:
+            self.store.fail(
+                job.id,
+                self.owner,
+                {"code": "unknown_kind", "message": f"no job kind {job.kind!r}", "details": []},
+            )
+            return
+        receiver, sender = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=child.main,
+            args=(target, job.request, sender, os.getpid()),
+            name=f"routeplan-job-{job.id}",
+        )
+        process.start()
+        sender.close()
+        progress: float | None = None
+        best_cost: float | None = None
+        outcome: tuple | None = None
+        last_beat = time.monotonic()
+        try:
+            while outcome is None:
+                if receiver.poll(0.1):
+                    try:
+                        message = receiver.recv()
+                    except EOFError:
+                        break
+                    if message[0] == "progress":
+                        progress = message[1] if message[1] is not None else progress
+                        best_cost = message[2] if message[2] is not None else best_cost
+                    else:
+                        outcome = message
+                        break
+                elif not process.is_alive() and not receiver.poll():
+                    break
+                if self._stopping.is_set():
+                    _kill(process)
+                    self.store.release(job.id, self.owner)
+                    return
+                if time.monotonic() - last_beat >= self.beat_s:
+                    last_beat = time.monotonic()
+                    if not self.store.heartbeat(job.id, self.owner, progress, best_cost):
+                        _kill(process)  # cancelled, or taken over after a lost lease
+                        return
+        finally:
+            receiver.close()
+            if outcome is None and process.is_alive() and not self._stopping.is_set():
+                _kill(process)  # an error above: never leave a search running unwatched
+        process.join(5)
+        if process.is_alive():
+            _kill(process)
+        if outcome is None:
+            self.store.fail(
+                job.id,
+                self.owner,
+                {
+                    "code": "worker_died",
+                    "message": f"the job's process ended (exit code {process.exitcode}) "
+                    "before it answered",
+                    "details": [],
+                },
+            )
+        elif outcome[0] == "result":
+            self.store.finish(job.id, self.owner, outcome[1], best_cost)
+        else:
+            self.store.fail(job.id, self.owner, outcome[1])

@@ -1,0 +1,383 @@
+"""The job store: one SQL table of jobs, their requests, progress and results.
+
+SQLite (a file) by default, PostgreSQL through a ``postgresql+psycopg://`` URL; SQLAlchemy 2
+Core, so the same statements run on both. Every change of status is a conditional
+``UPDATE`` (compare-and-set on status and owner), so that two workers, two servers or a
+cancel racing a finish never both win. Claiming also locks the candidate row with
+``FOR UPDATE SKIP LOCKED`` where the database has it (PostgreSQL).
+
+A running job carries its ``owner`` (one per server process) and a ``heartbeat_at`` that the
+owner refreshes; a running job whose heartbeat is older than the lease belongs to a dead
+server and is queued again (or failed, after too many attempts).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+
+from models.jobs import JobStatus
+
+#: The default table name.
+TABLE_NAME = "routeplan_jobs"
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class QueueFullError(RuntimeError):
+    """The queue already holds as many jobs as allowed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the job queue is full ({limit} jobs waiting); retry later")
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One row of the store."""
+
+    id: str
+    kind: str
+    status: JobStatus
+    request: dict[str, Any]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    progress: float | None
+    best_cost: float | None
+    attempts: int
+    owner: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they were stored in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _table(metadata: MetaData, name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("kind", String(32), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("request", _JSON, nullable=False),
+        Column("result", _JSON),
+        Column("error", _JSON),
+        Column("progress", Float),
+        Column("best_cost", Float),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("owner", String(64)),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("started_at", DateTime(timezone=True)),
+        Column("finished_at", DateTime(timezone=True)),
+        Column("heartbeat_at", DateTime(timezone=True)),
+        Index(f"ix_{name}_status_created", "status", "created_at"),
+    )
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class JobStore:
+    """Jobs in a SQL table: submit, claim, heartbeat, finish, cancel, recover."""
+
+    def __init__(self, url: str, table_name: str = TABLE_NAME) -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        self.metadata = MetaData()
+        self.table = _table(self.metadata, table_name)
+        self.metadata.create_all(self.engine)
+
+    # ------------------------------------------------------------------ reading
+
+    def _record(self, row: Any) -> JobRecord:
+        m = row._mapping
+        return JobRecord(
+            id=m["id"],
+            kind=m["kind"],
+            status=JobStatus(m["status"]),
+            request=m["request"],
+            result=m["result"],
+            error=m["error"],
+            progress=m["progress"],
+            best_cost=m["best_cost"],
+            attempts=m["attempts"],
+            owner=m["owner"],
+            created_at=_aware(m["created_at"]),
+            updated_at=_aware(m["updated_at"]),
+            started_at=_aware(m["started_at"]),
+            finished_at=_aware(m["finished_at"]),
+            heartbeat_at=_aware(m["heartbeat_at"]),
+        )
+
+    def get(self, job_id: str) -> JobRecord | None:
+        """The job with this id, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.table).where(self.table.c.id == job_id)).first()
+        return None if row is None else self._record(row)
+
+    def status(self, job_id: str) -> JobStatus | None:
+        """Only the job's status (cheap), or None if there is no such job."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(self.table.c.status).where(self.table.c.id == job_id)
+            ).scalar()
+        return None if value is None else JobStatus(value)
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each status."""
+        t = self.table
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()
+        out = {status.value: 0 for status in JobStatus}
+        out.update({status: int(n) for status, n in rows})
+        return out
+
+    def ping(self) -> bool:
+        """Whether the database answers."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except Exception:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ changes
+
+    def _update(self, job_id: str, where: list[Any], **values: Any) -> bool:
+        """A conditional update of one job; True when it applied."""
+        t = self.table
+        values.setdefault("updated_at", _now())
+        with self.engine.begin() as conn:
+            done = conn.execute(update(t).where(t.c.id == job_id, *where).values(**values))
+        return done.rowcount == 1
+
+    def submit(
+        self, kind: str, request: dict[str, Any], max_queued: int | None = None
+    ) -> JobRecord:
+        """Queue a new job; :class:`QueueFullError` when ``max_queued`` jobs already wait."""
+        t = self.table
+        now = _now()
+        job_id = str(uuid.uuid4())
+        with self.engine.begin() as conn:
+            if max_queued is not None:
+                queued = conn.execute(
+                    select(func.count()).select_from(t).where(t.c.status == JobStatus.QUEUED)
+                ).scalar_one()
+                if queued >= max_queued:
+                    raise QueueFullError(max_queued)
+            conn.execute(
+                t.insert().values(
+                    id=job_id,
+                    kind=kind,
+                    status=JobStatus.QUEUED.value,
+                    request=request,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        record = self.get(job_id)
+        assert record is not None
+        return record
+
+    def claim(self, owner: str) -> JobRecord | None:
+        """Take the oldest queued job for ``owner`` (status running, one more attempt)."""
+        t = self.table
+        for _ in range(5):  # another worker may win the race for a candidate: try the next
+            with self.engine.begin() as conn:
+                job_id = conn.execute(
+                    select(t.c.id)
+                    .where(t.c.status == JobStatus.QUEUED.value)
+                    .order_by(t.c.created_at)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).scalar()
+                if job_id is None:
+                    return None
+                now = _now()
+                done = conn.execute(
+                    update(t)
+                    .where(t.c.id == job_id, t.c.status == JobStatus.QUEUED.value)
+                    .values(
+                        status=JobStatus.RUNNING.value,
+                        owner=owner,
+                        attempts=t.c.attempts + 1,
+                        started_at=now,
+                        heartbeat_at=now,
+                        updated_at=now,
+                        progress=0.0,
+                        best_cost=None,
+                    )
+                )
+            if done.rowcount == 1:
+                return self.get(job_id)
+        return None
+
+    def _owned(self, owner: str) -> list[Any]:
+        t = self.table
+        return [t.c.status == JobStatus.RUNNING.value, t.c.owner == owner]
+
+    def heartbeat(
+        self, job_id: str, owner: str, progress: float | None, best_cost: float | None
+    ) -> bool:
+        """Refresh a running job's heartbeat and progress; False if it is no longer ours."""
+        now = _now()
+        return self._update(
+            job_id,
+            self._owned(owner),
+            heartbeat_at=now,
+            updated_at=now,
+            progress=progress,
+            best_cost=best_cost,
+        )
+
+    def finish(
+        self, job_id: str, owner: str, result: dict[str, Any], best_cost: float | None
+    ) -> bool:
+        """Store the result of a running job; False if it was cancelled or taken meanwhile."""
+        now = _now()
+        return self._update(
+            job_id,
+            self._owned(owner),
+            status=JobStatus.SUCCEEDED.value,
+            result=result,
+            progress=1.0,
+            best_cost=best_cost,
+            finished_at=now,
+            owner=None,
+        )
+
+    def fail(self, job_id: str, owner: str, error: dict[str, Any]) -> bool:
+        """Mark a running job failed with an error ``{code, message, details}``."""
+        return self._update(
+            job_id,
+            self._owned(owner),
+            status=JobStatus.FAILED.value,
+            error=error,
+            finished_at=_now(),
+            owner=None,
+        )
+
+    def release(self, job_id: str, owner: str) -> bool:
+        """Put a running job back in the queue (its server is stopping)."""
+        return self._update(
+            job_id,
+            self._owned(owner),
+            status=JobStatus.QUEUED.value,
+            owner=None,
+            progress=None,
+            best_cost=None,
+            attempts=self.table.c.attempts - 1,  # a graceful stop is not the job's fault
+        )
+
+    def cancel(self, job_id: str) -> JobRecord | None:
+        """Cancel a queued or running job; the job as it now is (None if there is none)."""
+        t = self.table
+        now = _now()
+        self._update(
+            job_id,
+            [t.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])],
+            status=JobStatus.CANCELLED.value,
+            finished_at=now,
+            owner=None,
+        )
+        return self.get(job_id)
+
+    def recover(self, lease_s: float, max_attempts: int) -> int:
+        """Queue again the running jobs whose owner stopped beating; fail those tried too often.
+
+        Returns how many jobs were recovered.
+        """
+        t = self.table
+        cutoff = _now() - timedelta(seconds=lease_s)
+        stale = [t.c.status == JobStatus.RUNNING.value, t.c.heartbeat_at < cutoff]
+        with self.engine.begin() as conn:
+            given_up = conn.execute(
+                update(t)
+                .where(*stale, t.c.attempts >= max_attempts)
+                .values(
+                    status=JobStatus.FAILED.value,
+                    owner=None,
+                    finished_at=_now(),
+                    updated_at=_now(),
+                    error={
+                        "code": "job_abandoned",
+                        "message": f"the job was started {max_attempts} times and its server "
+                        "stopped each time; it is not tried again",
+                        "details": [],
+                    },
+                )
+            ).rowcount
+            requeued = conn.execute(
+                update(t)
+                .where(*stale)
+                .values(
+                    status=JobStatus.QUEUED.value,
+                    owner=None,
+                    progress=None,
+                    best_cost=None,
+                    updated_at=_now(),
+                )
+            ).rowcount
+        return int(given_up) + int(requeued)
+
+    def drop(self) -> None:
+        """Drop the table (tests) and close the connections."""
+        self.metadata.drop_all(self.engine)
+        self.engine.dispose()
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.engine.dispose()

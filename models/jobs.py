@@ -1,0 +1,73 @@
+"""The async job contract: what is submitted, and what a job's status looks like."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from models.allocation import AllocationRequest
+from models.common import StrictModel
+from models.routing import RoutingRequest
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life: queued → running → succeeded | failed | cancelled."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job will not change any more."""
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class RoutesJob(StrictModel):
+    """Plan routes (the body of ``POST /v1/routes``, run in the background)."""
+
+    kind: Literal["routes"] = "routes"
+    request: RoutingRequest
+
+
+class AllocationJob(StrictModel):
+    """Allocate order lines to sites (the body of ``POST /v1/allocations``, in the background)."""
+
+    kind: Literal["allocation"] = "allocation"
+    request: AllocationRequest
+
+
+#: A job submission, told apart by ``kind``.
+JobSubmission = Annotated[RoutesJob | AllocationJob, Field(discriminator="kind")]
+#: The job kinds that can be submitted.
+JOB_KINDS = frozenset({"routes", "allocation"})
+
+
+class JobError(StrictModel):
+    """Why a job failed, in the API's error shape."""
+
+    code: str
+    message: str
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class JobView(StrictModel):
+    """A job's status, progress and links."""
+
+    id: str
+    kind: str
+    status: JobStatus
+    progress: float | None = Field(None, description="0-1, share of the time limit used")
+    best_cost: float | None = Field(None, description="best cost found so far")
+    attempts: int = Field(description="how many times the job was started")
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: JobError | None = None
+    links: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,44 @@
+"""Where the test PostgreSQL server is, and a skip with the reason when none answers."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import pytest
+from sqlalchemy import create_engine, text
+
+#: Tried in order; ``ROUTEPLAN_TEST_POSTGRES_URL`` first when set.
+CANDIDATES = [
+    "postgresql+psycopg://root@127.0.0.1:5432/test",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+]
+
+
+@lru_cache
+def _find() -> tuple[str | None, str]:
+    urls = (
+        [os.environ["ROUTEPLAN_TEST_POSTGRES_URL"]]
+        if "ROUTEPLAN_TEST_POSTGRES_URL" in os.environ
+        else CANDIDATES
+    )
+    reasons = []
+    for url in urls:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("select 1"))
+            return url, ""
+        except Exception as error:  # any failure to connect means: no server for these tests
+            reasons.append(f"{url}: {type(error).__name__}: {str(error).splitlines()[0]}")
+        finally:
+            engine.dispose()
+    return None, "; ".join(reasons)
+
+
+def postgres_url() -> str:
+    """The URL of a reachable PostgreSQL test database, or skip the test saying why."""
+    url, reason = _find()
+    if url is None:
+        pytest.skip(f"no PostgreSQL server answers (set ROUTEPLAN_TEST_POSTGRES_URL): {reason}")
+    return url
