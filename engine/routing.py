@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from engine.compile import CompiledProblem, compile_request
 from engine.decode import decode, empty_solution
-from engine.errors import InvalidRequestError
+from engine.errors import InvalidRequestError, SolverError
 from engine.evaluate import evaluate
 from engine.locations import resolve
 from engine.matrices import TravelMatrices
 from engine.parallel import solve_portfolio
 from engine.units import COST_SCALE
 from models.routing import RoutingRequest, RoutingResult
+from solvers.vrp_hybrid import hybrid_supported
 from solvers.vrp_pyvrp import unsupported
 
 #: Called with (seconds since the search began, best objective so far in cost units).
@@ -20,19 +21,27 @@ Progress = Callable[[float, float], None]
 
 
 def choose_backend(problem: CompiledProblem) -> str:
-    """PyVRP when it supports every feature of the problem (it searches better), else OR-Tools.
+    """PyVRP when it supports every feature of the problem (it searches best); with breaks,
+    the hybrid (PyVRP plans without them, OR-Tools fits them in); else OR-Tools.
 
-    A forced ``pyvrp`` on a problem it cannot honour is invalid input, named by feature.
+    A forced backend that cannot honour the problem is invalid input, named by feature.
     """
     wanted = problem.request.options.backend
     missing = unsupported(problem.data)
     if wanted == "pyvrp" and missing:
         raise InvalidRequestError(
             f"options.backend = 'pyvrp' cannot honour {', '.join(missing)}; "
+            "use 'auto', 'hybrid' or 'ortools'"
+        )
+    if wanted == "hybrid" and not hybrid_supported(problem.data):
+        raise InvalidRequestError(
+            f"options.backend = 'hybrid' cannot honour {', '.join(missing)}; "
             "use 'auto' or 'ortools'"
         )
     if wanted == "auto":
-        return "ortools" if missing else "pyvrp"
+        if not missing:
+            return "pyvrp"
+        return "hybrid" if hybrid_supported(problem.data) else "ortools"
     return wanted
 
 
@@ -58,7 +67,10 @@ def solve_routes(
             def relay(elapsed: float, objective: int) -> None:
                 on_progress(elapsed, objective / COST_SCALE)
 
-        solution = solve_portfolio(problem.data, backend, request.options, relay)
+        try:
+            solution = solve_portfolio(problem.data, backend, request.options, relay)
+        except (RuntimeError, ValueError, MemoryError) as error:
+            raise SolverError(f"the {backend} backend failed: {error}") from error
     result = decode(problem, solution, backend=backend)
     result.evaluation = evaluate(request, result, resolved=resolved)
     return result

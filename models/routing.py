@@ -136,8 +136,10 @@ class SolveOptions(StrictModel):
         description="deterministic stop: after this many solutions (OR-Tools) or "
         "iterations (PyVRP), if the time limit is not reached first",
     )
-    backend: Literal["auto", "ortools", "pyvrp"] = Field(
-        "auto", description="auto: PyVRP when the request's features allow, else OR-Tools"
+    backend: Literal["auto", "ortools", "pyvrp", "hybrid"] = Field(
+        "auto",
+        description="auto: PyVRP when it supports every feature; with breaks, the hybrid "
+        "(PyVRP plans, OR-Tools fits the breaks); else OR-Tools",
     )
     workers: int = Field(
         0, ge=0, le=64, description="parallel searches; 0 = one per core for limits >= 5 s"

@@ -18,7 +18,11 @@ Constraints
       ``W[i]`` (gaps removed from the cumul's domain), ``a_v <= T[start_v], T[end_v] <= b_v``,
       ``T[end_v] - T[start_v] <= max_duration[v]``;
     * breaks: performed iff the vehicle is used; each starts in its windows, overlaps no
-      service, and its duration fits in the slack between two visits (OR-Tools' break constraint);
+      service, and its duration fits in the slack between two visits (OR-Tools' break
+      constraint). OR-Tools may put a break before the route's start or after its end; the
+      engine's schedule takes it on the first or last leg instead, inside the route, so the
+      plan's cost can exceed the solver's objective by such breaks' working time. (Forcing
+      breaks inside the route in the model made OR-Tools' search stall.)
     * distance: ``X[end_v] <= max_distance[v]``; stops: ``S[end_v] <= max_stops[v]``;
     * ``vehicle[i]`` in ``{v : A[i,v]}``; each stop is a disjunction of size one (visit, or pay
       ``P[i]``).
@@ -69,7 +73,7 @@ class OrToolsParams:
             raise ValueError(f"unknown metaheuristic {self.metaheuristic!r}")
 
 
-class _Model:
+class OrToolsModel:
     """The routing model built from :class:`VrpData`, with handles needed to read a solution."""
 
     def __init__(self, data: VrpData) -> None:
@@ -201,6 +205,16 @@ class _Model:
                 routing.VehicleVar(index).SetValues([-1, *(int(v) for v in allowed)])
             routing.AddDisjunction([index], int(data.penalty[stop]))
 
+    def initial_assignment(self, routes: list[list[int]]) -> pywrapcp.Assignment | None:
+        """An assignment from stop nodes per vehicle, or None if the model rejects them.
+
+        (Cutting rejected routes short was tried: OR-Tools' local search then often fails to
+        put the cut stops back, so a rejected start is worse than none.)
+        """
+        to_index = self.manager.NodeToIndex
+        wanted = [[to_index(int(node)) for node in route] for route in routes]
+        return self.routing.ReadAssignmentFromRoutes(wanted, True)
+
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[VehicleRoute], np.ndarray]:
         """Routes and dropped stops of a solution."""
         data, routing, manager = self.data, self.routing, self.manager
@@ -241,12 +255,20 @@ class _Model:
 
 
 def solve_ortools(
-    data: VrpData, params: OrToolsParams | None = None, on_progress: ProgressCallback | None = None
+    data: VrpData,
+    params: OrToolsParams | None = None,
+    on_progress: ProgressCallback | None = None,
+    model: OrToolsModel | None = None,
+    initial: pywrapcp.Assignment | None = None,
 ) -> VrpSolution:
-    """Solve ``data`` with OR-Tools routing within the time (or solution) limit."""
+    """Solve ``data`` with OR-Tools routing within the time (or solution) limit.
+
+    ``model`` may be one already built for ``data``, and ``initial`` an assignment of it
+    (see :meth:`OrToolsModel.initial_assignment`) to start from instead of a first solution.
+    """
     params = params or OrToolsParams()
     began = time.perf_counter()
-    model = _Model(data)
+    model = model or OrToolsModel(data)
     routing = model.routing
     first: list[float] = []
 
@@ -269,7 +291,10 @@ def solve_ortools(
     search.time_limit.FromMilliseconds(int(remaining * 1000))
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
-    assignment = routing.SolveWithParameters(search)
+    if initial is not None:
+        assignment = routing.SolveFromAssignmentWithParameters(initial, search)
+    else:
+        assignment = routing.SolveWithParameters(search)
     status = _STATUS.get(int(routing.status()), str(routing.status()))
     solve_s = time.perf_counter() - began
     if assignment is None:

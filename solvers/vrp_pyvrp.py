@@ -7,6 +7,8 @@ Data
     stop with several windows becomes a mutually exclusive client group, so exactly one of
     its copies is visited (at most one if the stop is optional). Depots are the depot nodes
     and, for open routes, the free node. Identical vehicles form one *vehicle type*.
+    Skills: a type's profile puts the stops it may not serve out of reach (travel time past
+    every shift end). Max stops: an extra load dimension where each client weighs the same.
     A type's routing profile pairs a travel-time matrix (its speed) with an arc-cost matrix
     ``round(c_d d + c_t t)`` used as PyVRP's distance with unit cost 1; when the type has a
     ``max_distance``, the real distance is used instead with unit cost ``round(c_d)`` (so a
@@ -48,10 +50,6 @@ def unsupported(data: VrpData) -> list[str]:
     reasons = []
     if any(data.vehicle_breaks(v) for v in range(data.n_vehicles)):
         reasons.append("breaks")
-    if np.any(data.max_stops >= 0):
-        reasons.append("max_stops")
-    if not np.all(data.compatible):
-        reasons.append("skills")
     if np.any((data.max_distance >= 0) & (data.duration_cost > 0)):
         reasons.append("max_distance with a cost per travel hour")
     return reasons
@@ -119,7 +117,8 @@ class _Problem:
         )
         self.depot_index = {node: k for k, node in enumerate(depot_nodes)}
 
-        profiles: dict[tuple[bytes, int, int], int] = {}
+        profiles: dict[tuple[bytes, int, int, bytes], int] = {}
+        blocked: list[np.ndarray] = []
         is_cost: list[bool] = []
         profile_unit: list[int] = []
         distance_matrices: list[np.ndarray] = []
@@ -134,9 +133,10 @@ class _Problem:
                 matrix, unit = data.distance, round(float(data.distance_cost[v]))
             else:
                 matrix, unit = data.arc_cost(v), 1
-            key = (matrix.tobytes(), speed, unit)
+            key = (matrix.tobytes(), speed, unit, data.compatible[:, v].tobytes())
             if key not in profiles:
                 profiles[key] = len(distance_matrices)
+                blocked.append(np.flatnonzero(~data.compatible[:, v]))
                 is_cost.append(data.max_distance[v] < 0)
                 profile_unit.append(unit)
                 distance_matrices.append(matrix)
@@ -157,6 +157,26 @@ class _Problem:
         distance_matrices = [
             m // divisor if cost else m for m, cost in zip(distance_matrices, is_cost, strict=True)
         ]
+        # Skills: a vehicle type's profile makes the stops it may not serve unreachable (any
+        # visit would arrive after every shift ends, so it is never part of a feasible plan).
+        unreachable_t = 2 * int(data.shift[:, 1].max()) + 1
+        for k, stops in enumerate(blocked):
+            if len(stops) == 0:
+                continue
+            far = int(max(distance_matrices[k].max(initial=0), 1)) * 1000
+            distance_matrices[k] = distance_matrices[k].copy()
+            duration_matrices[k] = duration_matrices[k].copy()
+            for m, value in ((distance_matrices[k], far), (duration_matrices[k], unreachable_t)):
+                m[stops, :] = value
+                m[:, stops] = value
+                m[stops, stops] = 0
+
+        # Max stops: one more load dimension where each client weighs the same. PyVRP has one
+        # penalty for excess load in any dimension, so that weight is on the scale of the
+        # other demands (a weight of 1 next to demands in the thousands is too cheap to break).
+        count_stops = bool(np.any(data.max_stops >= 0))
+        positive = data.demand[: data.n_stops][data.demand[: data.n_stops] > 0]
+        stop_weight = int(np.median(positive)) if positive.size else 1
 
         locations = [pyvrp.Location(0, 0) for _ in range(n)]
         self.client_node: list[int] = []
@@ -174,7 +194,7 @@ class _Problem:
                 clients.append(
                     pyvrp.Client(
                         location=stop,
-                        delivery=[int(x) for x in data.demand[stop]],
+                        delivery=[int(x) for x in data.demand[stop]] + [stop_weight] * count_stops,
                         service_duration=int(data.service[stop]),
                         tw_early=lo,
                         tw_late=hi,
@@ -198,6 +218,7 @@ class _Problem:
                 int(data.shift[v, 1]),
                 int(data.max_duration[v]),
                 int(data.max_distance[v]),
+                int(data.max_stops[v]),
                 unit_distance[v],
                 round(float(data.span_cost[v])),
                 vehicle_profile[v],
@@ -212,7 +233,15 @@ class _Problem:
             vehicle_types.append(
                 pyvrp.VehicleType(
                     num_available=len(vehicles),
-                    capacity=[int(x) for x in data.capacity[v]],
+                    capacity=[int(x) for x in data.capacity[v]]
+                    + (
+                        [
+                            stop_weight
+                            * (int(data.max_stops[v]) if data.max_stops[v] >= 0 else data.n_stops)
+                        ]
+                        if count_stops
+                        else []
+                    ),
                     start_depot=self.depot_index[int(data.vehicle_start[v])],
                     end_depot=self.depot_index[int(data.vehicle_end[v])],
                     fixed_cost=int(data.fixed_cost[v]) // divisor,

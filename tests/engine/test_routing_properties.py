@@ -145,5 +145,9 @@ def test_bare_routes_of_a_plan_evaluate_to_the_same_cost(request: RoutingRequest
     plan, verdict = evaluate_routes(request, sequences)
     assert plan.summary.distance_m == result.summary.distance_m
     if not any(v.breaks for v in request.vehicles):
-        assert verdict.feasible, [v.message for v in verdict.violations]
+        assert verdict.feasible, (
+            [v.message for v in verdict.violations],
+            result.stats,
+            result.evaluation,
+        )
         assert verdict.cost == result.summary.cost
