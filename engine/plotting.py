@@ -1,23 +1,26 @@
-"""Draw a routing plan on a map-like plot (matplotlib, written to a PNG file)."""
+"""Draw routing plans on a map-like plot (matplotlib's object API: no pyplot state, so
+threads and servers may call it), written to PNG files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
+from models.plan import PlanRequest, PlanResult
 from models.routing import RoutingRequest, RoutingResult, StepType
 
 
-def plot_routes(request: RoutingRequest, result: RoutingResult, path: Path) -> Path:
-    """One coloured line per route, served stops as dots, unassigned ones as red crosses."""
-    fig, ax = plt.subplots(figsize=(9, 8))
+def draw_routes(
+    ax: Axes, request: RoutingRequest, result: RoutingResult, colour_offset: int = 0
+) -> int:
+    """Draw one coloured line per route and red crosses for unassigned stops; routes drawn."""
     stops = {s.id: s for s in request.stops}
-    colours = plt.get_cmap("tab20")
+    colours = colormaps["tab20"]
     for k, route in enumerate(result.routes):
+        colour = colours((k + colour_offset) % 20)
         points = [s.location for s in route.steps if s.location is not None]
         if not points:
             continue
@@ -26,7 +29,7 @@ def plot_routes(request: RoutingRequest, result: RoutingResult, path: Path) -> P
             xs,
             ys,
             "-",
-            color=colours(k % 20),
+            color=colour,
             lw=1.4,
             alpha=0.9,
             label=f"{route.vehicle_id} ({route.summary.stops})",
@@ -34,7 +37,7 @@ def plot_routes(request: RoutingRequest, result: RoutingResult, path: Path) -> P
         jobs = [s.location for s in route.steps if s.type == StepType.STOP and s.location]
         if jobs:
             jx, jy = zip(*jobs, strict=True)
-            ax.scatter(jx, jy, s=14, color=colours(k % 20), zorder=3)
+            ax.scatter(jx, jy, s=14, color=colour, zorder=3)
     for vehicle in request.vehicles:
         if vehicle.start is not None:
             ax.scatter(*vehicle.start, marker="s", s=80, color="black", zorder=4)
@@ -42,11 +45,11 @@ def plot_routes(request: RoutingRequest, result: RoutingResult, path: Path) -> P
     if missing:
         mx, my = zip(*missing, strict=True)
         ax.scatter(mx, my, marker="x", s=40, color="red", zorder=5, label="unassigned")
-    summary = result.summary
-    ax.set_title(
-        f"{summary.routes} routes, {summary.stops_served} stops, "
-        f"{summary.distance_m / 1000:.1f} km, cost {summary.cost:.2f}"
-    )
+    return len(result.routes)
+
+
+def _finish(fig: Figure, ax: Axes, title: str, path: Path) -> Path:
+    ax.set_title(title)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.legend(fontsize=7, loc="best", ncol=2)
@@ -54,5 +57,35 @@ def plot_routes(request: RoutingRequest, result: RoutingResult, path: Path) -> P
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
+
+
+def plot_routes(request: RoutingRequest, result: RoutingResult, path: Path) -> Path:
+    """One routing plan as a PNG."""
+    fig = Figure(figsize=(9, 8))
+    ax = fig.add_subplot()
+    draw_routes(ax, request, result)
+    summary = result.summary
+    title = (
+        f"{summary.routes} routes, {summary.stops_served} stops, "
+        f"{summary.distance_m / 1000:.1f} km, cost {summary.cost:.2f}"
+    )
+    return _finish(fig, ax, title, path)
+
+
+def plot_plan(
+    requests: dict[object, RoutingRequest], request: PlanRequest, result: PlanResult, path: Path
+) -> Path:
+    """Every site's van routes on one PNG (carrier shipments are not drawn)."""
+    fig = Figure(figsize=(9, 8))
+    ax = fig.add_subplot()
+    drawn = 0
+    for site in result.sites:
+        drawn += draw_routes(ax, requests[site.site_id], site.routing, colour_offset=drawn)
+    kpis = result.kpis
+    title = (
+        f"{kpis.vehicles_used} vans, {kpis.shipments_by_van} deliveries, "
+        f"{kpis.distance_m / 1000:.1f} km; {kpis.shipments_by_carrier} by carrier; "
+        f"cost {kpis.cost:.0f}"
+    )
+    return _finish(fig, ax, title, path)

@@ -28,7 +28,8 @@ class InputFileError(ValueError):
     """A file could not be read, or a cell is not what its column needs."""
 
 
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """Whether a CSV cell is empty."""
     return (
         value is None
         or (isinstance(value, float) and math.isnan(value))
@@ -36,7 +37,8 @@ def _blank(value: Any) -> bool:
     )
 
 
-def _number(value: Any, where: str) -> float:
+def parse_number(value: Any, where: str) -> float:
+    """A cell as a number, or an error naming ``where`` and the value."""
     try:
         number = float(str(value).strip())
     except ValueError:
@@ -57,17 +59,19 @@ def _list(value: Any) -> list[str]:
     return [part.strip() for part in str(value).split(";") if part.strip()]
 
 
-def _windows(value: Any, where: str) -> list[list[float]]:
+def parse_windows(value: Any, where: str) -> list[list[float]]:
+    """Windows written ``"start-end;start-end"`` in seconds."""
     out = []
     for part in _list(value):
         bounds = part.split("-")
         if len(bounds) != 2:
             raise InputFileError(f"{where}: {part!r} is not 'start-end' in seconds")
-        out.append([_number(bounds[0], where), _number(bounds[1], where)])
+        out.append([parse_number(bounds[0], where), parse_number(bounds[1], where)])
     return out
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def read_csv_table(path: Path) -> pd.DataFrame:
+    """A CSV file as strings, with clear errors; it must have an ``id`` column."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
@@ -86,39 +90,41 @@ def _id(value: str) -> str | int:
 
 def _stop(row: dict[str, Any], where: str) -> dict[str, Any]:
     stop: dict[str, Any] = {"id": _id(row["id"])}
-    if not _blank(row.get("location_index")):
-        stop["location_index"] = int(_number(row["location_index"], f"{where}, location_index"))
-    elif not (_blank(row.get("lat")) or _blank(row.get("lon"))):
+    if not is_blank(row.get("location_index")):
+        stop["location_index"] = int(
+            parse_number(row["location_index"], f"{where}, location_index")
+        )
+    elif not (is_blank(row.get("lat")) or is_blank(row.get("lon"))):
         stop["location"] = [
-            _number(row["lon"], f"{where}, lon"),
-            _number(row["lat"], f"{where}, lat"),
+            parse_number(row["lon"], f"{where}, lon"),
+            parse_number(row["lat"], f"{where}, lat"),
         ]
     demand = {
-        key.removeprefix("demand_"): _number(value, f"{where}, {key}")
+        key.removeprefix("demand_"): parse_number(value, f"{where}, {key}")
         for key, value in row.items()
-        if key.startswith("demand_") and not _blank(value)
+        if key.startswith("demand_") and not is_blank(value)
     }
     if demand:
         stop["demand"] = demand
-    if not _blank(row.get("service_s")):
-        stop["service_s"] = _number(row["service_s"], f"{where}, service_s")
-    if not _blank(row.get("time_windows")):
-        stop["time_windows"] = _windows(row["time_windows"], f"{where}, time_windows")
-    elif not (_blank(row.get("tw_start_s")) and _blank(row.get("tw_end_s"))):
+    if not is_blank(row.get("service_s")):
+        stop["service_s"] = parse_number(row["service_s"], f"{where}, service_s")
+    if not is_blank(row.get("time_windows")):
+        stop["time_windows"] = parse_windows(row["time_windows"], f"{where}, time_windows")
+    elif not (is_blank(row.get("tw_start_s")) and is_blank(row.get("tw_end_s"))):
         stop["time_windows"] = [
             [
-                _number(row.get("tw_start_s", 0), f"{where}, tw_start_s"),
-                _number(row.get("tw_end_s"), f"{where}, tw_end_s"),
+                parse_number(row.get("tw_start_s", 0), f"{where}, tw_start_s"),
+                parse_number(row.get("tw_end_s"), f"{where}, tw_end_s"),
             ]
         ]
-    if not _blank(row.get("skills")):
+    if not is_blank(row.get("skills")):
         stop["skills"] = _list(row["skills"])
-    if not _blank(row.get("optional")):
+    if not is_blank(row.get("optional")):
         stop["optional"] = _flag(row["optional"], f"{where}, optional")
-    if not _blank(row.get("drop_penalty")):
-        stop["drop_penalty"] = _number(row["drop_penalty"], f"{where}, drop_penalty")
-    if not _blank(row.get("priority")):
-        stop["priority"] = int(_number(row["priority"], f"{where}, priority"))
+    if not is_blank(row.get("drop_penalty")):
+        stop["drop_penalty"] = parse_number(row["drop_penalty"], f"{where}, drop_penalty")
+    if not is_blank(row.get("priority")):
+        stop["priority"] = int(parse_number(row["priority"], f"{where}, priority"))
     return stop
 
 
@@ -132,47 +138,50 @@ _VEHICLE_NUMBERS = (
 )
 
 
-def _vehicle(row: dict[str, Any], where: str) -> dict[str, Any]:
+def vehicle_from_row(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """A vehicle (as a dict to validate) from one row of ``vehicles.csv``."""
     vehicle: dict[str, Any] = {"id": _id(row["id"])}
     for end in ("start", "end"):
         lat, lon = row.get(f"{end}_lat"), row.get(f"{end}_lon")
-        if not (_blank(lat) or _blank(lon)):
+        if not (is_blank(lat) or is_blank(lon)):
             vehicle[end] = [
-                _number(lon, f"{where}, {end}_lon"),
-                _number(lat, f"{where}, {end}_lat"),
+                parse_number(lon, f"{where}, {end}_lon"),
+                parse_number(lat, f"{where}, {end}_lat"),
             ]
-        if not _blank(row.get(f"{end}_index")):
-            vehicle[f"{end}_index"] = int(_number(row[f"{end}_index"], f"{where}, {end}_index"))
+        if not is_blank(row.get(f"{end}_index")):
+            vehicle[f"{end}_index"] = int(
+                parse_number(row[f"{end}_index"], f"{where}, {end}_index")
+            )
     capacity = {
-        key.removeprefix("capacity_"): _number(value, f"{where}, {key}")
+        key.removeprefix("capacity_"): parse_number(value, f"{where}, {key}")
         for key, value in row.items()
-        if key.startswith("capacity_") and not _blank(value)
+        if key.startswith("capacity_") and not is_blank(value)
     }
     if capacity:
         vehicle["capacity"] = capacity
-    if not (_blank(row.get("shift_start_s")) and _blank(row.get("shift_end_s"))):
+    if not (is_blank(row.get("shift_start_s")) and is_blank(row.get("shift_end_s"))):
         vehicle["shift"] = [
-            _number(row.get("shift_start_s") or 0, f"{where}, shift_start_s"),
-            _number(row.get("shift_end_s"), f"{where}, shift_end_s"),
+            parse_number(row.get("shift_start_s") or 0, f"{where}, shift_start_s"),
+            parse_number(row.get("shift_end_s"), f"{where}, shift_end_s"),
         ]
     for key in _VEHICLE_NUMBERS:
-        if not _blank(row.get(key)):
-            vehicle[key] = _number(row[key], f"{where}, {key}")
-    if not _blank(row.get("max_stops")):
-        vehicle["max_stops"] = int(_number(row["max_stops"], f"{where}, max_stops"))
-    if not _blank(row.get("skills")):
+        if not is_blank(row.get(key)):
+            vehicle[key] = parse_number(row[key], f"{where}, {key}")
+    if not is_blank(row.get("max_stops")):
+        vehicle["max_stops"] = int(parse_number(row["max_stops"], f"{where}, max_stops"))
+    if not is_blank(row.get("skills")):
         vehicle["skills"] = _list(row["skills"])
-    if not _blank(row.get("break_duration_s")):
+    if not is_blank(row.get("break_duration_s")):
         vehicle["breaks"] = [
             {
                 "id": "break",
                 "time_windows": [
                     [
-                        _number(row.get("break_start_s"), f"{where}, break_start_s"),
-                        _number(row.get("break_end_s"), f"{where}, break_end_s"),
+                        parse_number(row.get("break_start_s"), f"{where}, break_start_s"),
+                        parse_number(row.get("break_end_s"), f"{where}, break_end_s"),
                     ]
                 ],
-                "duration_s": _number(row["break_duration_s"], f"{where}, break_duration_s"),
+                "duration_s": parse_number(row["break_duration_s"], f"{where}, break_duration_s"),
             }
         ]
     return vehicle
@@ -180,15 +189,15 @@ def _vehicle(row: dict[str, Any], where: str) -> dict[str, Any]:
 
 def request_dict_from_csv(stops_csv: Path, vehicles_csv: Path) -> dict[str, Any]:
     """The raw request (to validate as :class:`RoutingRequest`) from the two CSV files."""
-    stops = _read_csv(stops_csv)
-    vehicles = _read_csv(vehicles_csv)
+    stops = read_csv_table(stops_csv)
+    vehicles = read_csv_table(vehicles_csv)
     return {
         "stops": [
             _stop(row, f"{stops_csv.name} row {k + 2}")
             for k, row in enumerate(stops.to_dict("records"))
         ],
         "vehicles": [
-            _vehicle(row, f"{vehicles_csv.name} row {k + 2}")
+            vehicle_from_row(row, f"{vehicles_csv.name} row {k + 2}")
             for k, row in enumerate(vehicles.to_dict("records"))
         ],
     }

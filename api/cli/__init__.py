@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from api.cli import (  # each module registers its commands on ``app``
+from api.cli import (
     allocate,  # noqa: F401
     bench_allocation,  # noqa: F401
     bench_vrp,  # noqa: F401
+    demo,  # noqa: F401
     matrix,  # noqa: F401
-    route,  # noqa: F401
+    plan,  # noqa: F401
+    route,  # noqa: F401  (registers commands)
     serve,  # noqa: F401
 )
 from api.cli.app import app

@@ -1,8 +1,7 @@
-"""``routeplan route`` and ``routeplan demo``: plan routes from files or the sample day."""
+"""``routeplan route``: plan routes from a JSON request or CSV files."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -18,15 +17,12 @@ from api.cli.common import (
     run_with_progress,
 )
 from engine.matrices import MatrixError
-from engine.plotting import plot_routes
 from engine.routing import solve_routes
 from engine.routing_csv import InputFileError, load_request
-from engine.sample_day import sample_day
-from models.matrices import OsmMatrix
 from models.routing import RoutingRequest, RoutingResult
 
 
-def _solve(request: RoutingRequest) -> RoutingResult:
+def solve_with_progress(request: RoutingRequest) -> RoutingResult:
     try:
         return run_with_progress(
             "routing",
@@ -37,7 +33,7 @@ def _solve(request: RoutingRequest) -> RoutingResult:
         fail_invalid(f"matrix: {error}")
 
 
-def _write(result: RoutingResult, out: Path) -> None:
+def write_result(result: RoutingResult, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(result.model_dump_json(indent=2, exclude_none=True))
     console.print(f"result written to {out}")
@@ -71,40 +67,9 @@ def route(
         fail_invalid(str(error))
     except ValidationError as error:
         fail_validation(error)
-    result = _solve(request)
+    result = solve_with_progress(request)
     print_result_summary(result, len(request.vehicles))
     if out is not None:
-        _write(result, out)
+        write_result(result, out)
     if result.stats.status == "failed":
         raise typer.Exit(EXIT_SOLVER_FAILURE)
-
-
-@app.command()
-def demo(
-    out: Annotated[Path, typer.Option(help="folder for the request, result and map")] = Path(
-        "demo-output"
-    ),
-    time_limit: Annotated[float, typer.Option(help="seconds of search")] = 10.0,
-    osm_file: Annotated[
-        Path | None,
-        typer.Option(help="drive on the roads of this OpenStreetMap extract (Porto)"),
-    ] = None,
-) -> None:
-    """Route the bundled sample day (150 stops, 2 depots, 12 vans) and draw the map."""
-    request = sample_day(time_limit_s=time_limit)
-    roads = "straight lines (haversine)"
-    if osm_file is not None:
-        if not osm_file.is_file():
-            fail_invalid(f"--osm-file {osm_file}: no such file")
-        request = request.model_copy(update={"matrix": OsmMatrix(osm_file=str(osm_file.resolve()))})
-        roads = f"the roads of {osm_file.name}"
-    console.print(
-        f"sample day: {len(request.stops)} stops, {len(request.vehicles)} vans, 2 depots, "
-        f"{time_limit:.0f} s of search, driving on {roads}"
-    )
-    result = _solve(request)
-    print_result_summary(result, len(request.vehicles))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "request.json").write_text(json.dumps(request.model_dump(mode="json"), indent=2))
-    _write(result, out / "result.json")
-    console.print(f"map written to {plot_routes(request, result, out / 'routes.png')}")

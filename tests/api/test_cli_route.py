@@ -128,8 +128,10 @@ def test_bad_csv_cell_exits_2_naming_row_and_column(tmp_path: Path) -> None:
     assert "stops.csv row 2, demand_kg: 'lots' is not a number" in result.output
 
 
-def test_demo_writes_result_and_map(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--time-limit", "2"])
+def test_demo_routes_only_writes_result_and_map(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["demo", "--routes-only", "--out", str(tmp_path), "--time-limit", "2"]
+    )
     assert result.exit_code == 0, result.output
     plan = RoutingResult.model_validate_json((tmp_path / "result.json").read_text())
     request = RoutingRequest.model_validate_json((tmp_path / "request.json").read_text())
