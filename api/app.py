@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import check_api_key
 from api.errors import error_json, install_error_handlers
-from api.routers import allocations, health, jobs, routes, vroom
+from api.routers import allocations, health, jobs, plans, routes, vroom
 from engine.jobs import JobRunner, JobStore
 from engine.jobs.store import TABLE_NAME
 from engine.settings import Settings, get_settings
@@ -137,6 +137,6 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiKeyMiddleware, keys=settings.api_key_list())  # outermost: first
-    for module in (health, routes, allocations, jobs, vroom):
+    for module in (health, routes, allocations, plans, jobs, vroom):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 ROUTES_REQUEST: dict[str, Any] = {
@@ -383,3 +385,20 @@ HEALTH: dict[str, Any] = {
 def json_example(example: dict[str, Any]) -> dict[str, Any]:
     """A ``responses=`` content entry with one JSON example."""
     return {"content": {"application/json": {"example": example}}}
+
+
+_HERE = Path(__file__).parent
+#: A small day: a Porto warehouse with a van, a Lisbon warehouse, three orders.
+PLAN_REQUEST: dict[str, Any] = json.loads((_HERE / "example_plan_request.json").read_text())
+#: Its plan, as the engine answered it (van deliveries with ETAs, one by carrier).
+PLAN_RESULT: dict[str, Any] = json.loads((_HERE / "example_plan_result.json").read_text())
+PLAN_REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
+    "porto_day": {
+        "summary": "Two warehouses, one van, three orders (one far away, by carrier)",
+        "value": PLAN_REQUEST,
+    }
+}
+JOB_SUBMISSION_EXAMPLES["plan"] = {
+    "summary": "Plan a whole day in the background",
+    "value": {"kind": "plan", "request": PLAN_REQUEST},
+}

@@ -9,6 +9,7 @@ from typing import Any
 from api.errors import ApiError
 from engine.settings import Settings
 from models.allocation import AllocationRequest
+from models.plan import PlanRequest
 from models.routing import RoutingRequest
 from models.vroom import VroomProblem
 
@@ -99,5 +100,30 @@ def check_allocation(
             _time_problem(
                 f"{prefix}options.time_limit_s", request.options.time_limit_s, cap_s, sync
             )
+        )
+    _raise(problems)
+
+
+def check_plan(request: PlanRequest, settings: Settings, *, sync: bool, prefix: str = "") -> None:
+    """Reject a day plan beyond the caps: orders, search times, matrix provider."""
+    check_allocation(request.allocation_request(), settings, sync=sync, prefix=prefix)
+    problems = []
+    cap_s = settings.max_sync_time_limit_s if sync else settings.max_time_limit_s
+    limit_s = request.options.routing_time_limit_s
+    if limit_s > cap_s:
+        problems.append(
+            _time_problem(f"{prefix}options.routing_time_limit_s", limit_s, cap_s, sync)
+        )
+    matrix = request.options.matrix
+    provider = matrix.provider if matrix is not None else "haversine"
+    allowed = settings.api_matrix_provider_set()
+    if provider not in allowed:
+        problems.append(
+            {
+                "field": f"{prefix}options.matrix.provider",
+                "value": repr(provider),
+                "message": f"matrix provider {provider!r} is not enabled on this server "
+                f"(enabled: {', '.join(sorted(allowed))}; ROUTEPLAN_API_MATRIX_PROVIDERS)",
+            }
         )
     _raise(problems)

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from models.allocation import AllocationRequest
 from models.common import StrictModel
+from models.plan import PlanRequest
 from models.routing import RoutingRequest
 
 
@@ -42,10 +43,18 @@ class AllocationJob(StrictModel):
     request: AllocationRequest
 
 
+class PlanJob(StrictModel):
+    """Plan a whole day: allocation, then routes per site (``POST /v1/plans``, in the
+    background)."""
+
+    kind: Literal["plan"] = "plan"
+    request: PlanRequest
+
+
 #: A job submission, told apart by ``kind``.
-JobSubmission = Annotated[RoutesJob | AllocationJob, Field(discriminator="kind")]
+JobSubmission = Annotated[RoutesJob | AllocationJob | PlanJob, Field(discriminator="kind")]
 #: The job kinds that can be submitted.
-JOB_KINDS = frozenset({"routes", "allocation"})
+JOB_KINDS = frozenset({"routes", "allocation", "plan"})
 
 
 class JobError(StrictModel):

@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from api.deps import API_KEY_SECURITY, RunnerDep, SettingsDep, StoreDep
 from api.errors import ApiError, error_responses
 from api.examples import JOB_SUBMISSION_EXAMPLES, JOB_VIEW, ROUTES_RESULT, json_example
-from api.limits import check_allocation, check_routing
+from api.limits import check_allocation, check_plan, check_routing
 from engine.jobs import JobRecord, QueueFullError
-from models.jobs import JobError, JobStatus, JobSubmission, JobView, RoutesJob
+from models.jobs import JobError, JobStatus, JobSubmission, JobView, PlanJob, RoutesJob
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=API_KEY_SECURITY)
 
@@ -56,6 +56,8 @@ def _get(store: StoreDep, job_id: uuid.UUID) -> JobRecord:
 def _check(submission: JobSubmission, settings: SettingsDep) -> None:
     if isinstance(submission, RoutesJob):
         check_routing(submission.request, settings, sync=False, prefix="request.")
+    elif isinstance(submission, PlanJob):
+        check_plan(submission.request, settings, sync=False, prefix="request.")
     else:
         check_allocation(submission.request, settings, sync=False, prefix="request.")
 
@@ -80,7 +82,7 @@ def submit_job(
     runner: RunnerDep,
     response: Response,
 ) -> JobView:
-    """Queue a job (``kind``: ``routes`` or ``allocation``); 202 with the job and its
+    """Queue a job (``kind``: ``routes``, ``allocation`` or ``plan``); 202 with the job and its
     ``Location``.
 
     The request is validated now (422 names the fields); the job persists in the store and
@@ -121,7 +123,8 @@ def get_job(job_id: JobId, store: StoreDep) -> JobView:
     responses={200: json_example(ROUTES_RESULT), **error_responses(401, 404, 409, 422)},
 )
 def get_job_result(job_id: JobId, store: StoreDep) -> JSONResponse:
-    """The result (``routes``: a routing result; ``allocation``: an allocation result);
+    """The result (``routes``: a routing result; ``allocation``: an allocation result;
+    ``plan``: a day plan);
     409 while the job has not succeeded."""
     record = _get(store, job_id)
     if record.status is JobStatus.SUCCEEDED and record.result is not None:

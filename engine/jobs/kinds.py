@@ -27,6 +27,7 @@ TICK_S = 0.5
 KINDS: dict[str, str] = {
     "routes": "engine.jobs.kinds:run_routes",
     "allocation": "engine.jobs.kinds:run_allocation",
+    "plan": "engine.jobs.kinds:run_plan",
 }
 
 
@@ -94,4 +95,22 @@ def run_allocation(request: dict[str, Any], progress: JobProgress) -> dict[str, 
 
     result = allocate(parsed, progress=on_stage)
     progress(1.0, result.totals.objective)
+    return result.model_dump(mode="json")
+
+
+def run_plan(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]:
+    """Plan the day for a :class:`models.plan.PlanRequest` given as JSON data.
+
+    Progress: allocation is the first third of the work, routing the sites the rest.
+    """
+    from engine.pipeline import plan
+    from models.plan import PlanRequest
+
+    parsed = PlanRequest.model_validate(request)
+
+    def on_stage(stage: str, _elapsed_s: float) -> None:
+        progress(0.33 if stage == "allocated" else None, None)
+
+    result = plan(parsed, on_progress=on_stage)
+    progress(1.0, result.kpis.cost)
     return result.model_dump(mode="json")
