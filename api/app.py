@@ -5,6 +5,7 @@ Run it with ``routeplan serve`` or ``uvicorn --factory api.app:create_app``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -134,6 +135,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.dependency_overrides[get_settings] = lambda: settings
+    app.state.sync_slots = threading.BoundedSemaphore(max(settings.max_sync_solves, 1))
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiKeyMiddleware, keys=settings.api_key_list())  # outermost: first

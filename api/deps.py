@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import threading
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -63,3 +65,25 @@ def get_runner(request: Request) -> JobRunner | None:
 
 StoreDep = Annotated[JobStore, Depends(get_store)]
 RunnerDep = Annotated[JobRunner | None, Depends(get_runner)]
+
+
+def sync_solve_slot(request: Request, settings: SettingsDep) -> Iterator[None]:
+    """Hold one of the server's synchronous solve slots for the request (429 when none frees
+    up within ``ROUTEPLAN_SYNC_WAIT_S``): solves are CPU-bound, so they take turns."""
+    slots: threading.BoundedSemaphore = request.app.state.sync_slots
+    if not slots.acquire(timeout=settings.sync_wait_s):
+        raise ApiError(
+            429,
+            "busy",
+            f"{settings.max_sync_solves} synchronous solves are running; retry, or submit a job "
+            "(POST /v1/jobs)",
+            headers={"Retry-After": "5"},
+        )
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+#: Declared by the synchronous solve endpoints.
+SYNC_SLOT = [Depends(sync_solve_slot)]

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 20 * 1024 * 1024
     #: Most jobs waiting in the queue (429 beyond).
     max_queued_jobs: int = 100
+    #: Synchronous solves run at once by one server (each uses a core); more wait in line.
+    max_sync_solves: int = 2
+    #: How long a synchronous request waits for a free solve before a 429.
+    sync_wait_s: float = 10.0
     #: Jobs solved at once by one server (each in its own process).
     workers: int = 1
     #: A running job whose server sent no heartbeat for this long is queued again.

@@ -6,21 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from api.deps import API_KEY_SECURITY, SettingsDep
+from api.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
 from api.errors import error_responses
 from api.examples import ALLOCATION_REQUEST_EXAMPLES, ALLOCATION_RESULT, json_example
 from api.limits import check_allocation
 from engine.allocation import allocate
 from models.allocation import AllocationRequest, AllocationResult
 
-router = APIRouter(prefix="/allocations", tags=["allocations"], dependencies=API_KEY_SECURITY)
+router = APIRouter(
+    prefix="/allocations", tags=["allocations"], dependencies=[*API_KEY_SECURITY, *SYNC_SLOT]
+)
 
 
 @router.post(
     "",
     response_model=AllocationResult,
     summary="Allocate orders to sites now",
-    responses={200: json_example(ALLOCATION_RESULT), **error_responses(401, 413, 422)},
+    responses={200: json_example(ALLOCATION_RESULT), **error_responses(401, 413, 422, 429)},
 )
 def allocate_orders(
     request: Annotated[AllocationRequest, Body(openapi_examples=ALLOCATION_REQUEST_EXAMPLES)],

@@ -6,21 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from api.deps import API_KEY_SECURITY, SettingsDep
+from api.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
 from api.errors import error_responses
 from api.examples import PLAN_REQUEST_EXAMPLES, PLAN_RESULT, json_example
 from api.limits import check_plan
 from engine.pipeline import plan
 from models.plan import PlanRequest, PlanResult
 
-router = APIRouter(prefix="/plans", tags=["plans"], dependencies=API_KEY_SECURITY)
+router = APIRouter(prefix="/plans", tags=["plans"], dependencies=[*API_KEY_SECURITY, *SYNC_SLOT])
 
 
 @router.post(
     "",
     response_model=PlanResult,
     summary="Plan a day now",
-    responses={200: json_example(PLAN_RESULT), **error_responses(401, 413, 422)},
+    responses={200: json_example(PLAN_RESULT), **error_responses(401, 413, 422, 429)},
 )
 def plan_day(
     request: Annotated[PlanRequest, Body(openapi_examples=PLAN_REQUEST_EXAMPLES)],

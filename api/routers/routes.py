@@ -6,21 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from api.deps import API_KEY_SECURITY, SettingsDep
+from api.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
 from api.errors import error_responses
 from api.examples import ROUTES_REQUEST_EXAMPLES, ROUTES_RESULT, json_example
 from api.limits import check_routing
 from engine.routing import solve_routes
 from models.routing import RoutingRequest, RoutingResult
 
-router = APIRouter(prefix="/routes", tags=["routes"], dependencies=API_KEY_SECURITY)
+router = APIRouter(prefix="/routes", tags=["routes"], dependencies=[*API_KEY_SECURITY, *SYNC_SLOT])
 
 
 @router.post(
     "",
     response_model=RoutingResult,
     summary="Plan routes now",
-    responses={200: json_example(ROUTES_RESULT), **error_responses(401, 413, 422)},
+    responses={200: json_example(ROUTES_RESULT), **error_responses(401, 413, 422, 429)},
 )
 def plan_routes(
     request: Annotated[RoutingRequest, Body(openapi_examples=ROUTES_REQUEST_EXAMPLES)],

@@ -6,20 +6,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from api.deps import API_KEY_SECURITY, SettingsDep
+from api.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
 from api.errors import error_responses
 from api.examples import VROOM_PROBLEM_EXAMPLES, VROOM_SOLUTION, json_example
 from api.limits import check_vroom
 from engine.vroom import default_time_limit_s, solve_vroom
 from models.vroom import VroomProblem
 
-router = APIRouter(prefix="/vroom", tags=["vroom"], dependencies=API_KEY_SECURITY)
+router = APIRouter(prefix="/vroom", tags=["vroom"], dependencies=[*API_KEY_SECURITY, *SYNC_SLOT])
 
 
 @router.post(
     "",
     summary="Solve a VROOM problem (drop-in for VROOM's HTTP API)",
-    responses={200: json_example(VROOM_SOLUTION), **error_responses(401, 413, 422)},
+    responses={200: json_example(VROOM_SOLUTION), **error_responses(401, 413, 422, 429)},
 )
 def solve_vroom_problem(
     problem: Annotated[VroomProblem, Body(openapi_examples=VROOM_PROBLEM_EXAMPLES)],

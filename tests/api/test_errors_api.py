@@ -230,3 +230,17 @@ def test_random_json_never_gets_a_500(client: TestClient, path: str, body: Any) 
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert_error_shape(response.json())
+
+
+def test_busy_server_answers_429_when_no_solve_slot_frees_up(make_client: MakeClient) -> None:
+    client = make_client(max_sync_solves=1, sync_wait_s=0.1)
+    slots = client.app.state.sync_slots  # type: ignore[attr-defined]
+    assert slots.acquire(timeout=1)  # a solve is running
+    try:
+        response = client.post("/v1/routes", json=routes_request())
+    finally:
+        slots.release()
+    assert response.status_code == 429
+    assert_error_shape(response.json(), "busy")
+    assert response.headers["Retry-After"] == "5"
+    assert client.post("/v1/routes", json=routes_request()).status_code == 200
