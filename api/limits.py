@@ -9,6 +9,7 @@ from typing import Any
 from api.errors import ApiError
 from engine.settings import Settings
 from models.allocation import AllocationRequest
+from models.matrices import MatrixSpec
 from models.plan import PlanRequest
 from models.routing import RoutingRequest
 from models.vroom import VroomProblem
@@ -27,6 +28,24 @@ def _time_problem(field: str, value: float, cap_s: float, sync: bool) -> dict[st
         "value": repr(value),
         "message": f"{field} is at most {cap_s:g} s here ({setting}){hint}",
     }
+
+
+def _provider_problems(
+    matrix: MatrixSpec | None, settings: Settings, field: str
+) -> list[dict[str, Any]]:
+    """A problem when the matrix provider is not open over HTTP on this server."""
+    provider = matrix.provider if matrix is not None else "haversine"
+    allowed = settings.api_matrix_provider_set()
+    if provider in allowed:
+        return []
+    return [
+        {
+            "field": field,
+            "value": repr(provider),
+            "message": f"matrix provider {provider!r} is not enabled on this server "
+            f"(enabled: {', '.join(sorted(allowed))}; ROUTEPLAN_API_MATRIX_PROVIDERS)",
+        }
+    ]
 
 
 def check_routing(
@@ -49,17 +68,7 @@ def check_routing(
                 f"{prefix}options.time_limit_s", request.options.time_limit_s, cap_s, sync
             )
         )
-    provider = request.matrix.provider if request.matrix is not None else "haversine"
-    allowed = settings.api_matrix_provider_set()
-    if provider not in allowed:
-        problems.append(
-            {
-                "field": f"{prefix}matrix.provider",
-                "value": repr(provider),
-                "message": f"matrix provider {provider!r} is not enabled on this server "
-                f"(enabled: {', '.join(sorted(allowed))}; ROUTEPLAN_API_MATRIX_PROVIDERS)",
-            }
-        )
+    problems += _provider_problems(request.matrix, settings, f"{prefix}matrix.provider")
     _raise(problems)
 
 
@@ -114,16 +123,7 @@ def check_plan(request: PlanRequest, settings: Settings, *, sync: bool, prefix: 
         problems.append(
             _time_problem(f"{prefix}options.routing_time_limit_s", limit_s, cap_s, sync)
         )
-    matrix = request.options.matrix
-    provider = matrix.provider if matrix is not None else "haversine"
-    allowed = settings.api_matrix_provider_set()
-    if provider not in allowed:
-        problems.append(
-            {
-                "field": f"{prefix}options.matrix.provider",
-                "value": repr(provider),
-                "message": f"matrix provider {provider!r} is not enabled on this server "
-                f"(enabled: {', '.join(sorted(allowed))}; ROUTEPLAN_API_MATRIX_PROVIDERS)",
-            }
-        )
+    problems += _provider_problems(
+        request.options.matrix, settings, f"{prefix}options.matrix.provider"
+    )
     _raise(problems)

@@ -14,6 +14,19 @@ DEPOTS = {"north": (-8.6300, 41.1800), "east": (-8.5750, 41.1550)}
 HOUR = 3600
 
 
+def sample_van(large: bool, shift_end_h: int, capacity: tuple[float, float]) -> dict[str, object]:
+    """One van of the samples: costs, shift, max 9 h of work and a lunch break."""
+    return {
+        "capacity": {"weight_kg": capacity[0], "volume_l": capacity[1]},
+        "shift": [8 * HOUR, shift_end_h * HOUR],
+        "max_duration_s": 9 * HOUR,
+        "fixed_cost": 60.0 if large else 40.0,
+        "cost_per_km": 0.45 if large else 0.30,
+        "cost_per_working_hour": 22.0,
+        "breaks": [{"id": "lunch", "time_windows": [[12 * HOUR, 14 * HOUR]], "duration_s": 1800}],
+    }
+
+
 def sample_day(n_stops: int = 150, seed: int = 7, time_limit_s: float = 10.0) -> RoutingRequest:
     """Deliveries with windows, demands and a few refrigerated and optional stops."""
     rng = np.random.default_rng(seed)
@@ -55,18 +68,8 @@ def sample_day(n_stops: int = 150, seed: int = 7, time_limit_s: float = 10.0) ->
             "id": f"{'L' if large else 'V'}{k + 1:02d}-{depot}",
             "start": list(DEPOTS[depot]),
             "end": list(DEPOTS[depot]),
-            "capacity": {"weight_kg": 1200.0, "volume_l": 6000.0}
-            if large
-            else {"weight_kg": 500.0, "volume_l": 2500.0},
-            "shift": [8 * HOUR, 18 * HOUR],
-            "max_duration_s": 9 * HOUR,
-            "fixed_cost": 60.0 if large else 40.0,
-            "cost_per_km": 0.45 if large else 0.30,
-            "cost_per_working_hour": 22.0,
+            **sample_van(large, 18, (1200.0, 6000.0) if large else (500.0, 2500.0)),
             "speed_factor": 0.9 if large else 1.0,
-            "breaks": [
-                {"id": "lunch", "time_windows": [[12 * HOUR, 14 * HOUR]], "duration_s": 1800}
-            ],
         }
         if k == 0:
             vehicle["skills"] = ["refrigerated"]

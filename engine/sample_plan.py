@@ -7,7 +7,7 @@ import datetime as dt
 
 import numpy as np
 
-from engine.sample_day import CENTRE, DEPOTS, HOUR
+from engine.sample_day import CENTRE, DEPOTS, HOUR, sample_van
 from models.plan import PlanRequest
 
 #: Far sites and customer towns ([lon, lat]): their orders go by carrier.
@@ -119,17 +119,7 @@ def sample_plan(
             {
                 "id": f"{'L' if large else 'V'}{k + 1:02d}",
                 "site_id": site,
-                "capacity": {"weight_kg": 900.0, "volume_l": 4000.0}
-                if large
-                else {"weight_kg": 450.0, "volume_l": 2000.0},
-                "shift": [8 * HOUR, 19 * HOUR],
-                "max_duration_s": 9 * HOUR,
-                "fixed_cost": 60.0 if large else 40.0,
-                "cost_per_km": 0.45 if large else 0.30,
-                "cost_per_working_hour": 22.0,
-                "breaks": [
-                    {"id": "lunch", "time_windows": [[12 * HOUR, 14 * HOUR]], "duration_s": 1800}
-                ],
+                **sample_van(large, 19, (900.0, 4000.0) if large else (450.0, 2000.0)),
             }
         )
     return PlanRequest.model_validate(
