@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from engine.locations import NO_LOCATION, ResolvedRequest
 from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE, to_quantity_ticks, to_time_ticks
-from models.routing import ReasonCode, RoutingRequest, Stop, Unassigned, Vehicle
+from models.routing import ReasonCode, RoutingRequest, Task, Unassigned, Vehicle
 from solvers.vrp_data import VrpBreak, VrpData
 
 #: Pre-check levels, in the order a (stop, vehicle) pair is examined; OK passes them all.
@@ -53,8 +53,8 @@ class CompiledProblem:
 def quantity_dimensions(request: RoutingRequest) -> list[str]:
     """Every named quantity used by a demand or a capacity, sorted."""
     names: set[str] = set()
-    for stop in request.stops:
-        names.update(stop.demand)
+    for task in request.tasks():
+        names.update(task.demand)
     for vehicle in request.vehicles:
         names.update(vehicle.capacity)
     return sorted(names)
@@ -69,10 +69,10 @@ def windows_ticks(windows: list) -> npt.NDArray[np.int64]:
 
 def time_horizon(resolved: ResolvedRequest) -> int:
     """A time in ticks after which nothing need happen: bounds open shifts."""
-    request = resolved.request
+    request, tasks = resolved.request, resolved.tasks
     ends = [0]
-    for stop in request.stops:
-        ends += [int(w) for w in windows_ticks(stop.time_windows)[:, 1]]
+    for task in tasks:
+        ends += [int(w) for w in windows_ticks(task.time_windows)[:, 1]]
     for vehicle in request.vehicles:
         if vehicle.shift is not None:
             ends.append(int(to_time_ticks(vehicle.shift.end_s)))
@@ -80,9 +80,9 @@ def time_horizon(resolved: ResolvedRequest) -> int:
     base = resolved.ticks.base_time
     slowest = min(v.speed_factor for v in request.vehicles)
     longest = int(np.ceil(base.max() / slowest)) if base.size else 0
-    service = int(to_time_ticks(sum(s.service_s for s in request.stops)))
+    service = int(to_time_ticks(sum(s.service_s for s in tasks)))
     breaks = int(to_time_ticks(sum(b.duration_s for v in request.vehicles for b in v.breaks)))
-    return max(ends) + service + breaks + (len(request.stops) + 2) * longest + 1
+    return max(ends) + service + breaks + (len(tasks) + 2) * longest + 1
 
 
 def vehicle_shift(vehicle: Vehicle, horizon: int) -> tuple[int, int]:
@@ -105,28 +105,30 @@ def _first_window_from(windows: npt.NDArray[np.int64], t: int) -> int | None:
 def pair_levels(resolved: ResolvedRequest, horizon: int) -> npt.NDArray[np.int64]:
     """For every (stop, vehicle) pair, how many pre-checks it passes (``_OK`` = all).
 
-    Each vehicle is checked against all stops at once: skills, capacity, ``max_stops = 0``,
-    windows against the shift, reaching a window from the start and getting back before
-    the shift ends, then the round trip against ``max_distance_m`` and ``max_duration_s``.
+    Each vehicle is checked against all tasks (stops and shipment ends) at once: skills,
+    capacity, ``max_stops = 0``, windows against the shift, reaching a window from the start
+    and getting back before the shift ends, then the round trip against ``max_distance_m``
+    and ``max_duration_s``. A shipment's two ends share the worse of their two levels.
     """
     request, table, ticks = resolved.request, resolved.table, resolved.ticks
-    n_stops, n_vehicles = len(request.stops), len(request.vehicles)
+    stops = resolved.tasks
+    n_stops, n_vehicles = len(stops), len(request.vehicles)
     levels = np.full((n_stops, n_vehicles), _OK, dtype=np.int64)
     if n_stops == 0:
         return levels
     rows = table.stop_location
-    service = to_time_ticks([s.service_s for s in request.stops])
-    widest = max((len(s.time_windows) for s in request.stops), default=0)
+    service = to_time_ticks([s.service_s for s in stops])
+    widest = max((len(s.time_windows) for s in stops), default=0)
     far = np.iinfo(np.int64).max // 4
     win = np.full((n_stops, max(widest, 1), 2), [far, -1], dtype=np.int64)
     has_windows = np.zeros(n_stops, dtype=bool)
-    for i, stop in enumerate(request.stops):
+    for i, stop in enumerate(stops):
         if stop.time_windows:
             win[i, : len(stop.time_windows)] = windows_ticks(stop.time_windows)
             has_windows[i] = True
-    skill_sets = [frozenset(s.skills) for s in request.stops]
-    names = sorted({n for s in request.stops for n in s.demand})
-    demand = to_quantity_ticks([[s.demand.get(n, 0.0) for n in names] for s in request.stops])
+    skill_sets = [frozenset(s.skills) for s in stops]
+    names = sorted({n for s in stops for n in s.demand})
+    demand = to_quantity_ticks([[s.demand.get(n, 0.0) for n in names] for s in stops])
     demand = demand.reshape(n_stops, len(names))
 
     for v, vehicle in enumerate(request.vehicles):
@@ -165,10 +167,14 @@ def pair_levels(resolved: ResolvedRequest, horizon: int) -> npt.NDArray[np.int64
         if vehicle.max_duration_s is not None:
             mark(out + service + back > int(to_time_ticks(vehicle.max_duration_s)), 6)
         levels[:, v] = failed
+    # A shipment's two ends go to one vehicle: each end is only as good as the worse one.
+    for i, task in enumerate(stops):
+        if task.partner is not None:
+            levels[i] = np.minimum(levels[i], levels[task.partner])
     return levels
 
 
-def _reason_message(code: ReasonCode, stop: Stop) -> str:
+def _reason_message(code: ReasonCode, stop: Task) -> str:
     """A sentence explaining why no vehicle can serve ``stop``."""
     messages = {
         ReasonCode.NO_VEHICLE_WITH_SKILLS: f"no vehicle has all the skills {sorted(stop.skills)}",
@@ -195,7 +201,7 @@ def _reason_message(code: ReasonCode, stop: Stop) -> str:
 
 
 def _penalties(
-    request: RoutingRequest, stops: list[int], arc_max: int, fixed_max: int
+    request: RoutingRequest, tasks: list[Task], stops: list[int], arc_max: int, fixed_max: int
 ) -> np.ndarray:
     """Drop penalties in cost ticks: as priced for optional stops, dominant for the rest.
 
@@ -204,16 +210,18 @@ def _penalties(
     """
     weight = request.options.objective.drop_penalty
     optional = [
-        round(request.stops[i].drop_penalty * COST_SCALE * weight)
+        round((tasks[i].drop_penalty or 0.0) * COST_SCALE * weight)
         for i in stops
-        if request.stops[i].optional
+        if tasks[i].optional
     ]
     big = 10 * (2 * arc_max + fixed_max + 1) + 10 * max(optional, default=0)
     out = np.zeros(len(stops), dtype=np.int64)
     for node, i in enumerate(stops):
-        stop = request.stops[i]
-        if stop.optional:
-            out[node] = round(stop.drop_penalty * COST_SCALE * weight)
+        stop = tasks[i]
+        if stop.kind == "delivery":
+            out[node] = 0  # a shipment's penalty sits on its pickup end
+        elif stop.optional:
+            out[node] = round((stop.drop_penalty or 0.0) * COST_SCALE * weight)
         else:
             out[node] = big * (1 + stop.priority)
     return out
@@ -222,22 +230,23 @@ def _penalties(
 def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
     """Pre-check every (stop, vehicle) pair and build the solver arrays for what remains."""
     request, table, ticks = resolved.request, resolved.table, resolved.ticks
+    tasks = resolved.tasks
     horizon = time_horizon(resolved)
     dimensions = quantity_dimensions(request)
     n_vehicles = len(request.vehicles)
 
     levels = pair_levels(resolved, horizon)
-    candidates = [s for s in range(len(request.stops)) if np.any(levels[s] == _OK)]
+    candidates = [s for s in range(len(tasks)) if np.any(levels[s] == _OK)]
     rejected = []
     chosen = set(candidates)
-    for s in range(len(request.stops)):
+    for s in range(len(tasks)):
         if s not in chosen:
             code = _CHECKS[int(levels[s].max())]
             rejected.append(
                 Unassigned(
-                    id=request.stops[s].id,
+                    id=tasks[s].id,
                     reason=code,
-                    message=_reason_message(code, request.stops[s]),
+                    message=_reason_message(code, tasks[s]),
                 )
             )
 
@@ -272,12 +281,25 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
     n_nodes = len(node_location)
     service = np.zeros(n_nodes, dtype=np.int64)
     demand = np.zeros((n_nodes, len(dimensions)), dtype=np.int64)
+    pickup = np.zeros_like(demand)
+    unload = np.zeros_like(demand)
     for node, s in enumerate(candidates):
-        stop = request.stops[s]
+        stop = tasks[s]
         service[node] = int(to_time_ticks(stop.service_s))
         for k, name in enumerate(dimensions):
-            demand[node, k] = int(to_quantity_ticks(stop.demand.get(name, 0.0)))
-    unlimited = demand.sum(axis=0) + 1
+            demand[node, k] = int(to_quantity_ticks(stop.delivery.get(name, 0.0)))
+            pickup[node, k] = int(to_quantity_ticks(stop.pickup.get(name, 0.0)))
+            unload[node, k] = int(to_quantity_ticks(stop.unload.get(name, 0.0)))
+    node_of = {s: node for node, s in enumerate(candidates)}
+    pairs = np.asarray(
+        [
+            (node_of[s], node_of[int(tasks[s].partner)])
+            for s in candidates
+            if tasks[s].kind == "pickup" and tasks[s].partner in node_of
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    unlimited = (demand + pickup).sum(axis=0) + 1
     capacity = np.asarray(
         [
             [
@@ -329,7 +351,7 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         service=service,
         demand=demand,
         capacity=capacity,
-        time_windows=[windows_ticks(request.stops[s].time_windows) for s in candidates],
+        time_windows=[windows_ticks(tasks[s].time_windows) for s in candidates],
         vehicle_start=np.asarray(
             [depot_node.get(int(x), free_node) for x in table.vehicle_start], dtype=np.int64
         ),
@@ -352,9 +374,10 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         span_cost=span_cost,
         allowed=(levels[candidates] == _OK).reshape(len(candidates), n_vehicles),
         compatible=(levels[candidates] > 0).reshape(len(candidates), n_vehicles),
-        mandatory=np.asarray([not request.stops[s].optional for s in candidates], dtype=bool),
+        mandatory=np.asarray([not tasks[s].optional for s in candidates], dtype=bool),
         penalty=_penalties(
             request,
+            tasks,
             candidates,
             arc_max + int(np.ceil(span_cost.max(initial=0) * horizon)),
             int(fixed_cost.max(initial=0)),
@@ -366,6 +389,9 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
             ]
             for v in request.vehicles
         ],
+        pickup=pickup,
+        unload=unload,
+        pairs=pairs,
     )
     return CompiledProblem(
         resolved=resolved,

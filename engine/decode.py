@@ -32,6 +32,7 @@ _KIND = {
     "break": StepType.BREAK,
     "end": StepType.END,
 }
+_TASK_KIND = {"job": StepType.STOP, "pickup": StepType.PICKUP, "delivery": StepType.DELIVERY}
 
 
 def route_cost(vehicle: Vehicle, distance_m: float, travel_s: float, duration_s: float) -> float:
@@ -45,26 +46,35 @@ def route_cost(vehicle: Vehicle, distance_m: float, travel_s: float, duration_s:
 
 
 def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -> Route:
-    request = problem.request
+    request, tasks = problem.request, problem.resolved.tasks
     vehicle = request.vehicles[vehicle_index]
     dims = problem.dimensions
     jobs = [s.index for s in timed.steps if s.kind == "job"]
     delivered = {
-        name: float(sum(request.stops[i].demand.get(name, 0.0) for i in jobs)) for name in dims
+        name: float(
+            sum(tasks[i].delivery.get(name, 0.0) + tasks[i].unload.get(name, 0.0) for i in jobs)
+        )
+        for name in dims
     }
-    load = dict(delivered)
+    load = {name: float(sum(tasks[i].delivery.get(name, 0.0) for i in jobs)) for name in dims}
     start = timed.steps[0].departure
     steps: list[Step] = []
     for item in timed.steps:
         entity_id = None
         location, location_index = None, None
         service_s = (item.departure - item.service_start) / TIME_SCALE
+        kind = _KIND[item.kind]
         if item.kind == "job":
-            stop = request.stops[item.index]
+            stop = tasks[item.index]
+            kind = _TASK_KIND[stop.kind]
             entity_id = stop.id
             location, location_index = stop.location, stop.location_index
-            for name, amount in stop.demand.items():
-                load[name] -= amount
+            for name in dims:
+                load[name] += (
+                    stop.pickup.get(name, 0.0)
+                    - stop.delivery.get(name, 0.0)
+                    - stop.unload.get(name, 0.0)
+                )
         elif item.kind == "break":
             entity_id = vehicle.breaks[item.index].id
         elif item.kind == "start":
@@ -76,7 +86,7 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
         arrival_s = item.arrival / TIME_SCALE
         steps.append(
             Step(
-                type=_KIND[item.kind],
+                type=kind,
                 id=entity_id,
                 location=location,
                 location_index=location_index,
@@ -100,7 +110,7 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
         distance_m=distance_m,
         duration_s=timed.span / TIME_SCALE,
         travel_s=travel_s,
-        service_s=sum(s.service_s for s in steps if s.type == StepType.STOP),
+        service_s=sum(s.service_s for s in steps if s.type.is_visit),
         waiting_s=sum(s.waiting_s for s in steps),
         break_s=sum(s.service_s for s in steps if s.type == StepType.BREAK),
         start_s=start / TIME_SCALE,
@@ -112,10 +122,9 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
 
 
 def _dropped(problem: CompiledProblem, solution: VrpSolution) -> list[Unassigned]:
-    request = problem.request
     out = []
     for node in solution.dropped:
-        stop = request.stops[int(problem.stop_of_node[int(node)])]
+        stop = problem.resolved.tasks[int(problem.stop_of_node[int(node)])]
         if stop.optional:
             out.append(
                 Unassigned(
@@ -143,12 +152,10 @@ def _dropped(problem: CompiledProblem, solution: VrpSolution) -> list[Unassigned
 def _summary(
     problem: CompiledProblem, routes: list[Route], unassigned: list[Unassigned]
 ) -> Summary:
-    request = problem.request
-    order = {stop.id: i for i, stop in enumerate(request.stops)}
+    request, tasks = problem.request, problem.resolved.tasks
+    order = {stop.id: i for i, stop in enumerate(tasks)}
     penalty = sum(
-        request.stops[order[u.id]].drop_penalty or 0.0
-        for u in unassigned
-        if request.stops[order[u.id]].optional
+        tasks[order[u.id]].drop_penalty or 0.0 for u in unassigned if tasks[order[u.id]].optional
     )
     vehicles = {v.id: v for v in request.vehicles}
     fixed = sum(vehicles[r.vehicle_id].fixed_cost for r in routes)
@@ -189,7 +196,7 @@ def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> Rou
         for raw in solution.routes
     ]
     unassigned = problem.rejected + _dropped(problem, solution)
-    order = {stop.id: i for i, stop in enumerate(request.stops)}
+    order = {stop.id: i for i, stop in enumerate(problem.resolved.tasks)}
     unassigned.sort(key=lambda u: order[u.id])
     summary = _summary(problem, routes, unassigned)
     status = "failed" if not solution.found else "partial" if unassigned else "complete"
@@ -216,9 +223,7 @@ def empty_solution(problem: CompiledProblem) -> VrpSolution:
     return VrpSolution([], np.zeros(0, dtype=np.int64), 0, "nothing_to_route", 0.0, 0.0)
 
 
-def _place_breaks(
-    problem: CompiledProblem, vehicle: int, stops: list[int]
-) -> list[tuple[int, int]]:
+def place_breaks(problem: CompiledProblem, vehicle: int, stops: list[int]) -> list[tuple[int, int]]:
     """Put each of a vehicle's breaks on the first leg where the schedule stays punctual."""
     placed: list[tuple[int, int]] = []
     shift = vehicle_shift(problem.request.vehicles[vehicle], problem.horizon)
@@ -244,7 +249,7 @@ def plan_from_sequences(
     """
     request = problem.request
     vehicle_index = {v.id: i for i, v in enumerate(request.vehicles)}
-    stop_index = {s.id: i for i, s in enumerate(request.stops)}
+    stop_index = {s.id: i for i, s in enumerate(problem.resolved.tasks)}
     routes = []
     for vehicle_id, stop_ids in sequences.items():
         if vehicle_id not in vehicle_index:
@@ -256,7 +261,7 @@ def plan_from_sequences(
             continue
         v = vehicle_index[vehicle_id]
         stops = [stop_index[s] for s in stop_ids]
-        routes.append(_scheduled(problem, v, stops, _place_breaks(problem, v, stops)))
+        routes.append(_scheduled(problem, v, stops, place_breaks(problem, v, stops)))
     served = {s for ids in sequences.values() for s in ids}
     unassigned = [
         Unassigned(
@@ -264,7 +269,7 @@ def plan_from_sequences(
             reason=ReasonCode.DROPPED_FOR_COST if stop.optional else ReasonCode.NO_ROOM_IN_PLAN,
             message="not in any of the given routes",
         )
-        for stop in request.stops
+        for stop in problem.resolved.tasks
         if stop.id not in served
     ]
     stats = SolveStats(

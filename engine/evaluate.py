@@ -29,6 +29,7 @@ from models.routing import (
     RoutingRequest,
     RoutingResult,
     StepType,
+    Task,
     Violation,
 )
 
@@ -50,6 +51,17 @@ class _Report:
         self.violations.append(
             Violation(code=code, message=message, vehicle_id=vehicle, stop_id=stop)
         )
+
+
+def _check_load(
+    load: dict[str, float], capacity: dict[str, float], when: str, vid: Id, report: _Report
+) -> None:
+    """Report a load above the capacity, or below zero (goods dropped before collected)."""
+    for name, value in load.items():
+        if name in capacity and value > capacity[name] + 1e-9:
+            report.add("capacity", f"load {value} of {name!r} {when} exceeds {capacity[name]}", vid)
+        if value < -1e-9:
+            report.add("negative_load", f"load {value} of {name!r} {when} is below zero", vid)
 
 
 def _close(a: float, b: float, tol: float) -> bool:
@@ -78,7 +90,8 @@ def _check_route(
     request, table, ticks = resolved.request, resolved.table, resolved.ticks
     vehicle = request.vehicles[vehicle_index]
     vid = vehicle.id
-    stop_index = {s.id: i for i, s in enumerate(request.stops)}
+    tasks = resolved.tasks
+    stop_index = {s.id: i for i, s in enumerate(tasks)}
     travel = ticks.time(vehicle.speed_factor)
     steps = route.steps
     totals = _RouteTotals()
@@ -91,25 +104,19 @@ def _check_route(
         report.add("route_shape", "start and end steps may only come first and last", vid)
         return totals
 
-    jobs = [stop_index.get(s.id) for s in steps if s.type == StepType.STOP]
+    jobs = [stop_index.get(s.id) for s in steps if s.type.is_visit]
     rows = [int(table.stop_location[i]) for i in jobs if i is not None]
     here = int(table.vehicle_start[vehicle_index])
     if here == NO_LOCATION:
         here = rows[0] if rows else NO_LOCATION
     end_row = int(table.vehicle_end[vehicle_index])
 
-    # capacity: deliveries only, so the load is highest at the start
-    load = {}
-    for name in set(vehicle.capacity) | {
-        n for i in jobs if i is not None for n in request.stops[i].demand
-    }:
-        load[name] = sum(request.stops[i].demand.get(name, 0.0) for i in jobs if i is not None)
-        if name in vehicle.capacity and load[name] > vehicle.capacity[name] + 1e-9:
-            report.add(
-                "capacity",
-                f"load {load[name]} of {name!r} exceeds capacity {vehicle.capacity[name]}",
-                vid,
-            )
+    # load: the route's deliveries are on board at the start; pickups add, drops remove
+    names = set(vehicle.capacity) | {n for i in jobs if i is not None for n in tasks[i].demand}
+    load = {
+        name: sum(tasks[i].delivery.get(name, 0.0) for i in jobs if i is not None) for name in names
+    }
+    _check_load(load, vehicle.capacity, "at the start", vid, report)
 
     start = steps[0]
     shift_lo = vehicle.shift.start_s if vehicle.shift else 0.0
@@ -162,12 +169,19 @@ def _check_route(
             clock = max(clock, step.departure_s)
             continue
 
-        if step.type == StepType.STOP:
+        if step.type.is_visit:
             i = stop_index.get(step.id)
             if i is None:
                 report.add("unknown_stop", f"step visits unknown stop {step.id!r}", vid)
                 continue
-            stop = request.stops[i]
+            stop = tasks[i]
+            if step.type.value != stop.kind:
+                report.add(
+                    "step_type",
+                    f"{step.id!r} is a {stop.kind} but the step says {step.type.value}",
+                    vid,
+                    step.id,
+                )
             if step.id in served:
                 report.add(
                     "served_twice",
@@ -237,8 +251,13 @@ def _check_route(
                 report.add("departure", "departure is not service start plus service", vid, stop.id)
             if not _close(step.waiting_s, step.service_start_s - step.arrival_s, TIME_TOL_S):
                 report.add("waiting", "waiting is not service start minus arrival", vid, stop.id)
-            for name, amount in stop.demand.items():
-                load[name] = load.get(name, 0.0) - amount
+            for name in load:
+                load[name] += (
+                    stop.pickup.get(name, 0.0)
+                    - stop.delivery.get(name, 0.0)
+                    - stop.unload.get(name, 0.0)
+                )
+            _check_load(load, vehicle.capacity, f"after {stop.id!r}", vid, report)
             for name, value in load.items():
                 if not _close(step.load.get(name, 0.0), value, 1e-6):
                     report.add(
@@ -299,7 +318,7 @@ def _check_route(
     parts = sum(s.waiting_s for s in steps) + sum(
         s.departure_s - s.service_start_s
         for s in steps
-        if s.type in (StepType.STOP, StepType.BREAK)
+        if s.type.is_visit or s.type == StepType.BREAK
     )
     if not _close(totals.duration_s, totals.travel_s + parts, TIME_TOL_S * len(steps)):
         report.add(
@@ -322,6 +341,43 @@ def _check_route(
     return totals
 
 
+def _check_shipments(
+    tasks: list[Task], result: RoutingResult, served: dict[Id, Id], report: _Report
+) -> None:
+    """Both ends of a shipment on one route, pickup first; or neither served."""
+    position = {
+        step.id: k
+        for route in result.routes
+        for k, step in enumerate(route.steps)
+        if step.type.is_visit
+    }
+    for task in tasks:
+        if task.kind != "pickup" or task.partner is None:
+            continue
+        other = tasks[task.partner]
+        if (task.id in served) != (other.id in served):
+            report.add(
+                "shipment_split",
+                f"shipment {task.id!r} -> {other.id!r}: one end is served, the other is not",
+                stop=task.id,
+            )
+        elif task.id in served:
+            if served[task.id] != served[other.id]:
+                report.add(
+                    "shipment_split",
+                    f"shipment {task.id!r} -> {other.id!r} is split between "
+                    f"{served[task.id]!r} and {served[other.id]!r}",
+                    stop=task.id,
+                )
+            elif position[task.id] > position[other.id]:
+                report.add(
+                    "shipment_order",
+                    f"shipment {task.id!r} is delivered at {other.id!r} before it is picked up",
+                    served[task.id],
+                    task.id,
+                )
+
+
 def evaluate(
     request: RoutingRequest,
     result: RoutingResult,
@@ -332,7 +388,8 @@ def evaluate(
     resolved = resolved or resolve(request, matrices)
     report = _Report()
     vehicle_index = {v.id: i for i, v in enumerate(request.vehicles)}
-    stop_ids = {s.id for s in request.stops}
+    tasks = resolved.tasks
+    stop_ids = {s.id for s in tasks}
     served: dict[Id, Id] = {}
     used: set[Id] = set()
     cost = distance = duration = 0.0
@@ -357,11 +414,12 @@ def evaluate(
         elif item.id in listed:
             report.add("unassigned_twice", "stop is listed twice as unassigned", stop=item.id)
         listed.add(item.id)
-    for stop in request.stops:
+    for stop in tasks:
         if stop.id not in served and stop.id not in listed:
             report.add("missing_stop", "stop is neither served nor unassigned", stop=stop.id)
+    _check_shipments(tasks, result, served, report)
 
-    penalty = sum(s.drop_penalty or 0.0 for s in request.stops if s.optional and s.id in listed)
+    penalty = sum(s.drop_penalty or 0.0 for s in tasks if s.optional and s.id in listed)
     cost += penalty
     summary = result.summary
     if not _cost_close(summary.cost, cost):

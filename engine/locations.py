@@ -11,7 +11,7 @@ import numpy.typing as npt
 from engine.matrices import TravelMatrices, explicit_matrices, provider_for
 from engine.units import to_distance_ticks, to_time_ticks, travel_time_ticks
 from models.matrices import ExplicitMatrix
-from models.routing import RoutingRequest
+from models.routing import RoutingRequest, Task
 
 #: Row index meaning "no fixed place" (an open route's missing start or end).
 NO_LOCATION = -1
@@ -19,7 +19,8 @@ NO_LOCATION = -1
 
 @dataclass(frozen=True)
 class LocationTable:
-    """Matrix rows of each stop and each vehicle's start and end (``NO_LOCATION`` if open)."""
+    """Matrix rows of each task (stop or shipment end) and each vehicle's start and end
+    (``NO_LOCATION`` if open)."""
 
     stop_location: npt.NDArray[np.int64]
     vehicle_start: npt.NDArray[np.int64]
@@ -30,7 +31,7 @@ class LocationTable:
     def from_request(cls, request: RoutingRequest) -> LocationTable:
         """Rows for a request: its own indices with explicit matrices, else unique coordinates."""
         if isinstance(request.matrix, ExplicitMatrix):
-            stops = [s.location_index for s in request.stops]
+            stops = [s.location_index for s in request.tasks()]
             starts = [
                 NO_LOCATION if v.start_index is None else v.start_index for v in request.vehicles
             ]
@@ -43,7 +44,7 @@ class LocationTable:
                 return NO_LOCATION
             return rows.setdefault((float(point[0]), float(point[1])), len(rows))
 
-        stops = [row(s.location) for s in request.stops]
+        stops = [row(s.location) for s in request.tasks()]
         starts = [row(v.start) for v in request.vehicles]
         ends = [row(v.end) for v in request.vehicles]
         points = np.asarray(list(rows), dtype=np.float64).reshape(-1, 2)
@@ -99,6 +100,7 @@ class ResolvedRequest:
     table: LocationTable
     ticks: TickMatrices
     matrix_s: float
+    tasks: list[Task]
 
 
 def resolve(request: RoutingRequest, matrices: TravelMatrices | None = None) -> ResolvedRequest:
@@ -108,4 +110,4 @@ def resolve(request: RoutingRequest, matrices: TravelMatrices | None = None) -> 
     if matrices is None:
         matrices = build_matrices(request, table)
     ticks = TickMatrices.from_matrices(matrices, [v.speed_factor for v in request.vehicles])
-    return ResolvedRequest(request, table, ticks, time.perf_counter() - began)
+    return ResolvedRequest(request, table, ticks, time.perf_counter() - began, request.tasks())

@@ -17,7 +17,6 @@ import time
 from engine.subprocess_call import start_call
 from models.routing import SolveOptions
 from solvers.vrp_data import ProgressCallback, VrpData, VrpSolution
-from solvers.vrp_hybrid import solve_hybrid
 from solvers.vrp_ortools import OrToolsParams, solve_ortools
 from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp
 
@@ -42,8 +41,6 @@ def run_backend(
 ) -> VrpSolution:
     """One search with ``backend`` until ``deadline`` (``time.monotonic()`` seconds)."""
     limit = max(deadline - time.monotonic(), 0.05)
-    if backend == "hybrid":
-        return solve_hybrid(data, limit, seed, on_progress)
     if backend == "pyvrp":
         params = PyVrpParams(time_limit_s=limit, seed=seed, max_iterations=solution_limit)
         return solve_pyvrp(data, params, on_progress)
@@ -53,12 +50,6 @@ def run_backend(
         first_solution=_STRATEGIES[worker % len(_STRATEGIES)],
     )
     return solve_ortools(data, params, on_progress)
-
-
-def _backend_of(backend: str, worker: int) -> str:
-    """Every other hybrid worker runs plain OR-Tools: a safety net when PyVRP's routes leave
-    no room for the breaks."""
-    return "ortools" if backend == "hybrid" and worker % 2 == 1 else backend
 
 
 def worker_count(options: SolveOptions) -> int:
@@ -98,7 +89,7 @@ def solve_portfolio(
             data, backend, deadline, options.seed, 0, options.solution_limit, on_progress
         )
     children = [
-        start_call(run_backend, data, _backend_of(backend, k), deadline, options.seed + k, k)
+        start_call(run_backend, data, backend, deadline, options.seed + k, k)
         for k in range(1, workers)
     ]
     best = run_backend(data, backend, deadline, options.seed, 0, None, on_progress)

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from models.plan import PlanRequest, PlanResult
-from models.routing import RoutingRequest, RoutingResult, StepType
+from models.routing import RoutingRequest, RoutingResult
 
 
 def draw_routes(
@@ -34,7 +34,7 @@ def draw_routes(
             alpha=0.9,
             label=f"{route.vehicle_id} ({route.summary.stops})",
         )
-        jobs = [s.location for s in route.steps if s.type == StepType.STOP and s.location]
+        jobs = [s.location for s in route.steps if s.type.is_visit and s.location]
         if jobs:
             jx, jy = zip(*jobs, strict=True)
             ax.scatter(jx, jy, s=14, color=colour, zorder=3)

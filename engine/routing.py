@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
 
 from engine.compile import CompiledProblem, compile_request
-from engine.decode import decode, empty_solution
+from engine.decode import decode, empty_solution, place_breaks
 from engine.errors import InvalidRequestError, SolverError
 from engine.evaluate import evaluate
 from engine.locations import resolve
@@ -13,8 +15,9 @@ from engine.matrices import TravelMatrices
 from engine.parallel import solve_portfolio
 from engine.units import COST_SCALE
 from models.routing import RoutingRequest, RoutingResult
-from solvers.vrp_hybrid import hybrid_supported
-from solvers.vrp_pyvrp import unsupported
+from solvers.vrp_data import BreakVisit, ProgressCallback, VehicleRoute
+from solvers.vrp_hybrid import hybrid_supported, relax_breaks
+from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp, unsupported
 
 #: Called with (seconds since the search began, best objective so far in cost units).
 Progress = Callable[[float, float], None]
@@ -68,9 +71,68 @@ def solve_routes(
                 on_progress(elapsed, objective / COST_SCALE)
 
         try:
+            if backend == "hybrid":
+                return _solve_hybrid(problem, relay)
             solution = solve_portfolio(problem.data, backend, request.options, relay)
         except (RuntimeError, ValueError, MemoryError) as error:
             raise SolverError(f"the {backend} backend failed: {error}") from error
     result = decode(problem, solution, backend=backend)
     result.evaluation = evaluate(request, result, resolved=resolved)
     return result
+
+
+#: Share of the time limit the hybrid gives PyVRP; OR-Tools has the rest.
+HYBRID_PYVRP_SHARE = 0.3
+
+
+def _solve_hybrid(problem: CompiledProblem, relay: ProgressCallback | None) -> RoutingResult:
+    """PyVRP on the relaxation (breaks fitted in afterwards), OR-Tools on the real problem;
+    the better feasible plan wins (fewest mandatory stops left out, then cost)."""
+    request, options = problem.request, problem.request.options
+    began = time.monotonic()
+    first = solve_pyvrp(
+        relax_breaks(problem.data),
+        PyVrpParams(time_limit_s=options.time_limit_s * HYBRID_PYVRP_SHARE, seed=options.seed),
+    )
+    candidates = []
+    if first.found:
+        routes = [
+            VehicleRoute(
+                r.vehicle,
+                r.stops,
+                r.start,
+                [
+                    BreakVisit(b, leg, 0)
+                    for b, leg in place_breaks(
+                        problem, r.vehicle, [int(problem.stop_of_node[int(n)]) for n in r.stops]
+                    )
+                ],
+            )
+            for r in first.routes
+        ]
+        plan = decode(problem, dataclasses.replace(first, routes=routes), backend="hybrid")
+        plan.evaluation = evaluate(request, plan, resolved=problem.resolved)
+        if plan.evaluation.feasible:
+            candidates.append(plan)
+    remaining = max(options.time_limit_s - (time.monotonic() - began), 0.1)
+    rest = options.model_copy(update={"time_limit_s": remaining})
+    second = decode(
+        problem, solve_portfolio(problem.data, "ortools", rest, relay), backend="hybrid"
+    )
+    second.evaluation = evaluate(request, second, resolved=problem.resolved)
+    candidates.append(second)
+    mandatory = {t.id for t in problem.resolved.tasks if not t.optional}
+
+    def rank(plan: RoutingResult) -> tuple[bool, int, float]:
+        assert plan.evaluation is not None
+        missed = sum(u.id in mandatory for u in plan.unassigned)
+        return (not plan.evaluation.feasible, missed, plan.summary.cost)
+
+    best = min(candidates, key=rank)
+    best.stats.solve_s = time.monotonic() - began
+    best.stats.solver_status = (
+        "hybrid: PyVRP's plan with breaks fitted in"
+        if best is not second
+        else f"hybrid: OR-Tools' plan ({best.stats.solver_status})"
+    )
+    return best

@@ -108,7 +108,7 @@ def schedule_route(
                 TimedStep("end", None, end_row, arrival, arrival, arrival, travelled, leg_time)
             )
             break
-        stop = request.stops[stops[leg]]
+        stop = resolved.tasks[stops[leg]]
         begin = _first_window_from(windows_ticks(stop.time_windows), arrival)
         late |= begin is None
         begin = arrival if begin is None else begin

@@ -3,11 +3,11 @@
 How VROOM's keys map onto routeplan's model (see ``models/vroom.py`` for what is refused):
 
 * ``jobs`` → stops. ``delivery`` and ``pickup`` amounts become named quantities ``"0"``,
-  ``"1"``, … (one per capacity dimension). A stop's demand is ``delivery + pickup``: routeplan
-  has no pickup load yet, and that sum bounds the real load at every step (deliveries still on
-  board plus pickups collected), so each plan is also feasible for VROOM; it may be
-  conservative when a route mixes pickups and deliveries. Loads in the output are VROOM's own
-  (deliveries loaded at the start, pickups brought back).
+  ``"1"``, … (one per capacity dimension): deliveries are on board from the start, pickups
+  ride to the route's end, and the load is checked at every step, as VROOM does.
+* ``shipments`` → shipments: the pickup end, then the delivery end, on one vehicle. Inside
+  routeplan their ids are ``pickup:<id>`` and ``delivery:<id>`` (VROOM numbers jobs, pickups
+  and deliveries separately); answers use VROOM's ids and step types again.
 * ``setup`` is added to ``service`` (VROOM skips setup between tasks at the same place, so
   this is also conservative); both are reported separately.
 * Times may be absolute timestamps: they are shifted so that the earliest window start is
@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from engine.field_errors import InvalidFieldsError
 from engine.routing import solve_routes
 from models.routing import RoutingRequest, RoutingResult, StepType
-from models.vroom import VroomJob, VroomMatrix, VroomProblem, VroomVehicle
+from models.vroom import VroomJob, VroomMatrix, VroomProblem, VroomShipment, VroomVehicle
 
 #: Search time for a VROOM request without ``options.l``: this much, plus
 #: ``AUTO_TIME_PER_JOB_S`` per job.
@@ -132,6 +132,9 @@ def _amounts(problem: VroomProblem, issues: _Problems) -> int:
         for amount in (job.delivery, job.pickup):
             if amount is not None:
                 lengths[len(amount)] += 1
+    for shipment in problem.shipments:
+        if shipment.amount is not None:
+            lengths[len(shipment.amount)] += 1
     if not lengths:
         return 0
     size = lengths.most_common(1)[0][0]
@@ -153,11 +156,24 @@ def _amounts(problem: VroomProblem, issues: _Problems) -> int:
                 issues.add(
                     f"jobs[{i}].{name}", amount, f"has {len(amount)} values, capacity has {size}"
                 )
+    for i, shipment in enumerate(problem.shipments):
+        if shipment.amount is not None and len(shipment.amount) != size:
+            issues.add(
+                f"shipments[{i}].amount",
+                shipment.amount,
+                f"has {len(shipment.amount)} values, capacity has {size}",
+            )
     return size
 
 
 def _origin(problem: VroomProblem) -> float:
     starts = [w[0] for job in problem.jobs for w in job.time_windows]
+    starts += [
+        w[0]
+        for shipment in problem.shipments
+        for end in (shipment.pickup, shipment.delivery)
+        for w in end.time_windows
+    ]
     for vehicle in problem.vehicles:
         if vehicle.time_window is not None:
             starts.append(vehicle.time_window[0])
@@ -165,15 +181,47 @@ def _origin(problem: VroomProblem) -> float:
     return min(starts, default=0.0)
 
 
+def _named(amount: list[int] | None, dims: int) -> dict[str, float]:
+    """A VROOM amount vector as named quantities "0", "1", ... (zeros left out)."""
+    return {str(k): float(amount[k]) for k in range(dims) if amount and amount[k]}
+
+
+#: Shipment ends get ids of their own inside routeplan (VROOM numbers jobs, pickups and
+#: deliveries separately); answers use VROOM's ids again.
+PICKUP_PREFIX, DELIVERY_PREFIX = "pickup:", "delivery:"
+
+
+def _shipment(
+    shipment: VroomShipment, dims: int, origin_s: float, uses_indices: bool
+) -> dict[str, Any]:
+    ends = {}
+    for name, end, prefix in (
+        ("pickup", shipment.pickup, PICKUP_PREFIX),
+        ("delivery", shipment.delivery, DELIVERY_PREFIX),
+    ):
+        ends[name] = {
+            "id": f"{prefix}{end.id}",
+            "service": end.setup + end.service,
+            "time_windows": [[a - origin_s, b - origin_s] for a, b in end.time_windows],
+            **(
+                {"location_index": end.location_index}
+                if uses_indices
+                else {"location": end.location}
+            ),
+        }
+    return {
+        **ends,
+        "amount": _named(shipment.amount, dims),
+        "skills": [str(s) for s in shipment.skills],
+        "priority": shipment.priority,
+    }
+
+
 def _stop(job: VroomJob, dims: int, origin_s: float, uses_indices: bool) -> dict[str, Any]:
-    demand = {}
-    for k in range(dims):
-        amount = (job.delivery[k] if job.delivery else 0) + (job.pickup[k] if job.pickup else 0)
-        if amount:
-            demand[str(k)] = float(amount)
     stop: dict[str, Any] = {
         "id": job.id,
-        "demand": demand,
+        "demand": _named(job.delivery, dims),
+        "pickup": _named(job.pickup, dims),
         "service": job.setup + job.service,
         "time_windows": [[a - origin_s, b - origin_s] for a, b in job.time_windows],
         "skills": [str(s) for s in job.skills],
@@ -234,6 +282,15 @@ def _check_places(problem: VroomProblem, matrix: VroomMatrix | None, issues: _Pr
                 job.location_index,
                 f"is out of range for a {size}x{size} matrix",
             )
+    for i, shipment in enumerate(problem.shipments):
+        for name in ("pickup", "delivery"):
+            end = getattr(shipment, name)
+            where = f"shipments[{i}].{name}.{key}"
+            if getattr(end, key) is None:
+                reason = "with custom matrices" if uses_indices else "without custom matrices"
+                issues.add(where, None, f"is required {reason}")
+            elif uses_indices and end.location_index is not None and end.location_index >= size:
+                issues.add(where, end.location_index, f"is out of range for a {size}x{size} matrix")
     for i, vehicle in enumerate(problem.vehicles):
         for end in ("start_index", "end_index"):
             index = getattr(vehicle, end)
@@ -267,6 +324,13 @@ def _check_ids(problem: VroomProblem, issues: _Problems) -> None:
             seen.add(item.id)
 
     duplicates("job", problem.jobs, "jobs")
+    for name in ("pickup", "delivery"):
+        seen: set[int] = set()
+        for i, shipment in enumerate(problem.shipments):
+            end = getattr(shipment, name)
+            if end.id in seen:
+                issues.add(f"shipments[{i}].{name}.id", end.id, f"duplicate {name} id {end.id}")
+            seen.add(end.id)
     duplicates("vehicle", problem.vehicles, "vehicles")
     for i, vehicle in enumerate(problem.vehicles):
         duplicates("break", vehicle.breaks, f"vehicles[{i}].breaks")
@@ -284,6 +348,7 @@ def translate(problem: VroomProblem, time_limit_s: float, seed: int = 0) -> Vroo
     origin_s = _origin(problem)
     data: dict[str, Any] = {
         "jobs": [_stop(job, dims, origin_s, uses_indices) for job in problem.jobs],
+        "shipments": [_shipment(s, dims, origin_s, uses_indices) for s in problem.shipments],
         "vehicles": [_vehicle(v, dims, origin_s, uses_indices) for v in problem.vehicles],
         "options": {"time_limit_s": time_limit_s, "seed": seed},
     }
@@ -324,17 +389,50 @@ def _sub(a: list[int], b: list[int]) -> list[int]:
     return [x - y for x, y in zip(a, b, strict=True)]
 
 
+@dataclass(frozen=True)
+class _Visit:
+    """A job or a shipment end, as VROOM knows it, with its effect on the load."""
+
+    kind: str
+    id: int
+    item: Any
+    starts_on_board: list[int]
+    picked: list[int]
+    dropped: list[int]
+    priority: int
+
+
+def _visits(tr: VroomTranslation) -> dict[Any, _Visit]:
+    """Our visit id → the VROOM job or shipment end it stands for."""
+    dims = tr.dimensions
+    out: dict[Any, _Visit] = {}
+    for job in tr.problem.jobs:
+        delivery, pickup = _vector(job.delivery, dims), _vector(job.pickup, dims)
+        out[job.id] = _Visit("job", job.id, job, delivery, pickup, delivery, job.priority)
+    for shipment in tr.problem.shipments:
+        amount, none = _vector(shipment.amount, dims), [0] * dims
+        p, d = shipment.pickup, shipment.delivery
+        out[f"{PICKUP_PREFIX}{p.id}"] = _Visit(
+            "pickup", p.id, p, none, amount, none, shipment.priority
+        )
+        out[f"{DELIVERY_PREFIX}{d.id}"] = _Visit(
+            "delivery", d.id, d, none, none, amount, shipment.priority
+        )
+    return out
+
+
 def _route(tr: VroomTranslation, route: Any, vehicle: VroomVehicle) -> dict[str, Any]:
-    jobs = {job.id: job for job in tr.problem.jobs}
+    visits = _visits(tr)
     breaks = {b.id: b for b in vehicle.breaks}
     dims = tr.dimensions
-    served = [jobs[s.id] for s in route.steps if s.type == StepType.STOP]
+    served = [visits[s.id] for s in route.steps if s.type.is_visit]
     delivery = [0] * dims
     pickup = [0] * dims
-    for job in served:
-        delivery = _add(delivery, _vector(job.delivery, dims))
-        pickup = _add(pickup, _vector(job.pickup, dims))
-    load = list(delivery)
+    load = [0] * dims
+    for visit in served:
+        delivery = _add(delivery, visit.dropped)
+        pickup = _add(pickup, visit.picked)
+        load = _add(load, visit.starts_on_board)
     departure = route.steps[0].departure_s
     busy_s = 0.0  # time spent at steps (waiting, service, breaks) before the current arrival
     steps = []
@@ -343,12 +441,16 @@ def _route(tr: VroomTranslation, route: Any, vehicle: VroomVehicle) -> dict[str,
         setup = service = 0.0
         description = None
         location, location_index = None, None
-        if step.type == StepType.STOP:
-            job = jobs[step.id]
+        if step.type.is_visit:
+            visit = visits[step.id]
+            job = visit.item
             setup, service, description = job.setup, job.service, job.description
             location, location_index = job.location, job.location_index
-            load = _add(_sub(load, _vector(job.delivery, dims)), _vector(job.pickup, dims))
-            out["id"] = out["job"] = job.id
+            load = _add(_sub(load, visit.dropped), visit.picked)
+            out["type"] = visit.kind
+            out["id"] = visit.id
+            if visit.kind == "job":
+                out["job"] = visit.id
         elif step.type == StepType.BREAK:
             item = breaks[step.id]
             service, description = step.service_s, item.description
@@ -395,11 +497,11 @@ def _route(tr: VroomTranslation, route: Any, vehicle: VroomVehicle) -> dict[str,
         body.update({"delivery": delivery, "amount": delivery, "pickup": pickup})
     body.update(
         {
-            "setup": round(sum(job.setup for job in served)),
-            "service": round(sum(job.service for job in served)),
+            "setup": round(sum(visit.item.setup for visit in served)),
+            "service": round(sum(visit.item.service for visit in served)),
             "duration": round(summary.travel_s),
             "waiting_time": round(summary.waiting_s),
-            "priority": sum(job.priority for job in served),
+            "priority": sum(visit.priority for visit in served),
         }
     )
     if tr.has_distances:
@@ -414,13 +516,14 @@ def to_vroom_output(
 ) -> dict[str, Any]:
     """``result`` in VROOM's output shape; each unassigned job also says why (``reason``)."""
     vehicles = {v.id: v for v in tr.problem.vehicles}
-    jobs = {job.id: job for job in tr.problem.jobs}
+    visits = _visits(tr)
     routes = [_route(tr, route, vehicles[route.vehicle_id]) for route in result.routes]
     dims = tr.dimensions
     unassigned = []
     for item in result.unassigned:
-        job = jobs[item.id]
-        entry: dict[str, Any] = {"id": job.id, "type": "job"}
+        visit = visits[item.id]
+        job = visit.item
+        entry: dict[str, Any] = {"id": visit.id, "type": visit.kind}
         if job.location is not None:
             entry["location"] = list(job.location)
         if tr.uses_indices and job.location_index is not None:

@@ -8,6 +8,7 @@ money in the request's currency. Names familiar to VROOM users are accepted as a
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -36,7 +37,12 @@ class Stop(StrictModel):
     id: Id
     location: Coordinates | None = None
     location_index: int | None = Field(None, ge=0)
-    demand: Quantities = Field(default_factory=dict, description="named quantities delivered")
+    demand: Quantities = Field(
+        default_factory=dict, description="named quantities delivered (loaded at the start)"
+    )
+    pickup: Quantities = Field(
+        default_factory=dict, description="named quantities collected here, to the route's end"
+    )
     service_s: Seconds = Field(0.0, alias="service")
     time_windows: list[TimeWindow] = Field(
         default_factory=list, description="service may start in any of these; empty = any time"
@@ -58,6 +64,75 @@ class Stop(StrictModel):
         if self.optional and self.drop_penalty is None:
             raise ValueError(f"stop {self.id!r} is optional but has no drop_penalty")
         return self
+
+
+class ShipmentStep(StrictModel):
+    """Where and when one end of a shipment is served."""
+
+    id: Id
+    location: Coordinates | None = None
+    location_index: int | None = Field(None, ge=0)
+    service_s: Seconds = Field(0.0, alias="service")
+    time_windows: list[TimeWindow] = Field(default_factory=list)
+
+    @field_validator("time_windows", mode="after")
+    @classmethod
+    def _merge(cls, windows: list[TimeWindow]) -> list[TimeWindow]:
+        return merge_windows(windows)
+
+
+class Shipment(StrictModel):
+    """Goods collected at ``pickup`` and handed over at ``delivery``, by the same vehicle."""
+
+    pickup: ShipmentStep
+    delivery: ShipmentStep
+    amount: Quantities = Field(default_factory=dict)
+    skills: set[str] = Field(default_factory=set)
+    optional: bool = False
+    drop_penalty: Money | None = Field(None, description="for leaving both ends out")
+    priority: int = Field(0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _penalty_when_optional(self) -> Shipment:
+        if self.optional and self.drop_penalty is None:
+            raise ValueError(
+                f"shipment {self.pickup.id!r} -> {self.delivery.id!r} is optional but has no "
+                "drop_penalty"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class Task:
+    """One visit a plan may make: a stop, or one end of a shipment (``partner`` is the other).
+
+    ``delivery`` is loaded at the route's start and handed over here, ``pickup`` is loaded
+    here, ``unload`` (a shipment's delivery end) leaves the vehicle here.
+    """
+
+    id: Id
+    kind: str
+    location: tuple[float, float] | None
+    location_index: int | None
+    service_s: float
+    time_windows: list[TimeWindow]
+    skills: frozenset[str]
+    optional: bool
+    drop_penalty: float | None
+    priority: int
+    delivery: dict[str, float]
+    pickup: dict[str, float]
+    unload: dict[str, float]
+    partner: int | None = None
+
+    @property
+    def demand(self) -> dict[str, float]:
+        """What the vehicle must have room for at this visit, in each dimension, on its own."""
+        names = set(self.delivery) | set(self.pickup) | set(self.unload)
+        return {
+            n: max(self.delivery.get(n, 0.0), self.pickup.get(n, 0.0), self.unload.get(n, 0.0))
+            for n in names
+        }
 
 
 class Break(StrictModel):
@@ -151,6 +226,7 @@ class RoutingRequest(StrictModel):
     """Everything needed to plan routes: stops, vehicles, where travel times come from."""
 
     stops: list[Stop] = Field(alias="jobs")
+    shipments: list[Shipment] = Field(default_factory=list)
     vehicles: list[Vehicle] = Field(min_length=1)
     matrix: MatrixSpec | None = Field(
         None, description="default: haversine when locations are coordinates"
@@ -160,10 +236,63 @@ class RoutingRequest(StrictModel):
         None, description="ISO 8601; when given, results also carry clock times"
     )
 
+    def tasks(self) -> list[Task]:
+        """Every visit: the stops in order, then each shipment's pickup and delivery ends.
+
+        A shipment's drop penalty sits on its pickup end, so leaving it out costs it once.
+        """
+        out = [
+            Task(
+                id=s.id,
+                kind="job",
+                location=s.location,
+                location_index=s.location_index,
+                service_s=s.service_s,
+                time_windows=s.time_windows,
+                skills=frozenset(s.skills),
+                optional=s.optional,
+                drop_penalty=s.drop_penalty,
+                priority=s.priority,
+                delivery=dict(s.demand),
+                pickup=dict(s.pickup),
+                unload={},
+            )
+            for s in self.stops
+        ]
+        for shipment in self.shipments:
+            first = len(out)
+            for end, partner in ((shipment.pickup, first + 1), (shipment.delivery, first)):
+                is_pickup = end is shipment.pickup
+                out.append(
+                    Task(
+                        id=end.id,
+                        kind="pickup" if is_pickup else "delivery",
+                        location=end.location,
+                        location_index=end.location_index,
+                        service_s=end.service_s,
+                        time_windows=end.time_windows,
+                        skills=frozenset(shipment.skills),
+                        optional=shipment.optional,
+                        drop_penalty=(shipment.drop_penalty if is_pickup else 0.0)
+                        if shipment.optional
+                        else None,
+                        priority=shipment.priority,
+                        delivery={},
+                        pickup=dict(shipment.amount) if is_pickup else {},
+                        unload={} if is_pickup else dict(shipment.amount),
+                        partner=partner,
+                    )
+                )
+        return out
+
     @model_validator(mode="after")
     def _consistent(self) -> RoutingRequest:
-        for kind, items in (("stops", self.stops), ("vehicles", self.vehicles)):
-            duplicated = [k for k, n in Counter(item.id for item in items).items() if n > 1]
+        visit_ids = [s.id for s in self.stops] + [
+            end.id for sh in self.shipments for end in (sh.pickup, sh.delivery)
+        ]
+        visits = "stop and shipment step" if self.shipments else "stops"
+        for kind, ids in ((visits, visit_ids), ("vehicles", [v.id for v in self.vehicles])):
+            duplicated = [k for k, n in Counter(ids).items() if n > 1]
             if duplicated:
                 raise ValueError(f"duplicate {kind} ids: {duplicated}")
         if isinstance(self.matrix, ExplicitMatrix):
@@ -172,16 +301,28 @@ class RoutingRequest(StrictModel):
             self._check_coordinates()
         return self
 
+    def _visits(self) -> list[tuple[str, Stop | ShipmentStep]]:
+        """Every located visit with the path of its field, for error messages."""
+        out: list[tuple[str, Stop | ShipmentStep]] = [
+            (f"stops[{i}]", s) for i, s in enumerate(self.stops)
+        ]
+        for i, sh in enumerate(self.shipments):
+            out += [
+                (f"shipments[{i}].pickup", sh.pickup),
+                (f"shipments[{i}].delivery", sh.delivery),
+            ]
+        return out
+
     def _check_indices(self, size: int) -> None:
-        for i, stop in enumerate(self.stops):
+        for where, stop in self._visits():
             if stop.location_index is None:
                 raise ValueError(
-                    f"stops[{i}] (id {stop.id!r}) has no location_index; it is required "
+                    f"{where} (id {stop.id!r}) has no location_index; it is required "
                     "with explicit matrices"
                 )
             if stop.location_index >= size:
                 raise ValueError(
-                    f"stops[{i}].location_index = {stop.location_index} is out of range for a "
+                    f"{where}.location_index = {stop.location_index} is out of range for a "
                     f"{size}x{size} matrix"
                 )
         for i, vehicle in enumerate(self.vehicles):
@@ -198,10 +339,10 @@ class RoutingRequest(StrictModel):
                     )
 
     def _check_coordinates(self) -> None:
-        for i, stop in enumerate(self.stops):
+        for where, stop in self._visits():
             if stop.location is None:
                 raise ValueError(
-                    f"stops[{i}] (id {stop.id!r}) has no location; coordinates are required "
+                    f"{where} (id {stop.id!r}) has no location; coordinates are required "
                     "unless matrix.provider is 'explicit'"
                 )
         for i, vehicle in enumerate(self.vehicles):
@@ -221,8 +362,15 @@ class StepType(StrEnum):
 
     START = "start"
     STOP = "job"
+    PICKUP = "pickup"
+    DELIVERY = "delivery"
     BREAK = "break"
     END = "end"
+
+    @property
+    def is_visit(self) -> bool:
+        """A stop or a shipment end (not the start, the end or a break)."""
+        return self in (StepType.STOP, StepType.PICKUP, StepType.DELIVERY)
 
 
 class Step(StrictModel):
@@ -237,7 +385,7 @@ class Step(StrictModel):
     departure_s: float
     waiting_s: float = 0.0
     service_s: float = 0.0
-    load: Quantities = Field(default_factory=dict, description="on board after this step")
+    load: dict[str, float] = Field(default_factory=dict, description="on board after this step")
     distance_m: float = Field(0.0, description="cumulative since the route start")
     duration_s: float = Field(0.0, description="cumulative since the route start")
     arrival_time: datetime | None = None

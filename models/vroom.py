@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field
 
 from models.common import Coordinates, StrictModel
 
@@ -174,13 +174,3 @@ class VroomProblem(StrictModel):
         None, description="deprecated: the durations of profile 'car'"
     )
     options: VroomOptions = Field(default_factory=VroomOptions)
-
-    @field_validator("shipments", mode="after")
-    @classmethod
-    def _no_shipments(cls, shipments: list[VroomShipment]) -> list[VroomShipment]:
-        if shipments:
-            raise ValueError(
-                "shipments (pickup → delivery pairs on one vehicle) are not supported yet; "
-                "jobs with delivery and pickup amounts are"
-            )
-        return shipments

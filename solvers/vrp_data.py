@@ -39,7 +39,12 @@ class VrpData:
         durations: one ``[N, N]`` travel-time matrix per speed profile.
         vehicle_profile: ``[V]`` index into ``durations``.
         service: ``[N]`` service time at each node (0 at depots).
-        demand: ``[N, D]`` quantity delivered at each node.
+        demand: ``[N, D]`` quantity delivered at each node (loaded at the route's start).
+        pickup: ``[N, D]`` quantity loaded at each node (a stop's pickup, kept to the end, or
+            a shipment's pickup end); zeros when not given.
+        unload: ``[N, D]`` quantity that leaves the vehicle at a shipment's delivery end.
+        pairs: ``[P, 2]`` (pickup node, delivery node) of each shipment: same vehicle, pickup
+            first, both served or neither (the delivery end's penalty is 0).
         capacity: ``[V, D]`` vehicle capacity per dimension.
         time_windows: per stop, a ``[k, 2]`` array of disjoint sorted windows for the service
             start (``k = 0`` means any time).
@@ -78,8 +83,17 @@ class VrpData:
     penalty: IntArray
     mandatory: BoolArray
     breaks: list[list[VrpBreak]] = field(default_factory=list)
+    pickup: IntArray | None = None
+    unload: IntArray | None = None
+    pairs: IntArray | None = None
 
     def __post_init__(self) -> None:
+        if self.pickup is None:
+            object.__setattr__(self, "pickup", np.zeros_like(self.demand))
+        if self.unload is None:
+            object.__setattr__(self, "unload", np.zeros_like(self.demand))
+        if self.pairs is None:
+            object.__setattr__(self, "pairs", np.zeros((0, 2), dtype=np.int64))
         n = self.distance.shape[0]
         v = self.vehicle_start.shape[0]
         if self.distance.shape != (n, n) or any(d.shape != (n, n) for d in self.durations):
@@ -92,6 +106,12 @@ class VrpData:
             raise ValueError("allowed must be n_stops x V and penalty n_stops long")
         if len(self.breaks) not in (0, v):
             raise ValueError("breaks must be given for every vehicle or none")
+
+    @property
+    def has_pickups(self) -> bool:
+        """Whether anything is loaded along a route (not only at its start)."""
+        assert self.pickup is not None and self.unload is not None
+        return bool(np.any(self.pickup) or np.any(self.unload))
 
     @property
     def n_nodes(self) -> int:

@@ -13,16 +13,16 @@ Variables
     ``T[i]`` = service start (time), ``L_k[i]`` = load, ``X[i]`` = distance, ``S[i]`` = stops;
     one interval per break.
 Constraints
-    * load: ``L_k[j] = L_k[i] + q[j,k]`` along arcs, ``0 <= L_k <= Q[v,k]`` (one dimension per k);
+    * load: with deliveries only, ``L_k[j] = L_k[i] + q[j,k]`` from 0, ``L_k <= Q[v,k]``; with
+      pickups, ``L_k[j] = L_k[i] + p[j,k] - q[j,k] - u[j,k]`` within ``[0, Q[v,k]]``, starting
+      at everything the route delivers (a second dimension sums ``q`` to the end);
+    * shipments: pickup and delivery nodes on the same vehicle, pickup first, both or neither;
     * time: ``T[j] >= T[i] + s[i] + t_p(v)[i,j]`` (slack = waiting), ``T[i]`` in the union of
       ``W[i]`` (gaps removed from the cumul's domain), ``a_v <= T[start_v], T[end_v] <= b_v``,
       ``T[end_v] - T[start_v] <= max_duration[v]``;
-    * breaks: performed iff the vehicle is used; each starts in its windows, overlaps no
-      service, and its duration fits in the slack between two visits (OR-Tools' break
-      constraint). OR-Tools may put a break before the route's start or after its end; the
-      engine's schedule takes it on the first or last leg instead, inside the route, so the
-      plan's cost can exceed the solver's objective by such breaks' working time. (Forcing
-      breaks inside the route in the model made OR-Tools' search stall.)
+    * breaks: performed iff the vehicle is used, between the route's start and end; each
+      starts in its windows, overlaps no service, and its duration fits in the slack between
+      two visits (OR-Tools' break constraint);
     * distance: ``X[end_v] <= max_distance[v]``; stops: ``S[end_v] <= max_stops[v]``;
     * ``vehicle[i]`` in ``{v : A[i,v]}``; each stop is a disjunction of size one (visit, or pay
       ``P[i]``).
@@ -107,12 +107,39 @@ class OrToolsModel:
             routing.SetFixedCostOfVehicle(int(data.fixed_cost[v]), v)
 
     def _capacities(self) -> None:
-        data = self.data
+        data, routing = self.data, self.routing
         for k in range(data.demand.shape[1]):
-            callback = self.routing.RegisterUnaryTransitVector(data.demand[:, k].tolist())
-            self.routing.AddDimensionWithVehicleCapacity(
-                callback, 0, data.capacity[:, k].tolist(), True, f"load_{k}"
+            if not data.has_pickups:
+                # deliveries only: the load is highest at the start, so the sum is the test
+                callback = routing.RegisterUnaryTransitVector(data.demand[:, k].tolist())
+                routing.AddDimensionWithVehicleCapacity(
+                    callback, 0, data.capacity[:, k].tolist(), True, f"load_{k}"
+                )
+                continue
+            assert data.pickup is not None and data.unload is not None
+            change = data.pickup[:, k] - data.demand[:, k] - data.unload[:, k]
+            routing.AddDimensionWithVehicleCapacity(
+                routing.RegisterUnaryTransitVector(change.tolist()),
+                0,
+                data.capacity[:, k].tolist(),
+                False,
+                f"load_{k}",
             )
+            total = int(data.demand[:, k].sum()) + 1
+            routing.AddDimensionWithVehicleCapacity(
+                routing.RegisterUnaryTransitVector(data.demand[:, k].tolist()),
+                0,
+                [total] * data.n_vehicles,
+                True,
+                f"delivered_{k}",
+            )
+            load = routing.GetDimensionOrDie(f"load_{k}")
+            delivered = routing.GetDimensionOrDie(f"delivered_{k}")
+            for v in range(data.n_vehicles):
+                # on board at the start: everything the route delivers from the depot
+                routing.solver().Add(
+                    load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v))
+                )
 
     def horizon(self) -> int:
         """An upper bound on any time value: no route can need longer than this."""
@@ -163,8 +190,10 @@ class OrToolsModel:
                     True,
                     f"break_{v}_{b}",
                 )
-                # a break is taken exactly when the vehicle is used
+                # a break is taken exactly when the vehicle is used, inside its route
                 solver.Add(interval.PerformedExpr() == routing.ActiveVehicleVar(v))
+                solver.Add(interval.SafeStartExpr(horizon) >= time_dim.CumulVar(start))
+                solver.Add(interval.SafeEndExpr(0) <= time_dim.CumulVar(end))
                 for (_, gap_lo), (gap_hi, _) in zip(brk.windows[:-1], brk.windows[1:], strict=True):
                     solver.Add(
                         solver.Max(
@@ -204,16 +233,14 @@ class OrToolsModel:
                 # -1 keeps "not visited" possible, as the disjunction needs
                 routing.VehicleVar(index).SetValues([-1, *(int(v) for v in allowed)])
             routing.AddDisjunction([index], int(data.penalty[stop]))
-
-    def initial_assignment(self, routes: list[list[int]]) -> pywrapcp.Assignment | None:
-        """An assignment from stop nodes per vehicle, or None if the model rejects them.
-
-        (Cutting rejected routes short was tried: OR-Tools' local search then often fails to
-        put the cut stops back, so a rejected start is worse than none.)
-        """
-        to_index = self.manager.NodeToIndex
-        wanted = [[to_index(int(node)) for node in route] for route in routes]
-        return self.routing.ReadAssignmentFromRoutes(wanted, True)
+        solver, time_dim = routing.solver(), routing.GetDimensionOrDie("time")
+        assert data.pairs is not None
+        for pickup, delivery in data.pairs:
+            first, second = manager.NodeToIndex(int(pickup)), manager.NodeToIndex(int(delivery))
+            routing.AddPickupAndDelivery(first, second)
+            solver.Add(routing.ActiveVar(first) == routing.ActiveVar(second))
+            solver.Add(routing.VehicleVar(first) == routing.VehicleVar(second))
+            solver.Add(time_dim.CumulVar(first) <= time_dim.CumulVar(second))
 
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[VehicleRoute], np.ndarray]:
         """Routes and dropped stops of a solution."""
@@ -258,17 +285,11 @@ def solve_ortools(
     data: VrpData,
     params: OrToolsParams | None = None,
     on_progress: ProgressCallback | None = None,
-    model: OrToolsModel | None = None,
-    initial: pywrapcp.Assignment | None = None,
 ) -> VrpSolution:
-    """Solve ``data`` with OR-Tools routing within the time (or solution) limit.
-
-    ``model`` may be one already built for ``data``, and ``initial`` an assignment of it
-    (see :meth:`OrToolsModel.initial_assignment`) to start from instead of a first solution.
-    """
+    """Solve ``data`` with OR-Tools routing within the time (or solution) limit."""
     params = params or OrToolsParams()
     began = time.perf_counter()
-    model = model or OrToolsModel(data)
+    model = OrToolsModel(data)
     routing = model.routing
     first: list[float] = []
 
@@ -291,10 +312,7 @@ def solve_ortools(
     search.time_limit.FromMilliseconds(int(remaining * 1000))
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
-    if initial is not None:
-        assignment = routing.SolveFromAssignmentWithParameters(initial, search)
-    else:
-        assignment = routing.SolveWithParameters(search)
+    assignment = routing.SolveWithParameters(search)
     status = _STATUS.get(int(routing.status()), str(routing.status()))
     solve_s = time.perf_counter() - began
     if assignment is None:

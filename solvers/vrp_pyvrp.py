@@ -50,6 +50,8 @@ def unsupported(data: VrpData) -> list[str]:
     reasons = []
     if any(data.vehicle_breaks(v) for v in range(data.n_vehicles)):
         reasons.append("breaks")
+    if data.pairs is not None and len(data.pairs):
+        reasons.append("shipments")
     if np.any((data.max_distance >= 0) & (data.duration_cost > 0)):
         reasons.append("max_distance with a cost per travel hour")
     return reasons
@@ -179,6 +181,7 @@ class _Problem:
         stop_weight = int(np.median(positive)) if positive.size else 1
 
         locations = [pyvrp.Location(0, 0) for _ in range(n)]
+        pickup = data.pickup if data.pickup is not None else np.zeros_like(data.demand)
         self.client_node: list[int] = []
         clients: list[pyvrp.Client] = []
         groups: list[pyvrp.ClientGroup] = []
@@ -195,6 +198,7 @@ class _Problem:
                     pyvrp.Client(
                         location=stop,
                         delivery=[int(x) for x in data.demand[stop]] + [stop_weight] * count_stops,
+                        pickup=[int(x) for x in pickup[stop]] + [0] * count_stops,
                         service_duration=int(data.service[stop]),
                         tw_early=lo,
                         tw_late=hi,

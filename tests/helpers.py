@@ -56,7 +56,7 @@ def solve_checked(request: RoutingRequest) -> RoutingResult:
 def served_by(result: RoutingResult) -> dict[Any, list[Any]]:
     """Stop ids in visiting order, per vehicle id."""
     return {
-        route.vehicle_id: [step.id for step in route.steps if step.type.value == "job"]
+        route.vehicle_id: [step.id for step in route.steps if step.type.is_visit]
         for route in result.routes
     }
 

@@ -41,9 +41,18 @@ def check_vroom_solution(problem: dict[str, Any], solution: dict[str, Any]) -> l
     errors: list[str] = []
     if solution.get("code") != 0:
         return [f"code is {solution.get('code')}, not 0"]
-    jobs = {job["id"]: job for job in problem.get("jobs", [])}
+    tasks: dict[tuple[str, Any], dict[str, Any]] = {
+        ("job", job["id"]): job for job in problem.get("jobs", [])
+    }
+    for shipment in problem.get("shipments", []):
+        for end in ("pickup", "delivery"):
+            tasks[(end, shipment[end]["id"])] = {
+                **shipment[end],
+                "skills": shipment.get("skills", []),
+            }
+    where: dict[tuple[str, Any], tuple[Any, int]] = {}
     vehicles = {v["id"]: v for v in problem["vehicles"]}
-    seen: list[int] = []
+    seen: list[tuple[str, Any]] = []
     total_cost = 0
     for route in solution["routes"]:
         vehicle = vehicles[route["vehicle"]]
@@ -61,10 +70,11 @@ def check_vroom_solution(problem: dict[str, Any], solution: dict[str, Any]) -> l
         ready = steps[0]["arrival"]
         travel_total = 0.0
         on_break_s = 0.0  # breaks taken since the last place
-        for step in steps:
-            if step["type"] == "job":
-                job = jobs[step["id"]]
-                seen.append(job["id"])
+        for position, step in enumerate(steps):
+            if step["type"] in ("job", "pickup", "delivery"):
+                job = tasks[(step["type"], step["id"])]
+                seen.append((step["type"], job["id"]))
+                where[(step["type"], job["id"])] = (vehicle["id"], position)
                 if not set(job.get("skills", [])) <= set(vehicle.get("skills", [])):
                     errors.append(f"job {job['id']}: vehicle {vehicle['id']} lacks its skills")
                 start = step["arrival"] + step["waiting_time"]
@@ -120,9 +130,18 @@ def check_vroom_solution(problem: dict[str, Any], solution: dict[str, Any]) -> l
         if route["cost"] != round(route["cost"]):
             errors.append(f"vehicle {vehicle['id']}: cost is not an integer")
         total_cost += route["cost"]
-    unassigned = [item["id"] for item in solution["unassigned"]]
-    if sorted(seen + unassigned) != sorted(jobs):
-        errors.append(f"jobs served {sorted(seen)} + unassigned {unassigned} != {sorted(jobs)}")
+    unassigned = [(item["type"], item["id"]) for item in solution["unassigned"]]
+    if sorted(seen + unassigned, key=str) != sorted(tasks, key=str):
+        errors.append(
+            f"served {sorted(seen, key=str)} + unassigned {unassigned} != {sorted(tasks, key=str)}"
+        )
+    for shipment in problem.get("shipments", []):
+        p = where.get(("pickup", shipment["pickup"]["id"]))
+        d = where.get(("delivery", shipment["delivery"]["id"]))
+        if (p is None) != (d is None):
+            errors.append(f"shipment {shipment['pickup']['id']}: only one end is served")
+        elif p is not None and d is not None and (p[0] != d[0] or p[1] > d[1]):
+            errors.append(f"shipment {shipment['pickup']['id']}: not picked up first on one van")
     if solution["summary"]["cost"] != total_cost:
         errors.append(f"summary cost {solution['summary']['cost']} != sum of routes {total_cost}")
     if solution["summary"]["unassigned"] != len(unassigned):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from engine.evaluate import evaluate
-from models.routing import RoutingRequest, RoutingResult, Step, StepType
+from models.routing import ReasonCode, RoutingRequest, RoutingResult, Step, StepType, Unassigned
 from tests.helpers import line_request, solve_checked
 
 
@@ -99,7 +99,8 @@ def arrive_too_early(request: RoutingRequest, result: RoutingResult) -> RoutingR
 @breaker("served_twice")
 def serve_twice(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     steps = result.routes[0].steps
-    steps.insert(-1, steps[1].model_copy())
+    first_visit = next(s for s in steps if s.type.is_visit)
+    steps.insert(-1, first_visit.model_copy())
     return request
 
 
@@ -185,3 +186,54 @@ def test_evaluator_catches_a_broken_plan(
     broken = result.model_copy(deep=True)
     changed_request = fn(request, broken)
     assert code in _codes(changed_request, broken)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[RoutingRequest, RoutingResult]:
+    """A van with a stop that collects goods and a shipment across town."""
+    request = line_request(
+        [{"id": "a", "x": 10, "demand": {"kg": 3}}, {"id": "b", "x": -10, "pickup": {"kg": 2}}],
+        [{"id": "v", "start_x": 0, "end_x": 0, "capacity": {"kg": 6}}],
+    )
+    data = request.model_dump(by_alias=False)
+    data["shipments"] = [
+        {
+            "pickup": {"id": "p", "location": [20.0, 0.0]},
+            "delivery": {"id": "d", "location": [-20.0, 0.0]},
+            "amount": {"kg": 4},
+        }
+    ]
+    request = RoutingRequest.model_validate(data)
+    return request, solve_checked(request)
+
+
+def test_evaluator_catches_a_shipment_delivered_before_its_pickup(
+    shipped: tuple[RoutingRequest, RoutingResult],
+) -> None:
+    request, result = shipped
+    broken = result.model_copy(deep=True)
+    steps = broken.routes[0].steps
+    i = next(k for k, s in enumerate(steps) if s.id == "p")
+    j = next(k for k, s in enumerate(steps) if s.id == "d")
+    steps[i], steps[j] = steps[j], steps[i]
+    assert {"shipment_order", "negative_load"} <= _codes(request, broken)
+
+
+def test_evaluator_catches_a_shipment_with_one_end_left_out(
+    shipped: tuple[RoutingRequest, RoutingResult],
+) -> None:
+    request, result = shipped
+    broken = result.model_copy(deep=True)
+    broken.routes[0].steps = [s for s in broken.routes[0].steps if s.id != "d"]
+    broken.unassigned.append(
+        Unassigned(id="d", reason=ReasonCode.NO_ROOM_IN_PLAN, message="left out by hand")
+    )
+    assert "shipment_split" in _codes(request, broken)
+
+
+def test_evaluator_catches_a_pickup_over_capacity(
+    shipped: tuple[RoutingRequest, RoutingResult],
+) -> None:
+    request, result = shipped
+    vans = [v.model_copy(update={"capacity": {"kg": 4.5}}) for v in request.vehicles]
+    assert "capacity" in _codes(request.model_copy(update={"vehicles": vans}), result)

@@ -273,3 +273,46 @@ def test_explicit_matrix_is_used_as_given_and_asymmetric() -> None:
     result = solve_checked(request)
     assert result.summary.distance_m == pytest.approx(400)
     assert result.summary.travel_s == pytest.approx(40)
+
+
+def test_pickups_ride_to_the_end_so_deliveries_come_first() -> None:
+    # 8 kg go out to "drop"; 8 kg are collected at "collect": both fit only in that order.
+    stops = [
+        {"id": "collect", "x": 10, "pickup": {"kg": 8}},
+        {"id": "drop", "x": 20, "demand": {"kg": 8}},
+    ]
+    result = solve_checked(line_request(stops, [{"id": "v", **DEPOT, "capacity": {"kg": 10}}]))
+    assert served_by(result)["v"] == ["drop", "collect"]
+    loads = [s.load["kg"] for s in result.routes[0].steps]
+    assert loads == [8, 0, 8, 8]
+
+
+def test_a_shipment_is_picked_up_before_it_is_delivered_by_the_same_van() -> None:
+    request = line_request([], [{"id": v, **DEPOT, "capacity": {"kg": 5}} for v in ("v1", "v2")])
+    data = request.model_dump(by_alias=False)
+    data["shipments"] = [
+        {
+            "pickup": {"id": "p", "location": [30.0, 0.0]},
+            "delivery": {"id": "d", "location": [10.0, 0.0]},
+            "amount": {"kg": 5},
+        }
+    ]
+    result = solve_checked(type(request).model_validate(data))
+    assert served_by(result) in ({"v1": ["p", "d"]}, {"v2": ["p", "d"]})
+    assert result.summary.cost == pytest.approx(60)
+    kinds = [s.type.value for s in result.routes[0].steps]
+    assert kinds == ["start", "pickup", "delivery", "end"]
+
+
+def test_a_shipment_too_big_for_every_van_leaves_both_ends_unassigned() -> None:
+    request = line_request([{"id": "a", "x": 5}], [{"id": "v", **DEPOT, "capacity": {"kg": 5}}])
+    data = request.model_dump(by_alias=False)
+    data["shipments"] = [
+        {
+            "pickup": {"id": "p", "location": [30.0, 0.0]},
+            "delivery": {"id": "d", "location": [10.0, 0.0]},
+            "amount": {"kg": 9},
+        }
+    ]
+    result = solve_checked(type(request).model_validate(data))
+    assert reasons(result) == {"p": "demand_exceeds_capacity", "d": "demand_exceeds_capacity"}

@@ -64,11 +64,40 @@ def test_example_3_coordinates_use_haversine_and_report_what_does_not_fit(
     assert all(s["arrival"] >= 1600416000 for r in answer["routes"] for s in r["steps"])
 
 
-def test_example_1_shipments_are_refused_by_field(shared_data: Path) -> None:
+def test_example_1_with_its_shipment_gets_a_valid_plan(shared_data: Path) -> None:
     problem, _ = example(shared_data, 1)
-    with pytest.raises(ValidationError) as caught:
-        VroomProblem.model_validate(problem)
-    assert [d["field"] for d in describe(caught.value)] == ["shipments"]
+    answer = solve_checked(problem)  # our evaluator and the VROOM-shape checker both pass
+    left = {(u["type"], u["id"]): u["reason"] for u in answer["unassigned"]}
+    # Haversine at 40 km/h is slower than VROOM's OSRM roads: the shipment (skill 2, far
+    # north) may not fit van 2's 4 h with its break and job 6; if not, both ends say why.
+    if left:
+        assert left == {("pickup", 4): "no_room_in_plan", ("delivery", 3): "no_room_in_plan"}
+
+
+def test_a_shipment_is_picked_up_then_delivered_on_one_van() -> None:
+    ring = [[0, 10, 20, 30], [10, 0, 10, 20], [20, 10, 0, 10], [30, 20, 10, 0]]
+    data = {
+        "vehicles": [{"id": 1, "start_index": 0, "end_index": 0, "capacity": [3]}],
+        "jobs": [{"id": 1, "location_index": 3, "delivery": [2]}],
+        "shipments": [
+            {
+                "amount": [3],
+                "pickup": {"id": 1, "location_index": 1},
+                "delivery": {"id": 1, "location_index": 2},
+            }
+        ],
+        "matrices": {"car": {"durations": ring}},
+    }
+    answer = solve_checked(data)
+    steps = [(s["type"], s.get("id"), s.get("load")) for s in answer["routes"][0]["steps"]]
+    assert answer["unassigned"] == []
+    kinds = [k for k, _, _ in steps]
+    assert kinds.index("pickup") < kinds.index("delivery")
+    assert max(load[0] for _, _, load in steps) <= 3
+    # 2 on board + 3 picked up would be 5: the job (at 3) must come first, 0-3-1-2-0.
+    assert [i for k, i, _ in steps if k != "start" and k != "end"] == [1, 1, 1]
+    assert kinds[1] == "job"
+    assert answer["summary"]["cost"] == 80
 
 
 def test_example_1_without_shipments_respects_skills_pickups_and_breaks(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -11,10 +9,10 @@ from engine.compile import compile_request
 from engine.decode import decode
 from engine.evaluate import evaluate
 from engine.locations import resolve
+from engine.routing import solve_routes
 from engine.sample_day import sample_day
 from models.routing import RoutingRequest, StepType
-from solvers.vrp_hybrid import hybrid_supported, relax_breaks, solve_hybrid
-from solvers.vrp_ortools import OrToolsParams, solve_ortools
+from solvers.vrp_hybrid import hybrid_supported, relax_breaks
 from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp, unsupported
 
 
@@ -65,32 +63,13 @@ def test_pyvrp_backend_with_skills_and_max_stops(day: RoutingRequest) -> None:
             assert route.vehicle_id in skilled
 
 
-def test_hybrid_plans_with_breaks_and_beats_no_plan(day: RoutingRequest) -> None:
-    data = compile_request(resolve(day)).data
-    solution = solve_hybrid(data, time_limit_s=2.0)
-    assert solution.found
-    assert solution.status.startswith("hybrid")
-    _check(day, solution, "hybrid")
-
-
-def test_ortools_accepts_a_feasible_start_and_rejects_an_impossible_one(
-    day: RoutingRequest,
-) -> None:
-    from solvers.vrp_ortools import OrToolsModel
-
-    data = compile_request(resolve(day)).data
-    first = solve_pyvrp(relax_breaks(data), PyVrpParams(time_limit_s=1.0))
-    model = OrToolsModel(dataclasses.replace(data, breaks=[]))
-    routes: list[list[int]] = [[] for _ in range(data.n_vehicles)]
-    for route in first.routes:
-        routes[route.vehicle] = [int(n) for n in route.stops]
-    assert model.initial_assignment(routes) is not None
-    everything_on_one = [list(range(data.n_stops))] + [[] for _ in range(data.n_vehicles - 1)]
-    assert model.initial_assignment(everything_on_one) is None
-    solution = solve_ortools(
-        dataclasses.replace(data, breaks=[]),
-        OrToolsParams(time_limit_s=1.0),
-        model=model,
-        initial=model.initial_assignment(routes),
+def test_hybrid_plan_with_breaks_passes_the_evaluator(day: RoutingRequest) -> None:
+    request = day.model_copy(
+        update={"options": day.options.model_copy(update={"time_limit_s": 2.0, "workers": 1})}
     )
-    assert solution.found
+    result = solve_routes(request)
+    assert result.stats.backend == "hybrid"
+    verdict = evaluate(request, result)
+    assert verdict.feasible, [v.message for v in verdict.violations]
+    for route in result.routes:
+        assert sum(s.type == StepType.BREAK for s in route.steps) == 1  # lunch, inside
