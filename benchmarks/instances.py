@@ -105,6 +105,7 @@ def to_request(
     n_nodes = instance.distances.shape[0]
     windows = data.get("time_window")
     service = data.get("service_time")
+    coords = data.get("node_coord")
     stops = []
     for node in range(n_nodes):
         if node == depot:
@@ -114,13 +115,15 @@ def to_request(
             "location_index": node,
             "demand": {"load": float(demand[node])},
         }
+        if coords is not None:
+            stop["location"] = [float(coords[node][0]), float(coords[node][1])]
         if windows is not None:
             stop["time_windows"] = [[float(windows[node][0]), float(windows[node][1])]]
         if service is not None:
             stop["service_s"] = float(service[node])
         stops.append(stop)
     fleet = vehicles or default_fleet(instance)
-    vehicle = {
+    vehicle: dict[str, Any] = {
         "start_index": depot,
         "end_index": depot,
         "capacity": {"load": capacity},
@@ -128,6 +131,8 @@ def to_request(
     }
     if windows is not None:
         vehicle["shift"] = [float(windows[depot][0]), float(windows[depot][1])]
+    if coords is not None:  # for display, and for PyVRP's geometric heuristics
+        vehicle["start"] = vehicle["end"] = [float(coords[depot][0]), float(coords[depot][1])]
     matrix = instance.distances.tolist()
     return RoutingRequest.model_validate(
         {

@@ -227,6 +227,34 @@ def _penalties(
     return out
 
 
+def _node_coordinates(
+    resolved: ResolvedRequest, node_location: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """Where each node is (NaN when unknown), for heuristics that look at geometry."""
+    table = resolved.table
+    known: dict[int, tuple[float, float]] = {}
+    if table.points is not None:
+        known = {row: (float(p[0]), float(p[1])) for row, p in enumerate(table.points)}
+    else:  # explicit matrices: coordinates given beside the indices, if any
+        for task, row in zip(resolved.tasks, table.stop_location, strict=True):
+            if task.location is not None:
+                known[int(row)] = task.location
+        for k, vehicle in enumerate(resolved.request.vehicles):
+            for point, row in (
+                (vehicle.start, table.vehicle_start[k]),
+                (vehicle.end, table.vehicle_end[k]),
+            ):
+                if point is not None and row >= 0:
+                    known[int(row)] = point
+    out = np.full((len(node_location), 2), np.nan)
+    for node, row in enumerate(node_location):
+        if int(row) in known:
+            out[node] = known[int(row)]
+    if np.any(node_location < 0) and np.any(np.isfinite(out)):
+        out[node_location < 0] = np.nanmean(out, axis=0)  # the free node: anywhere central
+    return out
+
+
 def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
     """Pre-check every (stop, vehicle) pair and build the solver arrays for what remains."""
     request, table, ticks = resolved.request, resolved.table, resolved.ticks
@@ -392,6 +420,7 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         pickup=pickup,
         unload=unload,
         pairs=pairs,
+        coordinates=_node_coordinates(resolved, node_location),
     )
     return CompiledProblem(
         resolved=resolved,

@@ -45,6 +45,8 @@ class VrpData:
         unload: ``[N, D]`` quantity that leaves the vehicle at a shipment's delivery end.
         pairs: ``[P, 2]`` (pickup node, delivery node) of each shipment: same vehicle, pickup
             first, both served or neither (the delivery end's penalty is 0).
+        coordinates: ``[N, 2]`` where each node is (NaN when unknown): only for search
+            heuristics that look at geometry (PyVRP's route sectors), never for costs.
         capacity: ``[V, D]`` vehicle capacity per dimension.
         time_windows: per stop, a ``[k, 2]`` array of disjoint sorted windows for the service
             start (``k = 0`` means any time).
@@ -86,6 +88,7 @@ class VrpData:
     pickup: IntArray | None = None
     unload: IntArray | None = None
     pairs: IntArray | None = None
+    coordinates: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if self.pickup is None:

@@ -180,7 +180,15 @@ class _Problem:
         positive = data.demand[: data.n_stops][data.demand[: data.n_stops] > 0]
         stop_weight = int(np.median(positive)) if positive.size else 1
 
-        locations = [pyvrp.Location(0, 0) for _ in range(n)]
+        # PyVRP's locations: depots first, then the other nodes (as PyVRP's own readers do),
+        # at their coordinates when known: its search uses them to pair nearby routes.
+        depot_set = set(depot_nodes)
+        order = depot_nodes + [node for node in range(n) if node not in depot_set]
+        at = {node: k for k, node in enumerate(order)}
+        points = data.coordinates
+        if points is None or not np.all(np.isfinite(points)):
+            points = np.zeros((n, 2))
+        locations = [pyvrp.Location(float(points[i, 0]), float(points[i, 1])) for i in order]
         pickup = data.pickup if data.pickup is not None else np.zeros_like(data.demand)
         self.client_node: list[int] = []
         clients: list[pyvrp.Client] = []
@@ -196,7 +204,7 @@ class _Problem:
                 self.client_node.append(stop)
                 clients.append(
                     pyvrp.Client(
-                        location=stop,
+                        location=at[stop],
                         delivery=[int(x) for x in data.demand[stop]] + [stop_weight] * count_stops,
                         pickup=[int(x) for x in pickup[stop]] + [0] * count_stops,
                         service_duration=int(data.service[stop]),
@@ -209,7 +217,7 @@ class _Problem:
                 )
             if len(spans) > 1:
                 groups.append(pyvrp.ClientGroup(members, required=required))
-        depots = [pyvrp.Depot(location=node) for node in depot_nodes]
+        depots = [pyvrp.Depot(location=at[node]) for node in depot_nodes]
 
         vehicle_types = []
         for v in range(data.n_vehicles):
@@ -269,8 +277,10 @@ class _Problem:
             clients=clients,
             depots=depots,
             vehicle_types=vehicle_types,
-            distance_matrices=distance_matrices,
-            duration_matrices=[np.asarray(m, dtype=np.int64) for m in duration_matrices],
+            distance_matrices=[m[np.ix_(order, order)] for m in distance_matrices],
+            duration_matrices=[
+                np.asarray(m, dtype=np.int64)[np.ix_(order, order)] for m in duration_matrices
+            ],
             groups=groups,
         )
 
