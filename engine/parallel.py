@@ -4,7 +4,9 @@ OR-Tools' routing search and PyVRP's both run on one core. With a time limit lon
 to repay starting a process (5 s and more), one search per core runs: the first in this
 process (it reports progress), the others in child processes
 (:mod:`engine.subprocess_call`), each with its own seed (PyVRP) or first-solution strategy
-(OR-Tools, whose search has no seed). All stop at the same deadline (``time.monotonic``,
+(OR-Tools, whose search has no seed). Worker seeds are drawn from the request's seed with
+numpy's ``SeedSequence``, so the searches are independent streams and a run stays
+reproducible for a given seed. All stop at the same deadline (``time.monotonic``,
 shared by the processes); the plan with the lowest objective wins. A child that fails or
 overruns is ignored: the in-process search always gives a plan.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import os
 import time
+
+import numpy as np
 
 from engine.subprocess_call import start_call
 from models.routing import SolveOptions
@@ -30,6 +34,12 @@ _STRATEGIES = [
 ]
 
 
+def worker_seed(seed: int, worker: int) -> int:
+    """The PyVRP seed of search ``worker`` for the request's ``seed`` (a 31-bit integer)."""
+    state = np.random.SeedSequence([seed, worker]).generate_state(1)[0]
+    return int(state) & 0x7FFFFFFF
+
+
 def run_backend(
     data: VrpData,
     backend: str,
@@ -42,7 +52,9 @@ def run_backend(
     """One search with ``backend`` until ``deadline`` (``time.monotonic()`` seconds)."""
     limit = max(deadline - time.monotonic(), 0.05)
     if backend == "pyvrp":
-        params = PyVrpParams(time_limit_s=limit, seed=seed, max_iterations=solution_limit)
+        params = PyVrpParams(
+            time_limit_s=limit, seed=worker_seed(seed, worker), max_iterations=solution_limit
+        )
         return solve_pyvrp(data, params, on_progress)
     params = OrToolsParams(
         time_limit_s=limit,
@@ -89,8 +101,7 @@ def solve_portfolio(
             data, backend, deadline, options.seed, 0, options.solution_limit, on_progress
         )
     children = [
-        start_call(run_backend, data, backend, deadline, options.seed + k, k)
-        for k in range(1, workers)
+        start_call(run_backend, data, backend, deadline, options.seed, k) for k in range(1, workers)
     ]
     best = run_backend(data, backend, deadline, options.seed, 0, None, on_progress)
     for child in children:

@@ -12,9 +12,9 @@ from engine.errors import InvalidRequestError, SolverError
 from engine.evaluate import evaluate
 from engine.locations import resolve
 from engine.matrices import TravelMatrices
-from engine.parallel import solve_portfolio
+from engine.parallel import solve_portfolio, worker_seed
 from engine.units import COST_SCALE
-from models.routing import RoutingRequest, RoutingResult
+from models.routing import RoutingRequest, RoutingResult, SolveOptions
 from solvers.vrp_data import BreakVisit, ProgressCallback, VehicleRoute
 from solvers.vrp_hybrid import hybrid_supported, relax_breaks
 from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp, unsupported
@@ -56,8 +56,10 @@ def solve_routes(
     """Plan routes for ``request``; the result always carries the evaluator's verdict.
 
     ``matrices`` may be given to reuse travel matrices already built for the request's
-    locations (in the order of :class:`engine.locations.LocationTable`).
+    locations (in the order of :class:`engine.locations.LocationTable`). The time limit
+    covers the whole call: building the problem counts against the search's share.
     """
+    began = time.monotonic()
     resolved = resolve(request, matrices)
     problem = compile_request(resolved)
     backend = choose_backend(problem)
@@ -70,10 +72,14 @@ def solve_routes(
             def relay(elapsed: float, objective: int) -> None:
                 on_progress(elapsed, objective / COST_SCALE)
 
+        spent = time.monotonic() - began
+        options = request.options.model_copy(
+            update={"time_limit_s": max(request.options.time_limit_s - spent, MIN_SEARCH_S)}
+        )
         try:
             if backend == "hybrid":
-                return _solve_hybrid(problem, relay)
-            solution = solve_portfolio(problem.data, backend, request.options, relay)
+                return _solve_hybrid(problem, options, relay)
+            solution = solve_portfolio(problem.data, backend, options, relay)
         except (RuntimeError, ValueError, MemoryError) as error:
             raise SolverError(f"the {backend} backend failed: {error}") from error
     result = decode(problem, solution, backend=backend)
@@ -81,18 +87,26 @@ def solve_routes(
     return result
 
 
+#: The least search time a request gets, however long building its problem took.
+MIN_SEARCH_S = 0.05
+
 #: Share of the time limit the hybrid gives PyVRP; OR-Tools has the rest.
 HYBRID_PYVRP_SHARE = 0.3
 
 
-def _solve_hybrid(problem: CompiledProblem, relay: ProgressCallback | None) -> RoutingResult:
+def _solve_hybrid(
+    problem: CompiledProblem, options: SolveOptions, relay: ProgressCallback | None
+) -> RoutingResult:
     """PyVRP on the relaxation (breaks fitted in afterwards), OR-Tools on the real problem;
     the better feasible plan wins (fewest mandatory stops left out, then cost)."""
-    request, options = problem.request, problem.request.options
+    request = problem.request
     began = time.monotonic()
     first = solve_pyvrp(
         relax_breaks(problem.data),
-        PyVrpParams(time_limit_s=options.time_limit_s * HYBRID_PYVRP_SHARE, seed=options.seed),
+        PyVrpParams(
+            time_limit_s=options.time_limit_s * HYBRID_PYVRP_SHARE,
+            seed=worker_seed(options.seed, 0),
+        ),
     )
     candidates = []
     if first.found:

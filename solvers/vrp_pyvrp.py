@@ -108,6 +108,25 @@ class _Stop:
         return now >= self.deadline
 
 
+def _shift_end_never_binds(data: VrpData, vehicle: int) -> bool:
+    """Whether no route of ``vehicle`` can reach its shift end (an open shift's horizon).
+
+    Such a bound is better left out: PyVRP then skips the time-warp bookkeeping of the
+    shift on every move it evaluates, which makes its search several per cent faster.
+    A route that visits every stop once, each after waiting for its latest window, ends
+    before ``max(shift start, last window end) + all service + (stops + 1) * longest leg``.
+    """
+    closes = [int(w[:, 1].max()) for w in data.time_windows if len(w)]
+    stops = data.n_stops
+    longest = int(data.durations[int(data.vehicle_profile[vehicle])].max(initial=0))
+    latest_end = (
+        max([int(data.shift[vehicle, 0]), *closes])
+        + int(data.service[:stops].sum())
+        + (stops + 1) * longest
+    )
+    return int(data.shift[vehicle, 1]) >= latest_end
+
+
 class _Problem:
     """The PyVRP problem built from :class:`VrpData`, with the maps needed to read solutions."""
 
@@ -131,12 +150,17 @@ class _Problem:
         vehicle_profile: list[int] = []
         for v in range(data.n_vehicles):
             speed = int(data.vehicle_profile[v])
-            if data.max_distance[v] >= 0:
-                matrix, unit = data.distance, round(float(data.distance_cost[v]))
-            else:
-                matrix, unit = data.arc_cost(v), 1
-            key = (matrix.tobytes(), speed, unit, data.compatible[:, v].tobytes())
+            keeps_distance = bool(data.max_distance[v] >= 0)
+            costs = (
+                float(data.distance_cost[v]),
+                0.0 if keeps_distance else float(data.duration_cost[v]),
+            )
+            key = (keeps_distance, costs, speed, data.compatible[:, v].tobytes())
             if key not in profiles:
+                if keeps_distance:
+                    matrix, unit = data.distance, round(costs[0])
+                else:
+                    matrix, unit = data.arc_cost(v), 1
                 profiles[key] = len(distance_matrices)
                 blocked.append(np.flatnonzero(~data.compatible[:, v]))
                 is_cost.append(data.max_distance[v] < 0)
@@ -144,7 +168,7 @@ class _Problem:
                 distance_matrices.append(matrix)
                 duration_matrices.append(data.durations[speed])
             vehicle_profile.append(profiles[key])
-            unit_distance.append(unit)
+            unit_distance.append(profile_unit[profiles[key]])
 
         # Cost-carrying numbers share a divisor: fixed and span costs, arc-cost matrices, and
         # the unit cost of profiles that keep real distances (those matrices stay as they are).
@@ -239,9 +263,14 @@ class _Problem:
                 type_keys[key] = len(self.type_vehicles)
                 self.type_vehicles.append([])
             self.type_vehicles[type_keys[key]].append(v)
+        unlimited = np.iinfo(np.int64).max
         for vehicles in self.type_vehicles:
             v = vehicles[0]
-            unlimited = np.iinfo(np.int64).max
+            shift_end = (
+                unlimited
+                if len(blocked[vehicle_profile[v]]) == 0 and _shift_end_never_binds(data, v)
+                else int(data.shift[v, 1])
+            )
             vehicle_types.append(
                 pyvrp.VehicleType(
                     num_available=len(vehicles),
@@ -258,7 +287,7 @@ class _Problem:
                     end_depot=self.depot_index[int(data.vehicle_end[v])],
                     fixed_cost=int(data.fixed_cost[v]) // divisor,
                     tw_early=int(data.shift[v, 0]),
-                    tw_late=int(data.shift[v, 1]),
+                    tw_late=shift_end,
                     shift_duration=int(data.max_duration[v])
                     if data.max_duration[v] >= 0
                     else unlimited,

@@ -6,7 +6,7 @@ import time
 
 from engine.compile import compile_request
 from engine.locations import resolve
-from engine.parallel import solve_portfolio, worker_count
+from engine.parallel import solve_portfolio, worker_count, worker_seed
 from engine.subprocess_call import start_call
 from models.routing import SolveOptions
 from tests.helpers import line_request, solve_checked
@@ -50,3 +50,10 @@ def test_portfolio_returns_a_complete_solution() -> None:
     options = request.options.model_copy(update={"time_limit_s": 1.5})
     solution = solve_portfolio(data, "ortools", options)
     assert solution.found and len(solution.dropped) == 0
+
+
+def test_worker_seeds_are_distinct_reproducible_and_in_range() -> None:
+    seeds = [worker_seed(seed, worker) for seed in (0, 1, 7) for worker in range(4)]
+    assert len(set(seeds)) == len(seeds)
+    assert all(0 <= s < 2**31 for s in seeds)
+    assert worker_seed(7, 2) == worker_seed(7, 2)

@@ -13,7 +13,7 @@ from engine.routing import solve_routes
 from engine.sample_day import sample_day
 from models.routing import RoutingRequest, StepType
 from solvers.vrp_hybrid import hybrid_supported, relax_breaks
-from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp, unsupported
+from solvers.vrp_pyvrp import PyVrpParams, _shift_end_never_binds, solve_pyvrp, unsupported
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,17 @@ def test_hybrid_plan_with_breaks_passes_the_evaluator(day: RoutingRequest) -> No
     assert verdict.feasible, [v.message for v in verdict.violations]
     for route in result.routes:
         assert sum(s.type == StepType.BREAK for s in route.steps) == 1  # lunch, inside
+
+
+def test_open_shifts_never_bind_but_given_ones_may(day: RoutingRequest) -> None:
+    open_shifts = day.model_copy(
+        update={
+            "vehicles": [v.model_copy(update={"shift": None, "breaks": []}) for v in day.vehicles]
+        }
+    )
+    data = compile_request(resolve(open_shifts)).data
+    assert all(_shift_end_never_binds(data, v) for v in range(data.n_vehicles))
+    given = compile_request(resolve(day)).data
+    assert not any(_shift_end_never_binds(given, v) for v in range(given.n_vehicles))
+    solution = solve_pyvrp(data, PyVrpParams(time_limit_s=1.0))
+    _check(open_shifts, solution, "pyvrp")
