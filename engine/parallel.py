@@ -6,7 +6,9 @@ process (it reports progress), the others in child processes
 (:mod:`engine.subprocess_call`), each with its own seed (PyVRP) or first-solution strategy
 (OR-Tools, whose search has no seed). Worker seeds are drawn from the request's seed with
 numpy's ``SeedSequence``, so the searches are independent streams and a run stays
-reproducible for a given seed. All stop at the same deadline (``time.monotonic``,
+reproducible for a given seed. PyVRP searches share their best plans through files in a
+temporary folder (:class:`FileExchange`): one stalled behind a better plan restarts from it.
+All stop at the same deadline (``time.monotonic``,
 shared by the processes); the plan with the lowest objective wins. A child that fails or
 overruns is ignored: the in-process search always gives a plan.
 """
@@ -14,7 +16,11 @@ overruns is ignored: the in-process search always gives a plan.
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +28,7 @@ from engine.subprocess_call import start_call
 from models.routing import SolveOptions
 from solvers.vrp_data import ProgressCallback, VrpData, VrpSolution
 from solvers.vrp_ortools import OrToolsParams, solve_ortools
-from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp
+from solvers.vrp_pyvrp import Plan, PyVrpParams, solve_pyvrp
 
 #: Time limits below this run a single search: a spawned process needs about a second.
 MIN_PARALLEL_S = 5.0
@@ -40,6 +46,44 @@ def worker_seed(seed: int, worker: int) -> int:
     return int(state) & 0x7FFFFFFF
 
 
+class FileExchange:
+    """Best plans shared by the PyVRP searches of one portfolio, as files in a folder.
+
+    Each search writes its best as ``<worker>.pkl`` (written aside, then renamed, so a reader
+    never sees half a file) and reads the others' only when their files have changed.
+    """
+
+    def __init__(self, folder: str | Path, worker: int) -> None:
+        self.folder, self.worker = Path(folder), worker
+        self.seen: dict[str, tuple[tuple[int, int], tuple[float, Plan] | None]] = {}
+
+    def publish(self, cost: float, plan: Plan) -> None:
+        """Offer this search's best plan."""
+        aside = self.folder / f".{self.worker}.tmp"
+        with aside.open("wb") as handle:
+            pickle.dump((cost, plan), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(aside, self.folder / f"{self.worker}.pkl")
+
+    def best(self) -> tuple[float, Plan] | None:
+        """The cheapest plan the other searches have offered, if any."""
+        offers = []
+        for path in self.folder.glob("*.pkl"):
+            if path.stem == str(self.worker):
+                continue
+            try:
+                status = path.stat()
+                stamp = (status.st_mtime_ns, status.st_size)
+                if path.name not in self.seen or self.seen[path.name][0] != stamp:
+                    with path.open("rb") as handle:
+                        self.seen[path.name] = (stamp, pickle.load(handle))
+            except (OSError, pickle.UnpicklingError, EOFError):
+                continue
+            offer = self.seen[path.name][1]
+            if offer is not None:
+                offers.append(offer)
+        return min(offers, key=lambda offer: offer[0]) if offers else None
+
+
 def run_backend(
     data: VrpData,
     backend: str,
@@ -48,14 +92,19 @@ def run_backend(
     worker: int = 0,
     solution_limit: int | None = None,
     on_progress: ProgressCallback | None = None,
+    exchange_folder: str | None = None,
 ) -> VrpSolution:
-    """One search with ``backend`` until ``deadline`` (``time.monotonic()`` seconds)."""
+    """One search with ``backend`` until ``deadline`` (``time.monotonic()`` seconds).
+
+    PyVRP searches given an ``exchange_folder`` share their best plans through it.
+    """
     limit = max(deadline - time.monotonic(), 0.05)
     if backend == "pyvrp":
         params = PyVrpParams(
             time_limit_s=limit, seed=worker_seed(seed, worker), max_iterations=solution_limit
         )
-        return solve_pyvrp(data, params, on_progress)
+        exchange = None if exchange_folder is None else FileExchange(exchange_folder, worker)
+        return solve_pyvrp(data, params, on_progress, exchange)
     params = OrToolsParams(
         time_limit_s=limit,
         solution_limit=solution_limit,
@@ -100,14 +149,20 @@ def solve_portfolio(
         return run_backend(
             data, backend, deadline, options.seed, 0, options.solution_limit, on_progress
         )
-    children = [
-        start_call(run_backend, data, backend, deadline, options.seed, k) for k in range(1, workers)
-    ]
-    best = run_backend(data, backend, deadline, options.seed, 0, None, on_progress)
-    for child in children:
-        other = None if child is None else child.collect(deadline + CHILD_GRACE_S)
-        if isinstance(other, VrpSolution):
-            best = _better(best, other)
+    folder = tempfile.mkdtemp(prefix="routeplan-exchange-") if backend == "pyvrp" else None
+    try:
+        children = [
+            start_call(run_backend, data, backend, deadline, options.seed, k, None, None, folder)
+            for k in range(1, workers)
+        ]
+        best = run_backend(data, backend, deadline, options.seed, 0, None, on_progress, folder)
+        for child in children:
+            other = None if child is None else child.collect(deadline + CHILD_GRACE_S)
+            if isinstance(other, VrpSolution):
+                best = _better(best, other)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     solve_s = time.monotonic() - began
     return VrpSolution(
         best.routes, best.dropped, best.objective, best.status, solve_s, best.first_solution_s

@@ -24,8 +24,12 @@ Objective
     ``sum fixed + sum distance cost + unit_duration_cost * route duration + uncollected
     prizes``, the same as the OR-Tools backend's up to rounding of per-tick unit costs.
 Search
-    PyVRP's ``solve`` until the time limit (or ``max_iterations``, which with a fixed seed makes
-    the search deterministic). When no feasible solution is found within a fifth
+    PyVRP's ``solve`` (an iterated local search) until the time limit (or ``max_iterations``,
+    which with a fixed seed makes the search deterministic). Searches running side by side may
+    share their best plans through an :class:`Exchange`: a search whose best has not improved
+    for ``stall_s`` while another's is better ends its segment and restarts from that plan
+    (with a new seed), as PyVRP itself restarts from its own best after a long stall. When no
+    feasible solution is found within a fifth
     of the limit (too many mandatory stops for the fleet), it restarts with every stop optional,
     mandatory ones carrying their (dominant) penalty, so the plan drops the fewest it must.
 """
@@ -37,10 +41,13 @@ import time
 import warnings
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any, Protocol
 
 import numpy as np
 import pyvrp
+from pyvrp import SolveParams
 from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
 
 from solvers.vrp_data import ProgressCallback, VehicleRoute, VrpData, VrpSolution
 
@@ -57,23 +64,78 @@ def unsupported(data: VrpData) -> list[str]:
     return reasons
 
 
+#: A plan in PyVRP's own terms: (vehicle type, client indices) per route.
+Plan = list[tuple[int, list[int]]]
+
+
+class Exchange(Protocol):
+    """Where searches running side by side on the same data share their best plans."""
+
+    def publish(self, cost: float, plan: Plan) -> None:
+        """Offer this search's best feasible plan and its cost."""
+
+    def best(self) -> tuple[float, Plan] | None:
+        """The cheapest plan the other searches have offered so far, if any."""
+
+
 @dataclass(frozen=True)
 class PyVrpParams:
-    """Search settings for the PyVRP backend."""
+    """Search settings for the PyVRP backend.
+
+    ``stall_s``: how long a search's best may stand still, while another search sharing an
+    :class:`Exchange` has a better one, before it restarts from that one (default: 5% of
+    the time limit, at least a second).
+    """
 
     time_limit_s: float = 10.0
     seed: int = 0
     max_iterations: int | None = None
+    stall_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
             raise ValueError(f"time_limit_s must be > 0, got {self.time_limit_s}")
         if self.max_iterations is not None and self.max_iterations < 1:
             raise ValueError(f"max_iterations must be >= 1, got {self.max_iterations}")
+        if self.stall_s is not None and self.stall_s <= 0:
+            raise ValueError(f"stall_s must be > 0, got {self.stall_s}")
+
+    @property
+    def stall_limit_s(self) -> float:
+        """``stall_s``, or its default for the time limit."""
+        return self.stall_s if self.stall_s is not None else max(1.0, 0.05 * self.time_limit_s)
+
+
+#: How often (seconds) a search sharing an exchange offers its best and looks at the others'.
+EXCHANGE_EVERY_S = 0.25
+
+
+class _BestPlan(IteratedLocalSearchCallbacks):
+    """Keeps the ILS's latest best solution, so the stopping criterion can share it."""
+
+    def __init__(self) -> None:
+        self.solution: pyvrp.Solution | None = None
+
+    def on_best(self, best: pyvrp.Solution) -> None:
+        """Remember a new best (PyVRP only calls this with feasible solutions)."""
+        self.solution = best
+
+
+@dataclass
+class _Sharing:
+    """A search's link to an :class:`Exchange`: what it last offered, when it last looked."""
+
+    exchange: Exchange
+    plan_of: Any  # Callable[[pyvrp.Solution], Plan]
+    stall_s: float
+    callbacks: _BestPlan
+    offered: float = math.inf
+    looked_at: float = -math.inf
 
 
 class _Stop:
-    """PyVRP stopping criterion: a deadline, an early exit while infeasible, progress relay."""
+    """PyVRP stopping criterion: a deadline, an early exit while infeasible, progress relay,
+    and (when sharing) an exit to adopt another search's better plan after a stall."""
 
     def __init__(
         self,
@@ -83,6 +145,7 @@ class _Stop:
         began: float,
         on_progress: ProgressCallback | None,
         max_iterations: int | None = None,
+        sharing: _Sharing | None = None,
     ) -> None:
         self.deadline, self.give_up_at, self.scale = deadline, give_up_at, scale
         self.max_iterations, self.iterations = max_iterations, 0
@@ -90,12 +153,16 @@ class _Stop:
         self.best = math.inf
         self.first_feasible_s: float | None = None
         self.gave_up = False
+        self.sharing = sharing
+        self.improved_at = time.perf_counter()
+        self.adopt: Plan | None = None
 
     def __call__(self, best_cost: float) -> bool:
         now = time.perf_counter()
         self.iterations += 1
         if math.isfinite(best_cost) and best_cost < self.best:
             self.best = best_cost
+            self.improved_at = now
             if self.first_feasible_s is None:
                 self.first_feasible_s = now - self.began
             if self.on_progress is not None:
@@ -105,7 +172,27 @@ class _Stop:
             return True
         if self.max_iterations is not None and self.iterations > self.max_iterations:
             return True
-        return now >= self.deadline
+        if now >= self.deadline:
+            return True
+        sharing = self.sharing
+        if sharing is not None and now - sharing.looked_at >= EXCHANGE_EVERY_S:
+            sharing.looked_at = now
+            return self._share(sharing, now)
+        return False
+
+    def _share(self, sharing: _Sharing, now: float) -> bool:
+        """Offer this search's best; True (end the segment) to adopt a better one."""
+        solution = sharing.callbacks.solution
+        if solution is not None and self.best < sharing.offered:
+            sharing.exchange.publish(self.best, sharing.plan_of(solution))
+            sharing.offered = self.best
+        if now - self.improved_at < sharing.stall_s:
+            return False
+        offer = sharing.exchange.best()
+        if offer is not None and offer[0] < self.best:
+            self.adopt = offer[1]
+            return True
+        return False
 
 
 def _shift_end_never_binds(data: VrpData, vehicle: int) -> bool:
@@ -125,6 +212,42 @@ def _shift_end_never_binds(data: VrpData, vehicle: int) -> bool:
         + (stops + 1) * longest
     )
     return int(data.shift[vehicle, 1]) >= latest_end
+
+
+#: Cost of one unit of load in PyVRP's terms, as :func:`_load_scale` sets it.
+LOAD_UNIT_COST = 100
+
+
+def _load_scale(data: VrpData, arc_cost: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Demand, pickup and capacity on a scale that suits PyVRP's load penalty.
+
+    PyVRP penalises each unit of excess load at a rate it adapts within fixed bounds
+    ([0.1, 100000]); a good rate is about the cost of the arcs a unit of load displaces. So
+    each dimension is first divided by the greatest common divisor of its amounts (capacities
+    rounded down, which keeps feasibility exact), then multiplied so that a median arc costs
+    about ``LOAD_UNIT_COST`` per median amount. Without it the engine's quantity ticks
+    (thousandths) would put the right rate below PyVRP's floor on plain CVRP data.
+    """
+    pickup = data.pickup if data.pickup is not None else np.zeros_like(data.demand)
+    amounts = np.vstack([data.demand, pickup])
+    unit = np.gcd.reduce(amounts, axis=0)
+    unit[unit == 0] = 1
+    arcs = arc_cost[arc_cost > 0]
+    typical_arc = float(np.median(arcs)) if arcs.size else 1.0
+    factor = np.ones_like(unit)
+    for d in range(unit.shape[0]):
+        positive = amounts[:, d][amounts[:, d] > 0] // unit[d]
+        if positive.size:
+            ratio = typical_arc / float(np.median(positive))
+            factor[d] = max(1, round(ratio / LOAD_UNIT_COST))
+    # keep every number well inside int64
+    top = max(int(data.capacity.max(initial=0)), int(amounts.sum(axis=0).max(initial=0)), 1)
+    factor = np.minimum(factor, np.maximum(2**60 // top, 1))
+    return (
+        data.demand // unit * factor,
+        pickup // unit * factor,
+        data.capacity // unit * factor,
+    )
 
 
 class _Problem:
@@ -200,8 +323,9 @@ class _Problem:
         # Max stops: one more load dimension where each client weighs the same. PyVRP has one
         # penalty for excess load in any dimension, so that weight is on the scale of the
         # other demands (a weight of 1 next to demands in the thousands is too cheap to break).
+        demand, pickup, capacity = _load_scale(data, distance_matrices[0])
         count_stops = bool(np.any(data.max_stops >= 0))
-        positive = data.demand[: data.n_stops][data.demand[: data.n_stops] > 0]
+        positive = demand[: data.n_stops][demand[: data.n_stops] > 0]
         stop_weight = int(np.median(positive)) if positive.size else 1
 
         # PyVRP's locations: depots first, then the other nodes (as PyVRP's own readers do),
@@ -213,7 +337,6 @@ class _Problem:
         if points is None or not np.all(np.isfinite(points)):
             points = np.zeros((n, 2))
         locations = [pyvrp.Location(float(points[i, 0]), float(points[i, 1])) for i in order]
-        pickup = data.pickup if data.pickup is not None else np.zeros_like(data.demand)
         self.client_node: list[int] = []
         clients: list[pyvrp.Client] = []
         groups: list[pyvrp.ClientGroup] = []
@@ -229,7 +352,7 @@ class _Problem:
                 clients.append(
                     pyvrp.Client(
                         location=at[stop],
-                        delivery=[int(x) for x in data.demand[stop]] + [stop_weight] * count_stops,
+                        delivery=[int(x) for x in demand[stop]] + [stop_weight] * count_stops,
                         pickup=[int(x) for x in pickup[stop]] + [0] * count_stops,
                         service_duration=int(data.service[stop]),
                         tw_early=lo,
@@ -274,7 +397,7 @@ class _Problem:
             vehicle_types.append(
                 pyvrp.VehicleType(
                     num_available=len(vehicles),
-                    capacity=[int(x) for x in data.capacity[v]]
+                    capacity=[int(x) for x in capacity[v]]
                     + (
                         [
                             stop_weight
@@ -313,6 +436,20 @@ class _Problem:
             groups=groups,
         )
 
+    def plan(self, solution: pyvrp.Solution) -> Plan:
+        """A solution as a plan to share: (vehicle type, client indices) per route."""
+        return [
+            (int(route.vehicle_type()), [int(a.idx) for a in route.schedule() if a.is_client()])
+            for route in solution.routes()
+        ]
+
+    def solution(self, plan: Plan) -> pyvrp.Solution:
+        """The PyVRP solution of a shared plan (made on data built the same way)."""
+        return pyvrp.Solution(
+            self.problem,
+            [pyvrp.Route(self.problem, visits, vehicle_type) for vehicle_type, visits in plan],
+        )
+
     def read(self, solution: pyvrp.Solution) -> tuple[list[VehicleRoute], np.ndarray]:
         """Routes (with concrete vehicle indices) and dropped stops of a PyVRP solution."""
         free = [list(vs) for vs in self.type_vehicles]
@@ -335,27 +472,73 @@ class _Problem:
 
 
 def solve_pyvrp(
-    data: VrpData, params: PyVrpParams | None = None, on_progress: ProgressCallback | None = None
+    data: VrpData,
+    params: PyVrpParams | None = None,
+    on_progress: ProgressCallback | None = None,
+    exchange: Exchange | None = None,
 ) -> VrpSolution:
-    """Solve ``data`` with PyVRP within the time limit (see the module docstring)."""
+    """Solve ``data`` with PyVRP within the time limit (see the module docstring).
+
+    With an ``exchange``, this search shares its best plans with others on the same data.
+    """
     with warnings.catch_warnings():
         # An over-constrained day makes PyVRP's penalties hit their bound: that case is
         # handled below (every stop made optional), so the warning says nothing new.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        return _solve(data, params or PyVrpParams(), on_progress)
+        return _solve(data, params or PyVrpParams(), on_progress, exchange)
 
 
-def _solve(data: VrpData, params: PyVrpParams, on_progress: ProgressCallback | None) -> VrpSolution:
+def _segment_seed(seed: int, segment: int) -> int:
+    """The seed of a search's ``segment``-th restart from an adopted plan."""
+    return (seed + 1_000_003 * segment) % 2**31
+
+
+def _solve(
+    data: VrpData,
+    params: PyVrpParams,
+    on_progress: ProgressCallback | None,
+    exchange: Exchange | None,
+) -> VrpSolution:
     began = time.perf_counter()
     deadline = began + params.time_limit_s
     problem = _Problem(data, all_optional=False)
-    give_up = began + params.time_limit_s / 5
-    stop = _Stop(deadline, give_up, problem.scale, began, on_progress, params.max_iterations)
-    result = pyvrp.solve(
-        problem.problem, stop=stop, seed=params.seed, collect_stats=False, display=False
+    give_up: float | None = began + params.time_limit_s / 5
+    callbacks = _BestPlan()
+    solve_params = SolveParams(ils=IteratedLocalSearchParams(callbacks=callbacks))
+    sharing = (
+        None
+        if exchange is None
+        else _Sharing(exchange, problem.plan, params.stall_limit_s, callbacks)
     )
+    result: pyvrp.Result | None = None
+    initial: pyvrp.Solution | None = None
+    first_feasible_s: float | None = None
+    gave_up = False
+    for segment in range(10_000):
+        stop = _Stop(
+            deadline, give_up, problem.scale, began, on_progress, params.max_iterations, sharing
+        )
+        callbacks.solution = None
+        outcome = pyvrp.solve(
+            problem.problem,
+            stop=stop,
+            seed=_segment_seed(params.seed, segment),
+            collect_stats=False,
+            display=False,
+            params=solve_params,
+            initial_solution=initial,
+        )
+        if first_feasible_s is None:
+            first_feasible_s = stop.first_feasible_s
+        if result is None or outcome.cost() < result.cost():
+            result = outcome
+        gave_up = stop.gave_up
+        if stop.adopt is None:
+            break
+        initial, give_up = problem.solution(stop.adopt), None
+    assert result is not None
     status = "feasible"
-    if stop.gave_up or not result.is_feasible():
+    if gave_up or not result.is_feasible():
         problem = _Problem(data, all_optional=True)
         remaining = max(deadline - time.perf_counter(), 0.05)
         stop = _Stop(
@@ -369,6 +552,7 @@ def _solve(data: VrpData, params: PyVrpParams, on_progress: ProgressCallback | N
         result = pyvrp.solve(
             problem.problem, stop=stop, seed=params.seed, collect_stats=False, display=False
         )
+        first_feasible_s = stop.first_feasible_s
         status = "feasible_with_drops"
     solve_s = time.perf_counter() - began
     if not result.is_feasible():
@@ -380,5 +564,5 @@ def _solve(data: VrpData, params: PyVrpParams, on_progress: ProgressCallback | N
         round(result.cost()) * problem.scale,
         status,
         solve_s,
-        stop.first_feasible_s,
+        first_feasible_s,
     )

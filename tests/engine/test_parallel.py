@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from engine.compile import compile_request
 from engine.locations import resolve
-from engine.parallel import solve_portfolio, worker_count, worker_seed
+from engine.parallel import FileExchange, solve_portfolio, worker_count, worker_seed
 from engine.subprocess_call import start_call
 from models.routing import SolveOptions
 from tests.helpers import line_request, solve_checked
@@ -57,3 +58,15 @@ def test_worker_seeds_are_distinct_reproducible_and_in_range() -> None:
     assert len(set(seeds)) == len(seeds)
     assert all(0 <= s < 2**31 for s in seeds)
     assert worker_seed(7, 2) == worker_seed(7, 2)
+
+
+def test_file_exchange_shares_the_cheapest_plan_of_the_others(tmp_path: Path) -> None:
+    first, second, third = (FileExchange(tmp_path, k) for k in range(3))
+    assert first.best() is None
+    second.publish(120.0, [(0, [1, 2])])
+    third.publish(100.0, [(0, [2, 1])])
+    first.publish(50.0, [(0, [3])])  # its own plan is never offered back to it
+    assert first.best() == (100.0, [(0, [2, 1])])
+    third.publish(130.0, [(0, [1])])  # a changed file is read again
+    assert first.best() == (120.0, [(0, [1, 2])])
+    assert second.best() == (50.0, [(0, [3])])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import pyvrp
+from pyvrp.stop import MaxRuntime
 
 from engine.compile import compile_request
 from engine.decode import decode
@@ -13,7 +15,14 @@ from engine.routing import solve_routes
 from engine.sample_day import sample_day
 from models.routing import RoutingRequest, StepType
 from solvers.vrp_hybrid import hybrid_supported, relax_breaks
-from solvers.vrp_pyvrp import PyVrpParams, _shift_end_never_binds, solve_pyvrp, unsupported
+from solvers.vrp_pyvrp import (
+    Plan,
+    PyVrpParams,
+    _Problem,
+    _shift_end_never_binds,
+    solve_pyvrp,
+    unsupported,
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +96,37 @@ def test_open_shifts_never_bind_but_given_ones_may(day: RoutingRequest) -> None:
     assert not any(_shift_end_never_binds(given, v) for v in range(given.n_vehicles))
     solution = solve_pyvrp(data, PyVrpParams(time_limit_s=1.0))
     _check(open_shifts, solution, "pyvrp")
+
+
+class _OfferOnce:
+    """An exchange that offers one fixed plan and records what it is offered."""
+
+    def __init__(self, cost: float, plan: Plan) -> None:
+        self.offer = (cost, plan)
+        self.published: list[float] = []
+
+    def publish(self, cost: float, plan: Plan) -> None:
+        self.published.append(cost)
+
+    def best(self) -> tuple[float, Plan] | None:
+        return self.offer
+
+
+def test_a_stalled_search_adopts_a_better_shared_plan(day: RoutingRequest) -> None:
+    request = day.model_copy(
+        update={"vehicles": [v.model_copy(update={"breaks": []}) for v in day.vehicles]}
+    )
+    data = compile_request(resolve(request)).data
+    problem = _Problem(data, all_optional=False)
+    good = pyvrp.solve(problem.problem, stop=MaxRuntime(1.0), seed=3, collect_stats=False)
+    assert good.is_feasible()
+    plan = problem.plan(good.best)
+    assert problem.plan(problem.solution(plan)) == plan
+    # offered as far cheaper than it is: a stalled search takes it whatever its own best
+    exchange = _OfferOnce(-1.0, plan)
+    params = PyVrpParams(time_limit_s=1.0, seed=5, stall_s=0.01)
+    adopted = solve_pyvrp(data, params, exchange=exchange)
+    assert adopted.objective is not None
+    assert adopted.objective <= round(good.cost()) * problem.scale
+    assert exchange.published  # and it offered its own best along the way
+    _check(request, adopted, "pyvrp")
