@@ -27,8 +27,8 @@ Search
     PyVRP's ``solve`` (an iterated local search) until the time limit (or ``max_iterations``,
     which with a fixed seed makes the search deterministic). Searches running side by side may
     share their best plans through an :class:`Exchange`: a search whose best has not improved
-    for ``stall_s`` while another's is better ends its segment and restarts from that plan
-    (with a new seed), as PyVRP itself restarts from its own best after a long stall. When no
+    for ``stall_s`` while another's is better restarts from that plan, as PyVRP itself
+    restarts from its own best after a long stall, keeping its penalties and random stream. When no
     feasible solution is found within a fifth
     of the limit (too many mandatory stops for the fleet), it restarts with every stop optional,
     mandatory ones carrying their (dominant) penalty, so the plan drops the fewest it must.
@@ -47,7 +47,13 @@ import numpy as np
 import pyvrp
 from pyvrp import SolveParams
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks, IteratedLocalSearchParams
+from pyvrp.IteratedLocalSearch import (
+    IteratedLocalSearch,
+    IteratedLocalSearchCallbacks,
+    IteratedLocalSearchParams,
+)
+from pyvrp.PenaltyManager import PenaltyManager
+from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
 
 from solvers.vrp_data import ProgressCallback, VehicleRoute, VrpData, VrpSolution
 
@@ -488,9 +494,39 @@ def solve_pyvrp(
         return _solve(data, params or PyVrpParams(), on_progress, exchange)
 
 
-def _segment_seed(seed: int, segment: int) -> int:
-    """The seed of a search's ``segment``-th restart from an adopted plan."""
-    return (seed + 1_000_003 * segment) % 2**31
+class _Search:
+    """PyVRP's ``solve`` (0.14) taken apart, so that a restart from an adopted plan keeps the
+    search's random stream, local search and, above all, its adapted penalties (a fresh
+    ``solve`` starts them again at the midpoint of their range, far too high, and takes tens
+    of thousands of iterations to bring them down). Until the first restart it makes the
+    same calls in the same order as ``pyvrp.solve``, so it is PyVRP's own search.
+    """
+
+    def __init__(self, data: pyvrp.ProblemData, seed: int, callbacks: _BestPlan) -> None:
+        defaults = SolveParams()
+        self.data = data
+        self.rng = pyvrp.RandomNumberGenerator(seed=seed)
+        neighbours = compute_neighbours(data, defaults.neighbourhood)
+        perturbation = PerturbationManager(defaults.perturbation)
+        self.local_search = LocalSearch(data, self.rng, neighbours, perturbation)
+        for operator in defaults.operators:
+            if operator.supports(data):
+                self.local_search.add_operator(operator(data))
+        penalties = defaults.penalty.midpoint_penalties(data)
+        self.penalties = PenaltyManager(penalties, defaults.penalty)
+        self.params = IteratedLocalSearchParams(callbacks=callbacks)
+
+    def run(self, stop: _Stop, initial: pyvrp.Solution | None) -> pyvrp.Result:
+        """Iterated local search from ``initial`` (else a random start) until ``stop``."""
+        if initial is None:
+            random = pyvrp.Solution.make_random(self.data, self.rng)
+            initial = self.local_search(
+                random, self.penalties.max_cost_evaluator(), exhaustive=True
+            )
+        search = IteratedLocalSearch(
+            self.data, self.penalties, self.local_search, initial, self.params
+        )
+        return search.run(stop, collect_stats=False, display=False)
 
 
 def _solve(
@@ -504,7 +540,7 @@ def _solve(
     problem = _Problem(data, all_optional=False)
     give_up: float | None = began + params.time_limit_s / 5
     callbacks = _BestPlan()
-    solve_params = SolveParams(ils=IteratedLocalSearchParams(callbacks=callbacks))
+    search = _Search(problem.problem, params.seed, callbacks)
     sharing = (
         None
         if exchange is None
@@ -514,20 +550,12 @@ def _solve(
     initial: pyvrp.Solution | None = None
     first_feasible_s: float | None = None
     gave_up = False
-    for segment in range(10_000):
+    while True:
         stop = _Stop(
             deadline, give_up, problem.scale, began, on_progress, params.max_iterations, sharing
         )
         callbacks.solution = None
-        outcome = pyvrp.solve(
-            problem.problem,
-            stop=stop,
-            seed=_segment_seed(params.seed, segment),
-            collect_stats=False,
-            display=False,
-            params=solve_params,
-            initial_solution=initial,
-        )
+        outcome = search.run(stop, initial)
         if first_feasible_s is None:
             first_feasible_s = stop.first_feasible_s
         if result is None or outcome.cost() < result.cost():
