@@ -8,8 +8,8 @@ process (it reports progress), the others in child processes
 numpy's ``SeedSequence``, so the searches are independent streams and a run stays
 reproducible for a given seed. PyVRP searches share their best plans through files in a
 temporary folder (:class:`FileExchange`): one stalled behind a better plan restarts from it.
-All stop at the same deadline (``time.monotonic``,
-shared by the processes); the plan with the lowest objective wins. A child that fails or
+All stop at the same deadline (``time.monotonic``, shared by the processes); the plan with
+the lowest objective wins. A child that fails or
 overruns is ignored: the in-process search always gives a plan.
 """
 
@@ -55,7 +55,7 @@ class FileExchange:
 
     def __init__(self, folder: str | Path, worker: int) -> None:
         self.folder, self.worker = Path(folder), worker
-        self.seen: dict[str, tuple[tuple[int, int], tuple[float, Plan] | None]] = {}
+        self.seen: dict[str, tuple[tuple[int, int], tuple[float, Plan]]] = {}
 
     def publish(self, cost: float, plan: Plan) -> None:
         """Offer this search's best plan."""
@@ -78,9 +78,7 @@ class FileExchange:
                         self.seen[path.name] = (stamp, pickle.load(handle))
             except (OSError, pickle.UnpicklingError, EOFError):
                 continue
-            offer = self.seen[path.name][1]
-            if offer is not None:
-                offers.append(offer)
+            offers.append(self.seen[path.name][1])
         return min(offers, key=lambda offer: offer[0]) if offers else None
 
 

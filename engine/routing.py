@@ -19,6 +19,9 @@ from solvers.vrp_data import BreakVisit, ProgressCallback, VehicleRoute
 from solvers.vrp_hybrid import hybrid_supported, relax_breaks
 from solvers.vrp_pyvrp import PyVrpParams, solve_pyvrp, unsupported
 
+#: The least search time a request gets, however long building its problem took.
+MIN_SEARCH_S = 0.05
+
 #: Called with (seconds since the search began, best objective so far in cost units).
 Progress = Callable[[float, float], None]
 
@@ -86,9 +89,6 @@ def solve_routes(
     result.evaluation = evaluate(request, result, resolved=resolved)
     return result
 
-
-#: The least search time a request gets, however long building its problem took.
-MIN_SEARCH_S = 0.05
 
 #: Share of the time limit the hybrid gives PyVRP; OR-Tools has the rest.
 HYBRID_PYVRP_SHARE = 0.3

@@ -28,10 +28,10 @@ Search
     which with a fixed seed makes the search deterministic). Searches running side by side may
     share their best plans through an :class:`Exchange`: a search whose best has not improved
     for ``stall_s`` while another's is better restarts from that plan, as PyVRP itself
-    restarts from its own best after a long stall, keeping its penalties and random stream. When no
-    feasible solution is found within a fifth
-    of the limit (too many mandatory stops for the fleet), it restarts with every stop optional,
-    mandatory ones carrying their (dominant) penalty, so the plan drops the fewest it must.
+    restarts from its own best after a long stall, keeping its penalties and random stream.
+    When no feasible solution is found within a fifth of the limit (too many mandatory stops
+    for the fleet), it restarts with every stop optional, mandatory ones carrying their
+    (dominant) penalty, so the plan drops the fewest it must.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pyvrp
@@ -132,7 +133,7 @@ class _Sharing:
     """A search's link to an :class:`Exchange`: what it last offered, when it last looked."""
 
     exchange: Exchange
-    plan_of: Any  # Callable[[pyvrp.Solution], Plan]
+    plan_of: Callable[[pyvrp.Solution], Plan]
     stall_s: float
     callbacks: _BestPlan
     offered: float = math.inf
@@ -312,6 +313,9 @@ class _Problem:
         distance_matrices = [
             m // divisor if cost else m for m, cost in zip(distance_matrices, is_cost, strict=True)
         ]
+        # Loads on a scale that suits PyVRP's load penalty, judged on real arc costs (before
+        # the skills below put some arcs out of reach).
+        demand, pickup, capacity = _load_scale(data, distance_matrices[0])
         # Skills: a vehicle type's profile makes the stops it may not serve unreachable (any
         # visit would arrive after every shift ends, so it is never part of a feasible plan).
         unreachable_t = 2 * int(data.shift[:, 1].max()) + 1
@@ -329,7 +333,6 @@ class _Problem:
         # Max stops: one more load dimension where each client weighs the same. PyVRP has one
         # penalty for excess load in any dimension, so that weight is on the scale of the
         # other demands (a weight of 1 next to demands in the thousands is too cheap to break).
-        demand, pickup, capacity = _load_scale(data, distance_matrices[0])
         count_stops = bool(np.any(data.max_stops >= 0))
         positive = demand[: data.n_stops][demand[: data.n_stops] > 0]
         stop_weight = int(np.median(positive)) if positive.size else 1
