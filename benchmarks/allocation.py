@@ -22,8 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from api.formats.allocation_files import (
+    LoadedInput,
+    orders_from_frame,
+    read_sites_csv,
+    read_stock_csv,
+)
 from engine.allocation import allocate, check_allocation
-from engine.allocation.io import LoadedInput, orders_from_frame, read_sites_csv, read_stock_csv
 from models.allocation import AllocationRequest, CostSettings, SolveOptions
 
 PLAN_DATE = dt.date(2018, 9, 1)

@@ -30,8 +30,8 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 
+from api.settings import get_settings
 from engine.matrices.osm_graph import RoadGraph
-from engine.settings import get_settings
 
 OSRM_WHEEL = "osrm-bindings"
 OSRM_PROGRAMS = ("osrm-extract", "osrm-partition", "osrm-customize", "osrm-routed")

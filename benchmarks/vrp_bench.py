@@ -7,7 +7,7 @@ Protocol:
 * each (instance, solver) pair runs alone (never concurrently, so timings are fair), with the
   same time limit and seed; a solver's wall time includes building its model;
 * every plan, ours and the peers', is turned into a :class:`RoutingResult` through the engine
-  and checked by :func:`engine.evaluate.evaluate`; the evaluator's cost is the one reported,
+  and checked by :func:`engine.routing.evaluate.evaluate`; the evaluator's cost is the one reported,
   and a plan is ``feasible`` only if the evaluator finds no violation and every client is served;
 * ``gap_pct = 100 * (cost - bks) / bks`` for feasible plans; means are over feasible plans.
 
@@ -38,13 +38,13 @@ from benchmarks.instances import (
     write_solution,
 )
 from benchmarks.vrp_peers import RUNNERS, SOLVERS, SolverRun, available_solvers
-from engine.compile import compile_request
-from engine.decode import decode
-from engine.evaluate import evaluate
-from engine.locations import resolve
+from engine.routing.compile import compile_request
+from engine.routing.decode import decode
+from engine.routing.evaluate import evaluate
+from engine.routing.locations import resolve
 from engine.units import COST_SCALE
 from models.routing import Evaluation, RoutingRequest, RoutingResult, StepType
-from solvers.vrp_data import VehicleRoute, VrpSolution
+from solvers.routing.data import VehicleRoute, VrpSolution
 
 #: The CI smoke run: one small X and one Solomon instance, 2 s each.
 QUICK_INSTANCES = ("X-n101-k25", "C101")

@@ -109,8 +109,8 @@ def _running_best(samples: list[tuple[float, float]]) -> list[tuple[float, float
 
 
 def run_routeplan(instance: Instance, time_limit_s: float, seed: int) -> SolverRun:
-    """Our own solver through :func:`engine.routing.solve_routes`."""
-    from engine.routing import solve_routes
+    """Our own solver through :func:`engine.routing.solve.solve_routes`."""
+    from engine.routing.solve import solve_routes
 
     samples: list[tuple[float, float]] = []
     began = time.perf_counter()

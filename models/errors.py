@@ -1,4 +1,4 @@
-"""Turn validation errors into messages that name the field, the value and why."""
+"""The errors routeplan raises, and messages that name the field, the value and why."""
 
 from __future__ import annotations
 
@@ -46,3 +46,29 @@ def describe_lines(error: ValidationError) -> list[str]:
         else f"{d['field']} = {d['value']}: {d['message']}"
         for d in describe(error)
     ]
+
+
+class InvalidRequestError(ValueError):
+    """A request the engine cannot solve as given (invalid input, not a failure)."""
+
+
+class SolverError(RuntimeError):
+    """A solver broke down (finding no plan is not one: that is a result with reasons)."""
+
+
+class InvalidFieldsError(InvalidRequestError):
+    """Well-formed input that cannot be used as given.
+
+    ``details`` has one record per problem, ``{field, value, message}``, as
+    :func:`models.errors.describe` gives for validation errors.
+    """
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    @classmethod
+    def from_validation(cls, error: ValidationError, message: str) -> InvalidFieldsError:
+        """Wrap a pydantic validation error, keeping one record per invalid field."""
+        return cls(message, describe(error))

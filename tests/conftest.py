@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.settings import get_settings
+from api.settings import get_settings
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.evaluate import evaluate
-from engine.routing import solve_routes
+from engine.routing.evaluate import evaluate
+from engine.routing.solve import solve_routes
 from models.routing import RoutingRequest, RoutingResult
 
 #: The backend that ``line_request`` asks for; tests switch it to run under each backend.

@@ -10,14 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.app import EXIT_INVALID_INPUT, EXIT_SOLVER_FAILURE, app
-from engine.allocation import allocate as run_allocation
-from engine.allocation.io import (
+from api.formats.allocation_files import (
     LoadedInput,
     load_csv,
     load_json,
     write_result_json,
     write_shipments_csv,
 )
+from engine.allocation import allocate as run_allocation
 from engine.allocation.validate import AllocationInputError
 from models.allocation import SolveOptions
 

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.app import bench_app
+from api.settings import get_settings
 from benchmarks.allocation import run
-from engine.settings import get_settings
 
 
 @bench_app.command("allocation")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from api.cli.app import bench_app
 from api.cli.common import console, error_console, fail_invalid
+from api.settings import get_settings
 from benchmarks.vrp_bench import (
     CVRP_SUBDIR,
     QUICK_INSTANCES,
@@ -25,7 +26,6 @@ from benchmarks.vrp_bench import (
     run_benchmark,
 )
 from benchmarks.vrp_peers import SOLVERS, available_solvers
-from engine.settings import get_settings
 
 DEFAULT_TIME_LIMIT_S = 30.0
 

@@ -12,9 +12,9 @@ from api.cli.app import app
 from api.cli.common import console, fail_invalid, print_result_summary
 from api.cli.plan import print_plan, run_plan, write_outputs
 from api.cli.route import solve_with_progress, write_result
-from engine.plotting import plot_routes
-from engine.sample_day import sample_day
-from engine.sample_plan import sample_plan
+from api.formats.plots import plot_routes
+from api.formats.sample_day import sample_day
+from api.formats.sample_plan import sample_plan
 from models.matrices import OsmMatrix
 
 

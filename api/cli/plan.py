@@ -13,14 +13,14 @@ from rich.table import Table
 
 from api.cli.app import app
 from api.cli.common import console, fail_invalid, fail_validation, routes_table
+from api.formats.plan_files import load_plan_csv, load_plan_json, validate_plan, write_plan_outputs
+from api.formats.plots import plot_plan
+from api.formats.routing_csv import InputFileError
 from engine.allocation.validate import AllocationInputError
-from engine.errors import InvalidRequestError
-from engine.pipeline import plan as plan_day
-from engine.pipeline import site_requests
-from engine.plan_io import load_plan_csv, load_plan_json, validate_plan, write_plan_outputs
-from engine.plotting import plot_plan
-from engine.routing_csv import InputFileError
+from engine.plan.pipeline import plan as plan_day
+from engine.plan.pipeline import site_requests
 from models.allocation import UnfulfilledLine
+from models.errors import InvalidRequestError
 from models.plan import PlanRequest, PlanResult
 
 

@@ -16,9 +16,9 @@ from api.cli.common import (
     print_result_summary,
     run_with_progress,
 )
+from api.formats.routing_csv import InputFileError, load_request
 from engine.matrices import MatrixError
-from engine.routing import solve_routes
-from engine.routing_csv import InputFileError, load_request
+from engine.routing.solve import solve_routes
 from models.routing import RoutingRequest, RoutingResult
 
 

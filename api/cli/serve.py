@@ -18,4 +18,4 @@ def serve(
     """Serve the API (/v1, docs at /docs). Settings come from ROUTEPLAN_* variables."""
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level=log_level)
+    uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port, log_level=log_level)

@@ -20,8 +20,9 @@ from models.allocation import (
     Totals,
     UnfulfilledLine,
 )
-from solvers import allocation_greedy, allocation_mip
-from solvers.allocation_data import AllocationData, AllocationPlan, empty_plan, plan_cost
+from solvers.allocation import greedy as allocation_greedy
+from solvers.allocation import mip as allocation_mip
+from solvers.allocation.data import AllocationData, AllocationPlan, empty_plan, plan_cost
 
 #: Progress callback: (stage, seconds since start).
 Progress = Callable[[str, float], None]

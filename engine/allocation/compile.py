@@ -1,4 +1,4 @@
-"""Compile a validated request into :class:`~solvers.allocation_data.AllocationData` arrays."""
+"""Compile a validated request into :class:`~solvers.allocation.data.AllocationData` arrays."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from models.allocation import AllocationRequest, CostSettings, Order, Site
 from models.routing import Id
-from solvers.allocation_data import AllocationData
+from solvers.allocation.data import AllocationData
 
 EARTH_RADIUS_KM = 6371.0088
 #: Stands in for "no capacity limit".

@@ -14,7 +14,7 @@ from models.allocation import (
     SiteLoad,
     UnfulfilledLine,
 )
-from solvers.allocation_data import AllocationPlan
+from solvers.allocation.data import AllocationPlan
 
 
 def shipments_of(compiled: Compiled, plan: AllocationPlan) -> list[Shipment]:

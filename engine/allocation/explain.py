@@ -17,7 +17,7 @@ from models.allocation import (
     Shipment,
     UnfulfilledLine,
 )
-from solvers.allocation_data import AllocationPlan
+from solvers.allocation.data import AllocationPlan
 
 
 def explain(

@@ -18,9 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.allocation.validate import AllocationInputError
-from engine.errors import InvalidRequestError
 from engine.jobs.kinds import load
-from models.errors import describe
+from models.errors import InvalidRequestError, describe
 
 #: How often the process checks that its server is still alive, in seconds.
 WATCH_INTERVAL_S = 0.5

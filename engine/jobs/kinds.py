@@ -3,7 +3,7 @@
 A kind is registered as ``"module:function"`` so that a fresh worker process can import it.
 The function takes the request as JSON data and a progress callback
 ``progress(fraction 0-1 or None, best cost so far or None)`` and returns the result as JSON
-data. It raises :class:`engine.errors.InvalidRequestError` or a pydantic ``ValidationError``
+data. It raises :class:`models.errors.InvalidRequestError` or a pydantic ``ValidationError``
 for input it cannot use (the job fails with ``invalid_input``).
 """
 
@@ -51,7 +51,7 @@ def run_routes(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]
     Progress is the share of the time limit used, reported on every improvement and at
     least every :data:`TICK_S` seconds.
     """
-    from engine.routing import solve_routes
+    from engine.routing.solve import solve_routes
     from models.routing import RoutingRequest
 
     parsed = RoutingRequest.model_validate(request)
@@ -103,7 +103,7 @@ def run_plan(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]:
 
     Progress: allocation is the first third of the work, routing the sites the rest.
     """
-    from engine.pipeline import plan
+    from engine.plan.pipeline import plan
     from models.plan import PlanRequest
 
     parsed = PlanRequest.model_validate(request)

@@ -28,7 +28,7 @@ from engine.jobs.store import JobRecord, JobStore
 _log = logging.getLogger(__name__)
 
 #: Modules the forkserver imports once, so that each job process starts warm.
-PRELOAD = ["engine.jobs.child", "engine.routing", "engine.allocation"]
+PRELOAD = ["engine.jobs.child", "engine.routing.solve", "engine.allocation"]
 
 
 def _kill(process: BaseProcess) -> None:

@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from engine.errors import InvalidRequestError
+from models.errors import InvalidRequestError
 
 
 class MatrixError(InvalidRequestError):

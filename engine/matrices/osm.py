@@ -188,7 +188,7 @@ class OsmProvider:
             started = time.perf_counter()
             cache_dir = self.cache_dir
             if cache_dir is None:
-                from engine.settings import get_settings
+                from api.settings import get_settings
 
                 cache_dir = get_settings().graph_cache_dir()
             graph, from_cache, path = cached_graph(self.osm_file, Path(cache_dir))

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from engine.settings import Settings
+from api.http.app import create_app
+from api.settings import Settings
 
 MakeClient = Callable[..., TestClient]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from engine.evaluate import evaluate
+from engine.routing.evaluate import evaluate
 from models.routing import RoutingRequest, RoutingResult
 
 

@@ -21,7 +21,7 @@ from benchmarks.vrp_bench import (
     plan_result,
 )
 from benchmarks.vrp_peers import SolverRun, available_solvers
-from engine.evaluate import evaluate
+from engine.routing.evaluate import evaluate
 
 runner = CliRunner()
 ISSUE_COLUMNS = [

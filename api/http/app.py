@@ -1,0 +1,144 @@
+"""The FastAPI application: ``create_app(settings)`` wires routers, errors, keys and jobs.
+
+Run it with ``routeplan serve`` or ``uvicorn --factory api.http.app:create_app``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.http.deps import check_api_key
+from api.http.errors import error_json, install_error_handlers
+from api.http.routers import allocations, health, jobs, plans, routes, vroom
+from api.settings import Settings, get_settings
+from engine.jobs import JobRunner, JobStore
+from engine.jobs.store import TABLE_NAME
+
+API_PREFIX = "/v1"
+#: Paths under the prefix that never need a key.
+OPEN_PATHS = {f"{API_PREFIX}/health"}
+
+DESCRIPTION = """
+Fulfilment planning over HTTP: route vans now (`POST /v1/routes`), or in the background
+(`POST /v1/jobs`, then poll `GET /v1/jobs/{id}`), or send a VROOM problem unchanged
+(`POST /v1/vroom`).
+
+Units: seconds from the day start (`_s`), metres (`_m`), `[lon, lat]` coordinates.
+Every error has one shape, `{code, message, details[]}`, and each detail names a field.
+When the server has API keys (`ROUTEPLAN_API_KEYS`), every `/v1` call except
+`/v1/health` needs one, as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+"""
+
+
+class ApiKeyMiddleware:
+    """401 for protected paths without a valid key, before any body is read."""
+
+    def __init__(self, app: ASGIApp, keys: list[str]) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and self.keys
+            and path.startswith(API_PREFIX)
+            and path.rstrip("/") not in OPEN_PATHS
+        ):
+            error = check_api_key(self.keys, Headers(scope=scope))
+            if error is not None:
+                response = error_json(
+                    error.status_code, error.code, error.message, headers=error.headers
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class BodySizeLimitMiddleware:
+    """413 for bodies over ``max_bytes``: at once from Content-Length, else while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await _too_large()(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises HTTP exceptions met while reading the body.
+                    raise HTTPException(413)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _too_large() -> JSONResponse:
+    return error_json(
+        413,
+        "payload_too_large",
+        "the request body is larger than this server accepts (ROUTEPLAN_MAX_BODY_BYTES)",
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, run_jobs: bool = True, table_name: str | None = None
+) -> FastAPI:
+    """The API app. ``run_jobs=False`` keeps jobs queued (no runner: for tests and for
+    servers that only accept work); ``table_name`` overrides the job table's name."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = JobStore(settings.job_database_url(), table_name or TABLE_NAME)
+        runner = None
+        if run_jobs:
+            runner = JobRunner(
+                store,
+                workers=settings.workers,
+                lease_s=settings.job_lease_s,
+                max_attempts=settings.job_max_attempts,
+            )
+            runner.start()
+        app.state.store, app.state.runner = store, runner
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+            store.close()
+
+    app = FastAPI(
+        title="routeplan",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.sync_slots = threading.BoundedSemaphore(max(settings.max_sync_solves, 1))
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiKeyMiddleware, keys=settings.api_key_list())  # outermost: first
+    for module in (health, routes, allocations, plans, jobs, vroom):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,181 @@
+"""Async jobs: submit (202 + Location), poll, fetch the result, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Response
+from fastapi.responses import JSONResponse
+
+from api.http.deps import API_KEY_SECURITY, RunnerDep, SettingsDep, StoreDep
+from api.http.errors import ApiError, error_responses
+from api.http.examples import JOB_SUBMISSION_EXAMPLES, JOB_VIEW, ROUTES_RESULT, json_example
+from api.http.limits import check_allocation, check_plan, check_routing
+from engine.jobs import JobRecord, QueueFullError
+from models.jobs import JobError, JobStatus, JobSubmission, JobView, PlanJob, RoutesJob
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=API_KEY_SECURITY)
+
+#: Seconds a client is asked to wait before retrying when the queue is full.
+RETRY_AFTER_S = 5
+
+JobId = Annotated[uuid.UUID, Path(description="the id returned by POST /v1/jobs")]
+
+
+def _view(record: JobRecord) -> JobView:
+    link = f"/v1/jobs/{record.id}"
+    return JobView(
+        id=record.id,
+        kind=record.kind,
+        status=record.status,
+        progress=record.progress,
+        best_cost=record.best_cost,
+        attempts=record.attempts,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        error=None if record.error is None else JobError.model_validate(record.error),
+        links={"self": link, "result": f"{link}/result"},
+    )
+
+
+def _get(store: StoreDep, job_id: uuid.UUID) -> JobRecord:
+    record = store.get(str(job_id))
+    if record is None:
+        raise ApiError(
+            404,
+            "not_found",
+            f"no job {job_id}",
+            [{"field": "job_id", "value": str(job_id), "message": "unknown job id"}],
+        )
+    return record
+
+
+def _check(submission: JobSubmission, settings: SettingsDep) -> None:
+    if isinstance(submission, RoutesJob):
+        check_routing(submission.request, settings, sync=False, prefix="request.")
+    elif isinstance(submission, PlanJob):
+        check_plan(submission.request, settings, sync=False, prefix="request.")
+    else:
+        check_allocation(submission.request, settings, sync=False, prefix="request.")
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobView,
+    summary="Submit a job",
+    responses={
+        202: {
+            **json_example({**JOB_VIEW, "status": "queued", "progress": None, "best_cost": None}),
+            "headers": {"Location": {"description": "the job's URL", "schema": {"type": "string"}}},
+        },
+        **error_responses(401, 413, 422, 429),
+    },
+)
+def submit_job(
+    submission: Annotated[JobSubmission, Body(openapi_examples=JOB_SUBMISSION_EXAMPLES)],
+    settings: SettingsDep,
+    store: StoreDep,
+    runner: RunnerDep,
+    response: Response,
+) -> JobView:
+    """Queue a job (``kind``: ``routes``, ``allocation`` or ``plan``); 202 with the job and its
+    ``Location``.
+
+    The request is validated now (422 names the fields); the job persists in the store and
+    survives a restart of the server. 429 when ``ROUTEPLAN_MAX_QUEUED_JOBS`` jobs wait.
+    """
+    _check(submission, settings)
+    try:
+        record = store.submit(
+            submission.kind,
+            submission.request.model_dump(mode="json"),
+            max_queued=settings.max_queued_jobs,
+        )
+    except QueueFullError as error:
+        raise ApiError(
+            429, "queue_full", str(error), headers={"Retry-After": str(RETRY_AFTER_S)}
+        ) from error
+    if runner is not None:
+        runner.wake()
+    response.headers["Location"] = f"/v1/jobs/{record.id}"
+    return _view(record)
+
+
+@router.get(
+    "/{job_id}",
+    response_model=JobView,
+    summary="A job's status and progress",
+    responses={200: json_example(JOB_VIEW), **error_responses(401, 404, 422)},
+)
+def get_job(job_id: JobId, store: StoreDep) -> JobView:
+    """``queued``, ``running`` (with ``progress`` 0-1 and ``best_cost``), ``succeeded``,
+    ``failed`` (with ``error``) or ``cancelled``."""
+    return _view(_get(store, job_id))
+
+
+@router.get(
+    "/{job_id}/result",
+    summary="A finished job's result",
+    responses={200: json_example(ROUTES_RESULT), **error_responses(401, 404, 409, 422)},
+)
+def get_job_result(job_id: JobId, store: StoreDep) -> JSONResponse:
+    """The result (``routes``: a routing result; ``allocation``: an allocation result;
+    ``plan``: a day plan);
+    409 while the job has not succeeded."""
+    record = _get(store, job_id)
+    if record.status is JobStatus.SUCCEEDED and record.result is not None:
+        return JSONResponse(record.result)
+    details: list[dict[str, Any]] = [
+        {"field": "status", "value": record.status.value, "message": "the job has no result"}
+    ]
+    if record.status is JobStatus.FAILED:
+        error = record.error or {}
+        raise ApiError(
+            409,
+            "job_failed",
+            f"the job failed: {error.get('message', 'no message')}",
+            details + list(error.get("details", [])),
+        )
+    if record.status is JobStatus.CANCELLED:
+        raise ApiError(409, "job_cancelled", "the job was cancelled", details)
+    raise ApiError(
+        409,
+        "job_not_finished",
+        f"the job is {record.status.value}; poll /v1/jobs/{job_id}",
+        details,
+    )
+
+
+@router.delete(
+    "/{job_id}",
+    response_model=JobView,
+    summary="Cancel a job",
+    responses={
+        200: json_example({**JOB_VIEW, "status": "cancelled"}),
+        **error_responses(401, 404, 409, 422),
+    },
+)
+def cancel_job(job_id: JobId, store: StoreDep) -> JobView:
+    """Cancel a queued or running job (a running search is stopped); 409 if it already ended."""
+    record = _get(store, job_id)
+    if record.status.finished:
+        raise ApiError(
+            409,
+            "job_finished",
+            f"the job already ended ({record.status.value})",
+            [{"field": "status", "value": record.status.value, "message": "cannot cancel"}],
+        )
+    cancelled = store.cancel(str(job_id))
+    assert cancelled is not None
+    if cancelled.status is not JobStatus.CANCELLED and cancelled.status.finished:
+        raise ApiError(
+            409,
+            "job_finished",
+            f"the job ended ({cancelled.status.value}) before it could be cancelled",
+            [{"field": "status", "value": cancelled.status.value, "message": "cannot cancel"}],
+        )
+    return _view(cancelled)

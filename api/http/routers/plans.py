@@ -1,0 +1,36 @@
+"""``POST /v1/plans``: plan a whole day synchronously (allocation, then routes per site)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
+from api.http.errors import error_responses
+from api.http.examples import PLAN_REQUEST_EXAMPLES, PLAN_RESULT, json_example
+from api.http.limits import check_plan
+from engine.plan.pipeline import plan
+from models.plan import PlanRequest, PlanResult
+
+router = APIRouter(prefix="/plans", tags=["plans"], dependencies=[*API_KEY_SECURITY, *SYNC_SLOT])
+
+
+@router.post(
+    "",
+    response_model=PlanResult,
+    summary="Plan a day now",
+    responses={200: json_example(PLAN_RESULT), **error_responses(401, 413, 422, 429)},
+)
+def plan_day(
+    request: Annotated[PlanRequest, Body(openapi_examples=PLAN_REQUEST_EXAMPLES)],
+    settings: SettingsDep,
+) -> PlanResult:
+    """Allocate the orders to sites, then route each site's vans; shipments come back with
+    ETAs (van) or expected dates (carrier), and everything left out with its reason.
+
+    Bounded by ``ROUTEPLAN_MAX_ORDERS`` and ``ROUTEPLAN_MAX_SYNC_TIME_LIMIT_S`` (for the
+    allocation and for each site's routing); bigger days: ``POST /v1/jobs`` with ``kind: plan``.
+    """
+    check_plan(request, settings, sync=True)
+    return plan(request)

@@ -1,0 +1,433 @@
+"""Compile a routing request into solver arrays (:class:`VrpData`), after pre-checks.
+
+Ids stay here: the solver sees node and vehicle indices only, and ``CompiledProblem`` keeps
+the maps back. Scaling to integer ticks is in ``engine/units.py``. Before the solve, every
+(stop, vehicle) pair is checked on its own (skills, capacity, shift, windows, limits): pairs
+that can never work are forbidden, and a stop that fits no vehicle is reported with the
+reason of the vehicle that came closest, instead of being left to the search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.routing.locations import NO_LOCATION, ResolvedRequest
+from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE, to_quantity_ticks, to_time_ticks
+from models.routing import ReasonCode, RoutingRequest, Task, Unassigned, Vehicle
+from solvers.routing.data import VrpBreak, VrpData
+
+#: Pre-check levels, in the order a (stop, vehicle) pair is examined; OK passes them all.
+_CHECKS = [
+    ReasonCode.NO_VEHICLE_WITH_SKILLS,
+    ReasonCode.DEMAND_EXCEEDS_CAPACITY,
+    ReasonCode.NO_STOPS_ALLOWED,
+    ReasonCode.OUTSIDE_EVERY_SHIFT,
+    ReasonCode.TIME_WINDOW_UNREACHABLE,
+    ReasonCode.EXCEEDS_MAX_DISTANCE,
+    ReasonCode.EXCEEDS_MAX_DURATION,
+]
+_OK = len(_CHECKS)
+
+
+@dataclass(frozen=True)
+class CompiledProblem:
+    """Solver arrays plus the maps from solver indices back to the request."""
+
+    resolved: ResolvedRequest
+    data: VrpData
+    stop_of_node: npt.NDArray[np.int64]
+    node_location: npt.NDArray[np.int64]
+    rejected: list[Unassigned]
+    dimensions: list[str]
+    horizon: int
+
+    @property
+    def request(self) -> RoutingRequest:
+        """The request this problem was compiled from."""
+        return self.resolved.request
+
+
+def quantity_dimensions(request: RoutingRequest) -> list[str]:
+    """Every named quantity used by a demand or a capacity, sorted."""
+    names: set[str] = set()
+    for task in request.tasks():
+        names.update(task.demand)
+    for vehicle in request.vehicles:
+        names.update(vehicle.capacity)
+    return sorted(names)
+
+
+def windows_ticks(windows: list) -> npt.NDArray[np.int64]:
+    """Time windows as a ``[k, 2]`` array of ticks."""
+    if not windows:
+        return np.zeros((0, 2), dtype=np.int64)
+    return to_time_ticks([[w.start_s, w.end_s] for w in windows]).reshape(-1, 2)
+
+
+def time_horizon(resolved: ResolvedRequest) -> int:
+    """A time in ticks after which nothing need happen: bounds open shifts."""
+    request, tasks = resolved.request, resolved.tasks
+    ends = [0]
+    for task in tasks:
+        ends += [int(w) for w in windows_ticks(task.time_windows)[:, 1]]
+    for vehicle in request.vehicles:
+        if vehicle.shift is not None:
+            ends.append(int(to_time_ticks(vehicle.shift.end_s)))
+        ends += [int(w) for b in vehicle.breaks for w in windows_ticks(b.time_windows)[:, 1]]
+    base = resolved.ticks.base_time
+    slowest = min(v.speed_factor for v in request.vehicles)
+    longest = int(np.ceil(base.max() / slowest)) if base.size else 0
+    service = int(to_time_ticks(sum(s.service_s for s in tasks)))
+    breaks = int(to_time_ticks(sum(b.duration_s for v in request.vehicles for b in v.breaks)))
+    return max(ends) + service + breaks + (len(tasks) + 2) * longest + 1
+
+
+def vehicle_shift(vehicle: Vehicle, horizon: int) -> tuple[int, int]:
+    """A vehicle's shift in ticks; an unlimited one spans ``[0, horizon]``."""
+    if vehicle.shift is None:
+        return 0, horizon
+    return int(to_time_ticks(vehicle.shift.start_s)), int(to_time_ticks(vehicle.shift.end_s))
+
+
+def _first_window_from(windows: npt.NDArray[np.int64], t: int) -> int | None:
+    """Earliest service start at or after ``t`` inside ``windows`` (None if all closed)."""
+    if len(windows) == 0:
+        return t
+    for lo, hi in windows:
+        if hi >= t:
+            return max(int(lo), t)
+    return None
+
+
+def pair_levels(resolved: ResolvedRequest, horizon: int) -> npt.NDArray[np.int64]:
+    """For every (stop, vehicle) pair, how many pre-checks it passes (``_OK`` = all).
+
+    Each vehicle is checked against all tasks (stops and shipment ends) at once: skills,
+    capacity, ``max_stops = 0``, windows against the shift, reaching a window from the start
+    and getting back before the shift ends, then the round trip against ``max_distance_m``
+    and ``max_duration_s``. A shipment's two ends share the worse of their two levels.
+    """
+    request, table, ticks = resolved.request, resolved.table, resolved.ticks
+    stops = resolved.tasks
+    n_stops, n_vehicles = len(stops), len(request.vehicles)
+    levels = np.full((n_stops, n_vehicles), _OK, dtype=np.int64)
+    if n_stops == 0:
+        return levels
+    rows = table.stop_location
+    service = to_time_ticks([s.service_s for s in stops])
+    widest = max((len(s.time_windows) for s in stops), default=0)
+    far = np.iinfo(np.int64).max // 4
+    win = np.full((n_stops, max(widest, 1), 2), [far, -1], dtype=np.int64)
+    has_windows = np.zeros(n_stops, dtype=bool)
+    for i, stop in enumerate(stops):
+        if stop.time_windows:
+            win[i, : len(stop.time_windows)] = windows_ticks(stop.time_windows)
+            has_windows[i] = True
+    skill_sets = [frozenset(s.skills) for s in stops]
+    names = sorted({n for s in stops for n in s.demand})
+    demand = to_quantity_ticks([[s.demand.get(n, 0.0) for n in names] for s in stops])
+    demand = demand.reshape(n_stops, len(names))
+
+    for v, vehicle in enumerate(request.vehicles):
+        failed = np.full(n_stops, _OK, dtype=np.int64)
+
+        def mark(mask: npt.NDArray[np.bool_], level: int, failed: np.ndarray = failed) -> None:
+            failed[mask & (failed == _OK)] = level
+
+        skills = frozenset(vehicle.skills)
+        mark(np.asarray([not (need <= skills) for need in skill_sets]), 0)
+        for k, name in enumerate(names):
+            if name in vehicle.capacity:
+                mark(demand[:, k] > to_quantity_ticks(vehicle.capacity[name]), 1)
+        if vehicle.max_stops == 0:
+            mark(np.ones(n_stops, dtype=bool), 2)
+        lo, hi = vehicle_shift(vehicle, horizon)
+        real = win[:, :, 1] >= 0
+        overlaps = real & (win[:, :, 0] <= hi) & (win[:, :, 1] >= lo)
+        mark(has_windows & ~overlaps.any(axis=1), 3)
+        travel = ticks.time(vehicle.speed_factor)
+        start, end = int(table.vehicle_start[v]), int(table.vehicle_end[v])
+        out = travel[start, rows] if start != NO_LOCATION else np.zeros(n_stops, np.int64)
+        back = travel[rows, end] if end != NO_LOCATION else np.zeros(n_stops, np.int64)
+        arrival = lo + out
+        open_after = real & (win[:, :, 1] >= arrival[:, None])
+        first = np.argmax(open_after, axis=1)
+        begin = np.maximum(win[np.arange(n_stops), first, 0], arrival)
+        begin = np.where(has_windows, begin, arrival)
+        reachable = ~has_windows | open_after.any(axis=1)
+        mark(~reachable | (begin + service + back > hi), 4)
+        if vehicle.max_distance_m is not None:
+            dist = ticks.distance
+            there = dist[start, rows] if start != NO_LOCATION else 0
+            home = dist[rows, end] if end != NO_LOCATION else 0
+            mark(there + home > round(vehicle.max_distance_m * DISTANCE_SCALE), 5)
+        if vehicle.max_duration_s is not None:
+            mark(out + service + back > int(to_time_ticks(vehicle.max_duration_s)), 6)
+        levels[:, v] = failed
+    # A shipment's two ends go to one vehicle: each end is only as good as the worse one.
+    for i, task in enumerate(stops):
+        if task.partner is not None:
+            levels[i] = np.minimum(levels[i], levels[task.partner])
+    return levels
+
+
+def _reason_message(code: ReasonCode, stop: Task) -> str:
+    """A sentence explaining why no vehicle can serve ``stop``."""
+    messages = {
+        ReasonCode.NO_VEHICLE_WITH_SKILLS: f"no vehicle has all the skills {sorted(stop.skills)}",
+        ReasonCode.DEMAND_EXCEEDS_CAPACITY: (
+            f"demand {stop.demand} exceeds the capacity of every vehicle with the skills"
+        ),
+        ReasonCode.NO_STOPS_ALLOWED: "every suitable vehicle has max_stops = 0",
+        ReasonCode.OUTSIDE_EVERY_SHIFT: (
+            f"time windows {[[w.start_s, w.end_s] for w in stop.time_windows]} lie outside "
+            "the shift of every suitable vehicle"
+        ),
+        ReasonCode.TIME_WINDOW_UNREACHABLE: (
+            "no suitable vehicle can reach the stop within its time windows and get back "
+            "before its shift ends"
+        ),
+        ReasonCode.EXCEEDS_MAX_DISTANCE: (
+            "the round trip from every suitable vehicle's start exceeds its max_distance_m"
+        ),
+        ReasonCode.EXCEEDS_MAX_DURATION: (
+            "the round trip from every suitable vehicle's start exceeds its max_duration_s"
+        ),
+    }
+    return messages[code]
+
+
+def _penalties(
+    request: RoutingRequest, tasks: list[Task], stops: list[int], arc_max: int, fixed_max: int
+) -> np.ndarray:
+    """Drop penalties in cost ticks: as priced for optional stops, dominant for the rest.
+
+    A mandatory stop costs more to drop than any single insertion can cost, and more than any
+    optional stop; its priority (0-100) multiplies that, so higher priorities are kept first.
+    """
+    weight = request.options.objective.drop_penalty
+    optional = [
+        round((tasks[i].drop_penalty or 0.0) * COST_SCALE * weight)
+        for i in stops
+        if tasks[i].optional
+    ]
+    big = 10 * (2 * arc_max + fixed_max + 1) + 10 * max(optional, default=0)
+    out = np.zeros(len(stops), dtype=np.int64)
+    for node, i in enumerate(stops):
+        stop = tasks[i]
+        if stop.kind == "delivery":
+            out[node] = 0  # a shipment's penalty sits on its pickup end
+        elif stop.optional:
+            out[node] = round((stop.drop_penalty or 0.0) * COST_SCALE * weight)
+        else:
+            out[node] = big * (1 + stop.priority)
+    return out
+
+
+def _node_coordinates(
+    resolved: ResolvedRequest, node_location: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """Where each node is (NaN when unknown), for heuristics that look at geometry."""
+    table = resolved.table
+    known: dict[int, tuple[float, float]] = {}
+    if table.points is not None:
+        known = {row: (float(p[0]), float(p[1])) for row, p in enumerate(table.points)}
+    else:  # explicit matrices: coordinates given beside the indices, if any
+        for task, row in zip(resolved.tasks, table.stop_location, strict=True):
+            if task.location is not None:
+                known[int(row)] = task.location
+        for k, vehicle in enumerate(resolved.request.vehicles):
+            for point, row in (
+                (vehicle.start, table.vehicle_start[k]),
+                (vehicle.end, table.vehicle_end[k]),
+            ):
+                if point is not None and row >= 0:
+                    known[int(row)] = point
+    out = np.full((len(node_location), 2), np.nan)
+    for node, row in enumerate(node_location):
+        if int(row) in known:
+            out[node] = known[int(row)]
+    if np.any(node_location < 0) and np.any(np.isfinite(out)):
+        out[node_location < 0] = np.nanmean(out, axis=0)  # the free node: anywhere central
+    return out
+
+
+def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
+    """Pre-check every (stop, vehicle) pair and build the solver arrays for what remains."""
+    request, table, ticks = resolved.request, resolved.table, resolved.ticks
+    tasks = resolved.tasks
+    horizon = time_horizon(resolved)
+    dimensions = quantity_dimensions(request)
+    n_vehicles = len(request.vehicles)
+
+    levels = pair_levels(resolved, horizon)
+    candidates = [s for s in range(len(tasks)) if np.any(levels[s] == _OK)]
+    rejected = []
+    chosen = set(candidates)
+    for s in range(len(tasks)):
+        if s not in chosen:
+            code = _CHECKS[int(levels[s].max())]
+            rejected.append(
+                Unassigned(
+                    id=tasks[s].id,
+                    reason=code,
+                    message=_reason_message(code, tasks[s]),
+                )
+            )
+
+    # Nodes: candidate stops, each distinct depot row, then a free node if a route is open.
+    depot_rows = sorted(
+        {int(x) for x in np.concatenate([table.vehicle_start, table.vehicle_end]) if x >= 0}
+    )
+    open_routes = bool(np.any(table.vehicle_start < 0) or np.any(table.vehicle_end < 0))
+    node_location = np.asarray(
+        [int(table.stop_location[s]) for s in candidates]
+        + depot_rows
+        + ([NO_LOCATION] if open_routes else []),
+        dtype=np.int64,
+    )
+    free_node = len(node_location) - 1 if open_routes else -1
+    depot_node = {row: len(candidates) + k for k, row in enumerate(depot_rows)}
+
+    def node_matrix(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        rows = np.where(node_location >= 0, node_location, 0)
+        sub = matrix[np.ix_(rows, rows)] if matrix.size else np.zeros((len(rows),) * 2, np.int64)
+        sub = sub.astype(np.int64, copy=True)
+        if open_routes:
+            sub[free_node, :] = 0
+            sub[:, free_node] = 0
+        return sub
+
+    distance = node_matrix(ticks.distance)
+    speeds = sorted({v.speed_factor for v in request.vehicles})
+    durations = [node_matrix(ticks.time(f)) for f in speeds]
+    profile = np.asarray([speeds.index(v.speed_factor) for v in request.vehicles], dtype=np.int64)
+
+    n_nodes = len(node_location)
+    service = np.zeros(n_nodes, dtype=np.int64)
+    demand = np.zeros((n_nodes, len(dimensions)), dtype=np.int64)
+    pickup = np.zeros_like(demand)
+    unload = np.zeros_like(demand)
+    for node, s in enumerate(candidates):
+        stop = tasks[s]
+        service[node] = int(to_time_ticks(stop.service_s))
+        for k, name in enumerate(dimensions):
+            demand[node, k] = int(to_quantity_ticks(stop.delivery.get(name, 0.0)))
+            pickup[node, k] = int(to_quantity_ticks(stop.pickup.get(name, 0.0)))
+            unload[node, k] = int(to_quantity_ticks(stop.unload.get(name, 0.0)))
+    node_of = {s: node for node, s in enumerate(candidates)}
+    pairs = np.asarray(
+        [
+            (node_of[s], node_of[int(tasks[s].partner)])
+            for s in candidates
+            if tasks[s].kind == "pickup" and tasks[s].partner in node_of
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    unlimited = (demand + pickup).sum(axis=0) + 1
+    capacity = np.asarray(
+        [
+            [
+                int(to_quantity_ticks(v.capacity[name]))
+                if name in v.capacity
+                else int(unlimited[k])
+                for k, name in enumerate(dimensions)
+            ]
+            for v in request.vehicles
+        ],
+        dtype=np.int64,
+    ).reshape(n_vehicles, len(dimensions))
+
+    weights = request.options.objective
+    km_to_tick = COST_SCALE / (1000.0 * DISTANCE_SCALE)
+    hour_to_tick = COST_SCALE / (3600.0 * TIME_SCALE)
+    distance_cost = np.asarray(
+        [v.cost_per_km * km_to_tick * weights.distance for v in request.vehicles]
+    )
+    duration_cost = np.asarray(
+        [v.cost_per_hour * hour_to_tick * weights.duration for v in request.vehicles]
+    )
+    span_cost = np.asarray(
+        [v.cost_per_working_hour * hour_to_tick * weights.duration for v in request.vehicles]
+    )
+    fixed_cost = np.asarray(
+        [round(v.fixed_cost * COST_SCALE * weights.fixed) for v in request.vehicles],
+        dtype=np.int64,
+    )
+    arc_max = max(
+        (
+            int(
+                np.rint(
+                    distance_cost[v] * distance + duration_cost[v] * durations[profile[v]]
+                ).max()
+            )
+            for v in range(n_vehicles)
+        ),
+        default=0,
+    )
+
+    def limit(value: float | None, scale: float) -> int:
+        return -1 if value is None else round(value * scale)
+
+    data = VrpData(
+        distance=distance,
+        durations=durations,
+        vehicle_profile=profile,
+        service=service,
+        demand=demand,
+        capacity=capacity,
+        time_windows=[windows_ticks(tasks[s].time_windows) for s in candidates],
+        vehicle_start=np.asarray(
+            [depot_node.get(int(x), free_node) for x in table.vehicle_start], dtype=np.int64
+        ),
+        vehicle_end=np.asarray(
+            [depot_node.get(int(x), free_node) for x in table.vehicle_end], dtype=np.int64
+        ),
+        shift=np.asarray([vehicle_shift(v, horizon) for v in request.vehicles], dtype=np.int64),
+        max_duration=np.asarray(
+            [limit(v.max_duration_s, TIME_SCALE) for v in request.vehicles], dtype=np.int64
+        ),
+        max_distance=np.asarray(
+            [limit(v.max_distance_m, DISTANCE_SCALE) for v in request.vehicles], dtype=np.int64
+        ),
+        max_stops=np.asarray(
+            [-1 if v.max_stops is None else v.max_stops for v in request.vehicles], dtype=np.int64
+        ),
+        fixed_cost=fixed_cost,
+        distance_cost=distance_cost,
+        duration_cost=duration_cost,
+        span_cost=span_cost,
+        allowed=(levels[candidates] == _OK).reshape(len(candidates), n_vehicles),
+        compatible=(levels[candidates] > 0).reshape(len(candidates), n_vehicles),
+        mandatory=np.asarray([not tasks[s].optional for s in candidates], dtype=bool),
+        penalty=_penalties(
+            request,
+            tasks,
+            candidates,
+            arc_max + int(np.ceil(span_cost.max(initial=0) * horizon)),
+            int(fixed_cost.max(initial=0)),
+        ),
+        breaks=[
+            [
+                VrpBreak(windows_ticks(b.time_windows), int(to_time_ticks(b.duration_s)))
+                for b in v.breaks
+            ]
+            for v in request.vehicles
+        ],
+        pickup=pickup,
+        unload=unload,
+        pairs=pairs,
+        coordinates=_node_coordinates(resolved, node_location),
+    )
+    return CompiledProblem(
+        resolved=resolved,
+        data=data,
+        stop_of_node=np.asarray(candidates, dtype=np.int64),
+        node_location=node_location,
+        rejected=rejected,
+        dimensions=dimensions,
+        horizon=horizon,
+    )

@@ -1,0 +1,152 @@
+"""Route a request end to end: matrices, pre-checks, solve, decode, evaluate."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+from engine.matrices import TravelMatrices
+from engine.routing.compile import CompiledProblem, compile_request
+from engine.routing.decode import decode, empty_solution, place_breaks
+from engine.routing.evaluate import evaluate
+from engine.routing.locations import resolve
+from engine.routing.portfolio import solve_portfolio, worker_seed
+from engine.units import COST_SCALE
+from models.errors import InvalidRequestError, SolverError
+from models.routing import RoutingRequest, RoutingResult, SolveOptions
+from solvers.routing.data import BreakVisit, ProgressCallback, VehicleRoute
+from solvers.routing.hybrid import hybrid_supported, relax_breaks
+from solvers.routing.pyvrp import PyVrpParams, solve_pyvrp, unsupported
+
+#: The least search time a request gets, however long building its problem took.
+MIN_SEARCH_S = 0.05
+
+#: Called with (seconds since the search began, best objective so far in cost units).
+Progress = Callable[[float, float], None]
+
+
+def choose_backend(problem: CompiledProblem) -> str:
+    """PyVRP when it supports every feature of the problem (it searches best); with breaks,
+    the hybrid (PyVRP plans without them, OR-Tools fits them in); else OR-Tools.
+
+    A forced backend that cannot honour the problem is invalid input, named by feature.
+    """
+    wanted = problem.request.options.backend
+    missing = unsupported(problem.data)
+    if wanted == "pyvrp" and missing:
+        raise InvalidRequestError(
+            f"options.backend = 'pyvrp' cannot honour {', '.join(missing)}; "
+            "use 'auto', 'hybrid' or 'ortools'"
+        )
+    if wanted == "hybrid" and not hybrid_supported(problem.data):
+        raise InvalidRequestError(
+            f"options.backend = 'hybrid' cannot honour {', '.join(missing)}; "
+            "use 'auto' or 'ortools'"
+        )
+    if wanted == "auto":
+        if not missing:
+            return "pyvrp"
+        return "hybrid" if hybrid_supported(problem.data) else "ortools"
+    return wanted
+
+
+def solve_routes(
+    request: RoutingRequest,
+    matrices: TravelMatrices | None = None,
+    on_progress: Progress | None = None,
+) -> RoutingResult:
+    """Plan routes for ``request``; the result always carries the evaluator's verdict.
+
+    ``matrices`` may be given to reuse travel matrices already built for the request's
+    locations (in the order of :class:`engine.routing.locations.LocationTable`). The time limit
+    covers the whole call: building the problem counts against the search's share.
+    """
+    began = time.monotonic()
+    resolved = resolve(request, matrices)
+    problem = compile_request(resolved)
+    backend = choose_backend(problem)
+    if problem.data.n_stops == 0:
+        solution = empty_solution(problem)
+    else:
+        relay = None
+        if on_progress is not None:
+
+            def relay(elapsed: float, objective: int) -> None:
+                on_progress(elapsed, objective / COST_SCALE)
+
+        spent = time.monotonic() - began
+        options = request.options.model_copy(
+            update={"time_limit_s": max(request.options.time_limit_s - spent, MIN_SEARCH_S)}
+        )
+        try:
+            if backend == "hybrid":
+                return _solve_hybrid(problem, options, relay)
+            solution = solve_portfolio(problem.data, backend, options, relay)
+        except (RuntimeError, ValueError, MemoryError) as error:
+            raise SolverError(f"the {backend} backend failed: {error}") from error
+    result = decode(problem, solution, backend=backend)
+    result.evaluation = evaluate(request, result, resolved=resolved)
+    return result
+
+
+#: Share of the time limit the hybrid gives PyVRP; OR-Tools has the rest.
+HYBRID_PYVRP_SHARE = 0.3
+
+
+def _solve_hybrid(
+    problem: CompiledProblem, options: SolveOptions, relay: ProgressCallback | None
+) -> RoutingResult:
+    """PyVRP on the relaxation (breaks fitted in afterwards), OR-Tools on the real problem;
+    the better feasible plan wins (fewest mandatory stops left out, then cost)."""
+    request = problem.request
+    began = time.monotonic()
+    first = solve_pyvrp(
+        relax_breaks(problem.data),
+        PyVrpParams(
+            time_limit_s=options.time_limit_s * HYBRID_PYVRP_SHARE,
+            seed=worker_seed(options.seed, 0),
+        ),
+    )
+    candidates = []
+    if first.found:
+        routes = [
+            VehicleRoute(
+                r.vehicle,
+                r.stops,
+                r.start,
+                [
+                    BreakVisit(b, leg, 0)
+                    for b, leg in place_breaks(
+                        problem, r.vehicle, [int(problem.stop_of_node[int(n)]) for n in r.stops]
+                    )
+                ],
+            )
+            for r in first.routes
+        ]
+        plan = decode(problem, dataclasses.replace(first, routes=routes), backend="hybrid")
+        plan.evaluation = evaluate(request, plan, resolved=problem.resolved)
+        if plan.evaluation.feasible:
+            candidates.append(plan)
+    remaining = max(options.time_limit_s - (time.monotonic() - began), 0.1)
+    rest = options.model_copy(update={"time_limit_s": remaining})
+    second = decode(
+        problem, solve_portfolio(problem.data, "ortools", rest, relay), backend="hybrid"
+    )
+    second.evaluation = evaluate(request, second, resolved=problem.resolved)
+    candidates.append(second)
+    mandatory = {t.id for t in problem.resolved.tasks if not t.optional}
+
+    def rank(plan: RoutingResult) -> tuple[bool, int, float]:
+        assert plan.evaluation is not None
+        missed = sum(u.id in mandatory for u in plan.unassigned)
+        return (not plan.evaluation.feasible, missed, plan.summary.cost)
+
+    best = min(candidates, key=rank)
+    best.stats.solve_s = time.monotonic() - began
+    best.stats.solver_status = (
+        "hybrid: PyVRP's plan with breaks fitted in"
+        if best is not second
+        else f"hybrid: OR-Tools' plan ({best.stats.solver_status})"
+    )
+    return best
