@@ -29,7 +29,7 @@ from api.formats.allocation_files import (
     read_stock_csv,
 )
 from engine.allocation import allocate, check_allocation
-from models.allocation import AllocationRequest, CostSettings, SolveOptions
+from models.allocation import AllocationOptions, AllocationRequest, CostSettings
 
 PLAN_DATE = dt.date(2018, 9, 1)
 RESULTS_HEADER = "## Allocation"
@@ -247,7 +247,7 @@ def request_from_frames(
     orders: pd.DataFrame,
     stock: pd.DataFrame,
     sites: pd.DataFrame,
-    options: SolveOptions,
+    options: AllocationOptions,
     workdir: Path,
 ) -> LoadedInput:
     """Write the frames as CSV into ``workdir`` (so the CLI can rerun them) and load them."""
@@ -351,7 +351,7 @@ def run(
     if (olist / "olist_orders_dataset.csv").is_file():
         n = 600 if quick else None
         frames = olist_frames(olist, n_sites=20, seed=0, max_orders=n)
-        opts = SolveOptions(
+        opts = AllocationOptions(
             time_limit_s=10.0 if quick else 60.0, relative_gap=0.0005, explain=False
         )
         loaded = request_from_frames(*frames, opts, where / "olist")
@@ -374,7 +374,7 @@ def run(
     )
     for n_orders, n_sites, limit, k in sizes:
         frames = synthetic_frames(n_orders, n_sites, seed=1)
-        opts = SolveOptions(
+        opts = AllocationOptions(
             time_limit_s=limit, relative_gap=0.005, explain=False, candidates_per_line=k
         )
         name = f"synthetic-{n_orders}x{n_sites}"

@@ -17,21 +17,12 @@ from pydantic import Field, field_validator, model_validator
 
 from models.common import Coordinates, Money, StrictModel
 from models.routing import Id
+from models.status import MipBackend, UnfulfilledReason
 
 SiteKind = Literal["warehouse", "store"]
 PaymentStatus = Literal["authorised", "pending", "declined", "failed"]
 SlaMode = Literal["hard", "soft", "off"]
-ReasonCode = Literal[
-    "no_stock",
-    "payment_not_authorised",
-    "invalid_order",
-    "capacity",
-    "sla_unreachable",
-    "ship_complete_impossible",
-    "uneconomic",
-]
 Method = Literal["mip", "greedy_nearest", "greedy_fewest_splits"]
-Backend = Literal["highs", "scip", "cp_sat"]
 
 Units = Annotated[int, Field(ge=0)]
 Km = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -167,14 +158,14 @@ class CostSettings(StrictModel):
         return self.unfulfilled_penalty.get(priority, self.unfulfilled_penalty_default)
 
 
-class SolveOptions(StrictModel):
+class AllocationOptions(StrictModel):
     """How to solve."""
 
     method: Method = "mip"
     time_limit_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 10.0
     relative_gap: Annotated[float, Field(ge=0, lt=1)] = 0.001
     candidates_per_line: Annotated[int, Field(ge=1)] = 3
-    backend: Backend = "highs"
+    backend: MipBackend = "highs"
     lp_fix: bool = Field(
         True, description="solve the LP, then MIPs around its fractional orders (HiGHS/SCIP)"
     )
@@ -191,7 +182,7 @@ class AllocationRequest(StrictModel):
     orders: list[Order]
     skus: list[str] | None = Field(None, description="the catalogue; default: skus in stock")
     costs: CostSettings = Field(default_factory=CostSettings)
-    options: SolveOptions = Field(default_factory=SolveOptions)
+    options: AllocationOptions = Field(default_factory=AllocationOptions)
 
 
 # ----------------------------------------------------------------------------- result
@@ -221,7 +212,7 @@ class CostBreakdown(StrictModel):
         return self.fixed + self.distance + self.units + self.handling + self.lateness + self.split
 
 
-class Shipment(StrictModel):
+class SiteShipment(StrictModel):
     """One parcel: an order's lines shipped from one site."""
 
     order_id: Id
@@ -242,7 +233,7 @@ class UnfulfilledLine(StrictModel):
     line_id: Id | None = None
     sku: str | None = None
     quantity: int = 0
-    reason: ReasonCode
+    reason: UnfulfilledReason
     detail: str = ""
     penalty: float = 0.0
 
@@ -298,7 +289,7 @@ class Totals(StrictModel):
     objective: float
 
 
-class SolveStats(StrictModel):
+class AllocationStats(StrictModel):
     """How the plan was found."""
 
     method: str
@@ -325,10 +316,10 @@ class BaselineSummary(StrictModel):
 class AllocationResult(StrictModel):
     """Shipments, unfulfilled lines with reasons, loads, totals and solve facts."""
 
-    shipments: list[Shipment]
+    shipments: list[SiteShipment]
     unfulfilled: list[UnfulfilledLine]
     site_loads: list[SiteLoad]
     totals: Totals
-    stats: SolveStats
+    stats: AllocationStats
     explanations: list[OrderExplanation] = Field(default_factory=list)
     baselines: list[BaselineSummary] = Field(default_factory=list)

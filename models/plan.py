@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from models.allocation import (
+    AllocationOptions,
     AllocationRequest,
     AllocationResult,
     CostSettings,
@@ -21,7 +22,6 @@ from models.allocation import (
     Site,
     StockRecord,
 )
-from models.allocation import SolveOptions as AllocationOptions
 from models.common import Seconds, StrictModel, TimeWindow, merge_windows
 from models.matrices import MatrixSpec
 from models.routing import Id, RoutingResult, Vehicle

@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -26,6 +25,7 @@ from models.common import (
     merge_windows,
 )
 from models.matrices import ExplicitMatrix, MatrixSpec
+from models.status import RoutingBackend, SolveStatus, UnassignedReason
 
 #: Ids are the caller's own: strings or integers, returned exactly as given.
 Id = str | int
@@ -200,7 +200,7 @@ class ObjectiveWeights(StrictModel):
     drop_penalty: float = Field(1.0, ge=0, le=1e6)
 
 
-class SolveOptions(StrictModel):
+class RoutingOptions(StrictModel):
     """How long and how to search."""
 
     time_limit_s: float = Field(10.0, gt=0, le=3600)
@@ -211,7 +211,7 @@ class SolveOptions(StrictModel):
         description="deterministic stop: after this many solutions (OR-Tools) or "
         "iterations (PyVRP), if the time limit is not reached first",
     )
-    backend: Literal["auto", "ortools", "pyvrp", "hybrid"] = Field(
+    backend: RoutingBackend = Field(
         "auto",
         description="auto: PyVRP when it supports every feature; with breaks, the hybrid "
         "(PyVRP plans, OR-Tools fits the breaks); else OR-Tools",
@@ -231,7 +231,7 @@ class RoutingRequest(StrictModel):
     matrix: MatrixSpec | None = Field(
         None, description="default: haversine when locations are coordinates"
     )
-    options: SolveOptions = Field(default_factory=SolveOptions)
+    options: RoutingOptions = Field(default_factory=RoutingOptions)
     day_start: datetime | None = Field(
         None, description="ISO 8601; when given, results also carry clock times"
     )
@@ -415,25 +415,11 @@ class Route(StrictModel):
     summary: RouteSummary
 
 
-class ReasonCode(StrEnum):
-    """Why a stop was left out of the plan."""
-
-    NO_VEHICLE_WITH_SKILLS = "no_vehicle_with_skills"
-    DEMAND_EXCEEDS_CAPACITY = "demand_exceeds_capacity"
-    OUTSIDE_EVERY_SHIFT = "outside_every_shift"
-    TIME_WINDOW_UNREACHABLE = "time_window_unreachable"
-    EXCEEDS_MAX_DISTANCE = "exceeds_max_distance"
-    EXCEEDS_MAX_DURATION = "exceeds_max_duration"
-    NO_STOPS_ALLOWED = "no_stops_allowed"
-    DROPPED_FOR_COST = "dropped_for_cost"
-    NO_ROOM_IN_PLAN = "no_room_in_plan"
-
-
 class Unassigned(StrictModel):
     """A stop that is not in any route, and why."""
 
     id: Id
-    reason: ReasonCode
+    reason: UnassignedReason
     message: str
 
 
@@ -454,10 +440,10 @@ class Summary(StrictModel):
     waiting_s: float
 
 
-class SolveStats(StrictModel):
+class RoutingStats(StrictModel):
     """How the search went."""
 
-    status: Literal["complete", "partial", "failed"]
+    status: SolveStatus
     backend: str
     solver_status: str
     objective: float | None = Field(None, description="the solver's own objective, cost units")
@@ -491,6 +477,6 @@ class RoutingResult(StrictModel):
     summary: Summary
     routes: list[Route]
     unassigned: list[Unassigned]
-    stats: SolveStats
+    stats: RoutingStats
     evaluation: Evaluation | None = None
     day_start: datetime | None = None

@@ -7,13 +7,13 @@ from typing import Any
 
 from engine.allocation import allocate, check_allocation
 from models.allocation import (
+    AllocationOptions,
     AllocationRequest,
     AllocationResult,
     CostSettings,
     Order,
     OrderLine,
     Site,
-    SolveOptions,
     StockRecord,
 )
 
@@ -54,7 +54,9 @@ def request(
         stock=stocks,
         orders=orders,
         costs=costs or CostSettings(),
-        options=SolveOptions(method=method, time_limit_s=opts.pop("time_limit_s", 2.0), **opts),
+        options=AllocationOptions(
+            method=method, time_limit_s=opts.pop("time_limit_s", 2.0), **opts
+        ),
     )
 
 

@@ -19,7 +19,7 @@ from api.formats.allocation_files import (
 )
 from engine.allocation import allocate as run_allocation
 from engine.allocation.validate import AllocationInputError
-from models.allocation import SolveOptions
+from models.allocation import AllocationOptions
 
 
 def _load(
@@ -27,7 +27,7 @@ def _load(
     stock: Path | None,
     sites: Path | None,
     request: Path | None,
-    options: SolveOptions,
+    options: AllocationOptions,
     plan_date: dt.date | None,
 ) -> LoadedInput:
     if request is not None:
@@ -82,7 +82,7 @@ def allocate_command(
         console.print(f"[red]--plan-date: {plan_date!r} is not a date (YYYY-MM-DD)[/red]")
         raise typer.Exit(EXIT_INVALID_INPUT) from None
     try:
-        options = SolveOptions(
+        options = AllocationOptions(
             time_limit_s=time_limit, method=method, backend=backend, explain=explain
         )
     except ValueError as exc:

@@ -24,13 +24,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from engine.allocation.validate import AllocationInputError
 from models.allocation import (
+    AllocationOptions,
     AllocationRequest,
     AllocationResult,
     CostSettings,
     Order,
     OrderLine,
     Site,
-    SolveOptions,
     StockRecord,
     UnfulfilledLine,
 )
@@ -261,7 +261,7 @@ def load_csv(
     stock: Path,
     sites: Path,
     costs: CostSettings | None = None,
-    options: SolveOptions | None = None,
+    options: AllocationOptions | None = None,
     plan_date: dt.date | None = None,
 ) -> LoadedInput:
     """A request from the three CSV files."""
@@ -272,7 +272,7 @@ def load_csv(
         stock=read_stock_csv(stock),
         orders=order_list,
         costs=costs or CostSettings(),
-        options=options or SolveOptions(),
+        options=options or AllocationOptions(),
     )
     return LoadedInput(request, rejected)
 

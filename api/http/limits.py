@@ -89,7 +89,7 @@ def check_vroom(problem: VroomProblem, settings: Settings) -> None:
     _raise(problems)
 
 
-def check_allocation(
+def check_allocation_limits(
     request: AllocationRequest, settings: Settings, *, sync: bool, prefix: str = ""
 ) -> None:
     """Reject an allocation request beyond the caps."""
@@ -115,7 +115,7 @@ def check_allocation(
 
 def check_plan(request: PlanRequest, settings: Settings, *, sync: bool, prefix: str = "") -> None:
     """Reject a day plan beyond the caps: orders, search times, matrix provider."""
-    check_allocation(request.allocation_request(), settings, sync=sync, prefix=prefix)
+    check_allocation_limits(request.allocation_request(), settings, sync=sync, prefix=prefix)
     problems = []
     cap_s = settings.max_sync_time_limit_s if sync else settings.max_time_limit_s
     limit_s = request.options.routing_time_limit_s

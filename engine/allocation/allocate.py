@@ -15,20 +15,20 @@ from engine.allocation.validate import check_request, validate_orders
 from models.allocation import (
     AllocationRequest,
     AllocationResult,
+    AllocationStats,
     BaselineSummary,
-    SolveStats,
     Totals,
     UnfulfilledLine,
 )
 from solvers.allocation import greedy as allocation_greedy
 from solvers.allocation import mip as allocation_mip
-from solvers.allocation.data import AllocationData, AllocationPlan, empty_plan, plan_cost
+from solvers.allocation.data import AllocationData, AllocationSolution, empty_plan, plan_cost
 
 #: Progress callback: (stage, seconds since start).
 Progress = Callable[[str, float], None]
 
 
-def _summary(data: AllocationData, plan: AllocationPlan) -> BaselineSummary:
+def _summary(data: AllocationData, plan: AllocationSolution) -> BaselineSummary:
     keep = plan.quantity > 0
     pairs = np.unique(data.line_order[plan.line[keep]] * max(data.n_sites, 1) + plan.site[keep])
     n_orders = np.unique(pairs // max(data.n_sites, 1)).shape[0]
@@ -66,7 +66,7 @@ def allocate(
     data = compiled.data
     opts = request.options
     tell("compiled")
-    baselines: list[AllocationPlan] = []
+    baselines: list[AllocationSolution] = []
     if data.n_orders == 0:
         plan = empty_plan(opts.method, "optimal")
     else:
@@ -113,7 +113,7 @@ def allocate(
         objective=shipping + penalty,
     )
     gap = plan.gap if plan.method == "mip" else None
-    stats = SolveStats(
+    stats = AllocationStats(
         method=plan.method,
         backend=opts.backend if plan.method == "mip" else None,
         status=plan.status,

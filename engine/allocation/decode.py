@@ -9,15 +9,15 @@ import numpy as np
 from engine.allocation.compile import UNLIMITED, Compiled
 from models.allocation import (
     CostBreakdown,
-    Shipment,
     ShipmentLine,
     SiteLoad,
+    SiteShipment,
     UnfulfilledLine,
 )
-from solvers.allocation.data import AllocationPlan
+from solvers.allocation.data import AllocationSolution
 
 
-def shipments_of(compiled: Compiled, plan: AllocationPlan) -> list[Shipment]:
+def shipments_of(compiled: Compiled, plan: AllocationSolution) -> list[SiteShipment]:
     """One shipment per (order, site) of the plan, with its cost parts.
 
     The split penalty is booked on every shipment of an order but its first (cheapest site
@@ -32,7 +32,7 @@ def shipments_of(compiled: Compiled, plan: AllocationPlan) -> list[Shipment]:
     key = order * max(data.n_sites, 1) + site
     starts = np.r_[0, np.nonzero(np.diff(key))[0] + 1] if key.shape[0] else key
     ends = np.r_[starts[1:], key.shape[0]] if key.shape[0] else key
-    out: list[Shipment] = []
+    out: list[SiteShipment] = []
     prev_order = -1
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         o, s = int(order[a]), int(site[a])
@@ -57,7 +57,7 @@ def shipments_of(compiled: Compiled, plan: AllocationPlan) -> list[Shipment]:
             split=split,
         )
         out.append(
-            Shipment(
+            SiteShipment(
                 order_id=o_model.id,
                 site_id=compiled.sites[s].id,
                 lines=lines,
@@ -72,7 +72,7 @@ def shipments_of(compiled: Compiled, plan: AllocationPlan) -> list[Shipment]:
     return out
 
 
-def unfulfilled_of(compiled: Compiled, plan: AllocationPlan) -> list[UnfulfilledLine]:
+def unfulfilled_of(compiled: Compiled, plan: AllocationSolution) -> list[UnfulfilledLine]:
     """Shortfall per line, with the most specific reason that holds.
 
     In order: ship-complete order whose lines cannot all be had at eligible sites
@@ -173,7 +173,7 @@ def _line(order, line, qty: int, reason: str, detail: str, pen: float) -> Unfulf
     )
 
 
-def site_loads(compiled: Compiled, shipments: list[Shipment]) -> list[SiteLoad]:
+def site_loads(compiled: Compiled, shipments: list[SiteShipment]) -> list[SiteLoad]:
     """Orders and units per site against capacity."""
     orders = dict.fromkeys(compiled.site_index, 0)
     units = dict.fromkeys(compiled.site_index, 0)

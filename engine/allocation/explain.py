@@ -14,16 +14,16 @@ from models.allocation import (
     Alternative,
     CostBreakdown,
     OrderExplanation,
-    Shipment,
+    SiteShipment,
     UnfulfilledLine,
 )
-from solvers.allocation.data import AllocationPlan
+from solvers.allocation.data import AllocationSolution
 
 
 def explain(
     compiled: Compiled,
-    plan: AllocationPlan,
-    shipments: list[Shipment],
+    plan: AllocationSolution,
+    shipments: list[SiteShipment],
     unfulfilled: list[UnfulfilledLine],
 ) -> list[OrderExplanation]:
     """One explanation per valid order."""
@@ -71,7 +71,7 @@ def explain(
     )
     full = (orders_at >= data.site_capacity_orders) | (units_at >= data.site_capacity_units)
 
-    ship_by_order: dict[object, list[Shipment]] = {}
+    ship_by_order: dict[object, list[SiteShipment]] = {}
     for sh in shipments:
         ship_by_order.setdefault(sh.order_id, []).append(sh)
     pen_by_order: dict[object, float] = {}

@@ -18,7 +18,7 @@ from typing import Any
 from engine.allocation.allocate import allocate
 from engine.processes import start_call
 from engine.routing.solve import solve_routes
-from models.allocation import AllocationResult, Shipment, UnfulfilledLine
+from models.allocation import AllocationResult, SiteShipment, UnfulfilledLine
 from models.plan import (
     PlanKpis,
     PlannedShipment,
@@ -35,7 +35,7 @@ Progress = Callable[[str, float], None]
 CHILD_GRACE_S = 30.0
 
 
-def _stop_id(shipment: Shipment) -> str:
+def _stop_id(shipment: SiteShipment) -> str:
     return f"{shipment.order_id}@{shipment.site_id}"
 
 

@@ -16,18 +16,19 @@ import numpy.typing as npt
 
 from engine.routing.locations import NO_LOCATION, ResolvedRequest
 from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE, to_quantity_ticks, to_time_ticks
-from models.routing import ReasonCode, RoutingRequest, Task, Unassigned, Vehicle
+from models.routing import RoutingRequest, Task, Unassigned, Vehicle
+from models.status import UnassignedReason
 from solvers.routing.data import VrpBreak, VrpData
 
 #: Pre-check levels, in the order a (stop, vehicle) pair is examined; OK passes them all.
 _CHECKS = [
-    ReasonCode.NO_VEHICLE_WITH_SKILLS,
-    ReasonCode.DEMAND_EXCEEDS_CAPACITY,
-    ReasonCode.NO_STOPS_ALLOWED,
-    ReasonCode.OUTSIDE_EVERY_SHIFT,
-    ReasonCode.TIME_WINDOW_UNREACHABLE,
-    ReasonCode.EXCEEDS_MAX_DISTANCE,
-    ReasonCode.EXCEEDS_MAX_DURATION,
+    UnassignedReason.NO_VEHICLE_WITH_SKILLS,
+    UnassignedReason.DEMAND_EXCEEDS_CAPACITY,
+    UnassignedReason.NO_STOPS_ALLOWED,
+    UnassignedReason.OUTSIDE_EVERY_SHIFT,
+    UnassignedReason.TIME_WINDOW_UNREACHABLE,
+    UnassignedReason.EXCEEDS_MAX_DISTANCE,
+    UnassignedReason.EXCEEDS_MAX_DURATION,
 ]
 _OK = len(_CHECKS)
 
@@ -174,26 +175,28 @@ def pair_levels(resolved: ResolvedRequest, horizon: int) -> npt.NDArray[np.int64
     return levels
 
 
-def _reason_message(code: ReasonCode, stop: Task) -> str:
+def _reason_message(code: UnassignedReason, stop: Task) -> str:
     """A sentence explaining why no vehicle can serve ``stop``."""
     messages = {
-        ReasonCode.NO_VEHICLE_WITH_SKILLS: f"no vehicle has all the skills {sorted(stop.skills)}",
-        ReasonCode.DEMAND_EXCEEDS_CAPACITY: (
+        UnassignedReason.NO_VEHICLE_WITH_SKILLS: (
+            f"no vehicle has all the skills {sorted(stop.skills)}"
+        ),
+        UnassignedReason.DEMAND_EXCEEDS_CAPACITY: (
             f"demand {stop.demand} exceeds the capacity of every vehicle with the skills"
         ),
-        ReasonCode.NO_STOPS_ALLOWED: "every suitable vehicle has max_stops = 0",
-        ReasonCode.OUTSIDE_EVERY_SHIFT: (
+        UnassignedReason.NO_STOPS_ALLOWED: "every suitable vehicle has max_stops = 0",
+        UnassignedReason.OUTSIDE_EVERY_SHIFT: (
             f"time windows {[[w.start_s, w.end_s] for w in stop.time_windows]} lie outside "
             "the shift of every suitable vehicle"
         ),
-        ReasonCode.TIME_WINDOW_UNREACHABLE: (
+        UnassignedReason.TIME_WINDOW_UNREACHABLE: (
             "no suitable vehicle can reach the stop within its time windows and get back "
             "before its shift ends"
         ),
-        ReasonCode.EXCEEDS_MAX_DISTANCE: (
+        UnassignedReason.EXCEEDS_MAX_DISTANCE: (
             "the round trip from every suitable vehicle's start exceeds its max_distance_m"
         ),
-        ReasonCode.EXCEEDS_MAX_DURATION: (
+        UnassignedReason.EXCEEDS_MAX_DURATION: (
             "the round trip from every suitable vehicle's start exceeds its max_duration_s"
         ),
     }

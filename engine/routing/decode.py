@@ -13,17 +13,17 @@ from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE
 from models.errors import InvalidRequestError
 from models.routing import (
     Id,
-    ReasonCode,
     Route,
     RouteSummary,
     RoutingResult,
-    SolveStats,
+    RoutingStats,
     Step,
     StepType,
     Summary,
     Unassigned,
     Vehicle,
 )
+from models.status import UnassignedReason
 from solvers.routing.data import VrpSolution
 
 _KIND = {
@@ -129,7 +129,7 @@ def _dropped(problem: CompiledProblem, solution: VrpSolution) -> list[Unassigned
             out.append(
                 Unassigned(
                     id=stop.id,
-                    reason=ReasonCode.DROPPED_FOR_COST,
+                    reason=UnassignedReason.DROPPED_FOR_COST,
                     message=f"serving it would cost more than its drop_penalty {stop.drop_penalty}",
                 )
             )
@@ -137,7 +137,7 @@ def _dropped(problem: CompiledProblem, solution: VrpSolution) -> list[Unassigned
             out.append(
                 Unassigned(
                     id=stop.id,
-                    reason=ReasonCode.NO_ROOM_IN_PLAN,
+                    reason=UnassignedReason.NO_ROOM_IN_PLAN,
                     message=(
                         "each vehicle could serve it alone, but no route found room for it "
                         "with the other stops (capacity, time windows, shifts or limits)"
@@ -200,7 +200,7 @@ def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> Rou
     unassigned.sort(key=lambda u: order[u.id])
     summary = _summary(problem, routes, unassigned)
     status = "failed" if not solution.found else "partial" if unassigned else "complete"
-    stats = SolveStats(
+    stats = RoutingStats(
         status=status,
         backend=backend,
         solver_status=solution.status,
@@ -266,13 +266,15 @@ def plan_from_sequences(
     unassigned = [
         Unassigned(
             id=stop.id,
-            reason=ReasonCode.DROPPED_FOR_COST if stop.optional else ReasonCode.NO_ROOM_IN_PLAN,
+            reason=UnassignedReason.DROPPED_FOR_COST
+            if stop.optional
+            else UnassignedReason.NO_ROOM_IN_PLAN,
             message="not in any of the given routes",
         )
         for stop in problem.resolved.tasks
         if stop.id not in served
     ]
-    stats = SolveStats(
+    stats = RoutingStats(
         status="partial" if unassigned else "complete",
         backend=backend,
         solver_status="given",

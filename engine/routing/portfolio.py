@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.processes import start_call
-from models.routing import SolveOptions
+from models.routing import RoutingOptions
 from solvers.routing.data import ProgressCallback, VrpData, VrpSolution
 from solvers.routing.ortools import OrToolsParams, solve_ortools
 from solvers.routing.pyvrp import Plan, PyVrpParams, solve_pyvrp
@@ -111,7 +111,7 @@ def run_backend(
     return solve_ortools(data, params, on_progress)
 
 
-def worker_count(options: SolveOptions) -> int:
+def worker_count(options: RoutingOptions) -> int:
     """How many searches to run: as asked, else one per core for long enough limits."""
     cores = os.cpu_count() or 1
     if options.workers:
@@ -136,7 +136,7 @@ def _better(a: VrpSolution, b: VrpSolution) -> VrpSolution:
 def solve_portfolio(
     data: VrpData,
     backend: str,
-    options: SolveOptions,
+    options: RoutingOptions,
     on_progress: ProgressCallback | None = None,
 ) -> VrpSolution:
     """Run ``worker_count`` independent searches until the time limit; return the best."""

@@ -14,7 +14,7 @@ from engine.routing.locations import resolve
 from engine.routing.portfolio import solve_portfolio, worker_seed
 from engine.units import COST_SCALE
 from models.errors import InvalidRequestError, SolverError
-from models.routing import RoutingRequest, RoutingResult, SolveOptions
+from models.routing import RoutingOptions, RoutingRequest, RoutingResult
 from solvers.routing.data import BreakVisit, ProgressCallback, VehicleRoute
 from solvers.routing.hybrid import hybrid_supported, relax_breaks
 from solvers.routing.pyvrp import PyVrpParams, solve_pyvrp, unsupported
@@ -95,7 +95,7 @@ HYBRID_PYVRP_SHARE = 0.3
 
 
 def _solve_hybrid(
-    problem: CompiledProblem, options: SolveOptions, relay: ProgressCallback | None
+    problem: CompiledProblem, options: RoutingOptions, relay: ProgressCallback | None
 ) -> RoutingResult:
     """PyVRP on the relaxation (breaks fitted in afterwards), OR-Tools on the real problem;
     the better feasible plan wins (fewest mandatory stops left out, then cost)."""

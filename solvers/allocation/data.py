@@ -91,7 +91,7 @@ class AllocationData:
 
 
 @dataclass(frozen=True)
-class AllocationPlan:
+class AllocationSolution:
     """Which site ships how many units of which line, as parallel arrays, plus solve facts."""
 
     line: IntArray
@@ -117,7 +117,7 @@ class AllocationPlan:
         return np.bincount(self.line, weights=self.quantity, minlength=n_lines).astype(np.int64)
 
 
-def plan_cost(data: AllocationData, plan: AllocationPlan) -> float:
+def plan_cost(data: AllocationData, plan: AllocationSolution) -> float:
     """Objective of ``plan``: shipments, units, splits and unfulfilled penalties (all lines)."""
     keep = plan.quantity > 0
     line, site, qty = plan.line[keep], plan.site[keep], plan.quantity[keep]
@@ -133,7 +133,7 @@ def plan_cost(data: AllocationData, plan: AllocationPlan) -> float:
     return shipments + units + splits + penalty
 
 
-def empty_plan(method: str, status: str = "feasible") -> AllocationPlan:
+def empty_plan(method: str, status: str = "feasible") -> AllocationSolution:
     """A plan that ships nothing."""
     none = np.zeros(0, dtype=np.int64)
-    return AllocationPlan(none, none.copy(), none.copy(), method=method, status=status)
+    return AllocationSolution(none, none.copy(), none.copy(), method=method, status=status)

@@ -10,7 +10,7 @@ capacity as they go, so an early order is never revisited:
 
 Both honour available stock (on hand minus safety stock), site capacities in orders and units,
 max shipments per order, and ship-complete orders (all or nothing). Same input and output as the
-MIP: :class:`~solvers.allocation.data.AllocationData` in, ``AllocationPlan`` out.
+MIP: :class:`~solvers.allocation.data.AllocationData` in, ``AllocationSolution`` out.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from solvers.allocation.data import AllocationData, AllocationPlan, IntArray, plan_cost
+from solvers.allocation.data import AllocationData, AllocationSolution, IntArray, plan_cost
 
 _Take = list[tuple[int, int, int]]  # (line, site, quantity)
 
@@ -153,7 +153,7 @@ def _walk(
     data: AllocationData,
     split: Callable[[_State, range, list[int], int, list[int], list[int], int], _Take],
     method: str,
-) -> AllocationPlan:
+) -> AllocationSolution:
     start = time.perf_counter()
     state = _State(data)
     site_order = _site_order(data)
@@ -188,13 +188,13 @@ def _walk(
             out_line.append(line)
             out_site.append(site)
             out_qty.append(qty)
-    plan = AllocationPlan(
+    plan = AllocationSolution(
         np.asarray(out_line, dtype=np.int64),
         np.asarray(out_site, dtype=np.int64),
         np.asarray(out_qty, dtype=np.int64),
         method=method,
     )
-    return AllocationPlan(
+    return AllocationSolution(
         plan.line,
         plan.site,
         plan.quantity,
@@ -205,11 +205,11 @@ def _walk(
     )
 
 
-def nearest_full_stock(data: AllocationData) -> AllocationPlan:
+def nearest_full_stock(data: AllocationData) -> AllocationSolution:
     """Nearest site with full stock, else split each line by distance."""
     return _walk(data, _split_by_distance, "greedy_nearest")
 
 
-def fewest_splits(data: AllocationData) -> AllocationPlan:
+def fewest_splits(data: AllocationData) -> AllocationSolution:
     """Fewest shipments first: a site with everything, else greedy set cover by units."""
     return _walk(data, _cover_greedily, "greedy_fewest_splits")

@@ -74,9 +74,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from models.status import MIP_BACKENDS, MipBackend
 from solvers.allocation.data import (
     AllocationData,
-    AllocationPlan,
+    AllocationSolution,
     BoolArray,
     FloatArray,
     IntArray,
@@ -84,8 +85,6 @@ from solvers.allocation.data import (
 )
 from solvers.allocation.greedy import fewest_splits, nearest_full_stock
 
-Backend = Literal["highs", "scip", "cp_sat"]
-BACKENDS: tuple[Backend, ...] = ("highs", "scip", "cp_sat")
 _CP_SAT_COST_SCALE = 100
 #: Extra HiGHS options (name -> value), applied to every HiGHS solve.
 HIGHS_OPTIONS: dict[str, bool | int | float | str] = {}
@@ -101,7 +100,7 @@ class MipParams:
     candidates_scarce: int = 6
     scarce_ratio: float = 0.8
     patterns_per_order: int = 12
-    backend: Backend = "highs"
+    backend: MipBackend = "highs"
     decompose: bool = True
     warm_start: bool = True
     threads: int = 1
@@ -117,8 +116,8 @@ class MipParams:
             raise ValueError(f"relative_gap must be in [0, 1), got {self.relative_gap}")
         if self.candidates_per_line < 1:
             raise ValueError(f"candidates_per_line must be >= 1, got {self.candidates_per_line}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.backend not in MIP_BACKENDS:
+            raise ValueError(f"backend must be one of {MIP_BACKENDS}, got {self.backend!r}")
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
 
@@ -127,7 +126,7 @@ class MipParams:
 
 
 def candidate_arcs(
-    data: AllocationData, params: MipParams, plans: tuple[AllocationPlan, ...] = ()
+    data: AllocationData, params: MipParams, plans: tuple[AllocationSolution, ...] = ()
 ) -> tuple[IntArray, IntArray]:
     """Candidate ``(line, site)`` arcs after pruning, sorted by line then site."""
     lo = data.line_order
@@ -498,7 +497,9 @@ def _components(
     return labels[:n_orders].astype(np.int64)
 
 
-def _hint(layout: _Layout, data: AllocationData, plan: AllocationPlan, n_vars: int) -> FloatArray:
+def _hint(
+    layout: _Layout, data: AllocationData, plan: AllocationSolution, n_vars: int
+) -> FloatArray:
     """A plan as MIP variable values (arcs missing from the model are dropped)."""
     values = np.zeros(n_vars)
     code = layout.arc_line * data.n_sites + layout.arc_site
@@ -537,7 +538,7 @@ class _Outcome:
 
 def _solve_mathopt(
     mip: _Mip,
-    backend: Backend,
+    backend: MipBackend,
     time_limit_s: float,
     gap: float,
     threads: int,
@@ -760,7 +761,7 @@ def enumerate_patterns(
     data: AllocationData,
     arc_line: IntArray,
     arc_site: IntArray,
-    plans: tuple[AllocationPlan, ...] = (),
+    plans: tuple[AllocationSolution, ...] = (),
     max_patterns: int = 16,
 ) -> tuple[_Columns, IntArray]:
     """Columns for every order with arcs, and per plan in ``plans`` its column per order.
@@ -1020,8 +1021,8 @@ def build_pattern_model(data: AllocationData, cols: _Columns) -> tuple[_Mip, _Pa
 def solve(
     data: AllocationData,
     params: MipParams | None = None,
-    warm_start: AllocationPlan | tuple[AllocationPlan, ...] | None = None,
-) -> AllocationPlan:
+    warm_start: AllocationSolution | tuple[AllocationSolution, ...] | None = None,
+) -> AllocationSolution:
     """Solve the allocation MIP; the plan is never worse than the warm start (greedy by default).
 
     The time limit covers everything here: greedy warm start, pruning, building and solving.
@@ -1030,8 +1031,8 @@ def solve(
     start = time.perf_counter()
     deadline = start + params.time_limit_s
     stats: dict[str, float] = {}
-    plans: tuple[AllocationPlan, ...] = ()
-    if isinstance(warm_start, AllocationPlan):
+    plans: tuple[AllocationSolution, ...] = ()
+    if isinstance(warm_start, AllocationSolution):
         plans = (warm_start,)
     elif warm_start:
         plans = tuple(warm_start)
@@ -1095,7 +1096,7 @@ def solve(
         chosen = np.nonzero(outcome.values > 0.5)[0]
         counts = np.diff(cols.ptr)[chosen]
         entries = np.repeat(cols.ptr[chosen], counts) + _ragged_arange(counts)
-        plan = AllocationPlan(
+        plan = AllocationSolution(
             cols.entry_line[entries],
             cols.entry_site[entries],
             cols.entry_qty[entries],
@@ -1105,7 +1106,7 @@ def solve(
     else:
         x = np.rint(outcome.values[: layout.n_arcs]).astype(np.int64)
         used = x > 0
-        plan = AllocationPlan(
+        plan = AllocationSolution(
             layout.arc_line[used],
             layout.arc_site[used],
             x[used],
@@ -1127,16 +1128,16 @@ def solve(
 
 
 def _with(
-    plan: AllocationPlan,
+    plan: AllocationSolution,
     data: AllocationData,
     status: str,
     bound: float,
     elapsed: float,
     stats: dict[str, float],
     objective: float | None = None,
-) -> AllocationPlan:
+) -> AllocationSolution:
     objective = plan_cost(data, plan) if objective is None else objective
-    return AllocationPlan(
+    return AllocationSolution(
         plan.line,
         plan.site,
         plan.quantity,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body
 from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
 from api.http.errors import error_responses
 from api.http.examples import ALLOCATION_REQUEST_EXAMPLES, ALLOCATION_RESULT, json_example
-from api.http.limits import check_allocation
+from api.http.limits import check_allocation_limits
 from engine.allocation import allocate
 from models.allocation import AllocationRequest, AllocationResult
 
@@ -34,5 +34,5 @@ def allocate_orders(
     bigger problems: ``POST /v1/jobs`` with ``kind: allocation``. A bad order never rejects
     the others: it comes back unfulfilled with the reason ``invalid_order``.
     """
-    check_allocation(request, settings, sync=True)
+    check_allocation_limits(request, settings, sync=True)
     return allocate(request)

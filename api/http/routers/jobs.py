@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.http.deps import API_KEY_SECURITY, RunnerDep, SettingsDep, StoreDep
 from api.http.errors import ApiError, error_responses
 from api.http.examples import JOB_SUBMISSION_EXAMPLES, JOB_VIEW, ROUTES_RESULT, json_example
-from api.http.limits import check_allocation, check_plan, check_routing
+from api.http.limits import check_allocation_limits, check_plan, check_routing
 from engine.jobs import JobRecord, QueueFullError
 from models.jobs import JobError, JobStatus, JobSubmission, JobView, PlanJob, RoutesJob
 
@@ -59,7 +59,7 @@ def _check(submission: JobSubmission, settings: SettingsDep) -> None:
     elif isinstance(submission, PlanJob):
         check_plan(submission.request, settings, sync=False, prefix="request.")
     else:
-        check_allocation(submission.request, settings, sync=False, prefix="request.")
+        check_allocation_limits(submission.request, settings, sync=False, prefix="request.")
 
 
 @router.post(

@@ -7,7 +7,14 @@ from collections.abc import Callable
 import pytest
 
 from engine.routing.evaluate import evaluate
-from models.routing import ReasonCode, RoutingRequest, RoutingResult, Step, StepType, Unassigned
+from models.routing import (
+    RoutingRequest,
+    RoutingResult,
+    Step,
+    StepType,
+    Unassigned,
+)
+from models.status import UnassignedReason
 from tests.helpers import line_request, solve_checked
 
 
@@ -226,7 +233,7 @@ def test_evaluator_catches_a_shipment_with_one_end_left_out(
     broken = result.model_copy(deep=True)
     broken.routes[0].steps = [s for s in broken.routes[0].steps if s.id != "d"]
     broken.unassigned.append(
-        Unassigned(id="d", reason=ReasonCode.NO_ROOM_IN_PLAN, message="left out by hand")
+        Unassigned(id="d", reason=UnassignedReason.NO_ROOM_IN_PLAN, message="left out by hand")
     )
     assert "shipment_split" in _codes(request, broken)
 

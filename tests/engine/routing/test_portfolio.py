@@ -9,7 +9,7 @@ from engine.processes import start_call
 from engine.routing.compile import compile_request
 from engine.routing.locations import resolve
 from engine.routing.portfolio import FileExchange, solve_portfolio, worker_count, worker_seed
-from models.routing import SolveOptions
+from models.routing import RoutingOptions
 from tests.helpers import line_request, solve_checked
 
 
@@ -30,9 +30,9 @@ def test_child_call_that_raises_gives_none() -> None:
 
 
 def test_worker_count_follows_the_options() -> None:
-    assert worker_count(SolveOptions(time_limit_s=1)) == 1
-    assert worker_count(SolveOptions(time_limit_s=30, solution_limit=5)) == 1
-    assert worker_count(SolveOptions(time_limit_s=1, workers=1)) == 1
+    assert worker_count(RoutingOptions(time_limit_s=1)) == 1
+    assert worker_count(RoutingOptions(time_limit_s=30, solution_limit=5)) == 1
+    assert worker_count(RoutingOptions(time_limit_s=1, workers=1)) == 1
 
 
 def test_two_workers_give_a_plan_that_passes_the_evaluator() -> None:

@@ -18,11 +18,11 @@ def brute_force_cost(data) -> float:
     best = np.inf
     n_l, n_s = data.n_lines, data.n_sites
     for choice in itertools.product(range(-1, n_s), repeat=n_l):
-        from solvers.allocation.data import AllocationPlan
+        from solvers.allocation.data import AllocationSolution
 
         ln = np.asarray([i for i, c in enumerate(choice) if c >= 0], dtype=np.int64)
         st = np.asarray([c for c in choice if c >= 0], dtype=np.int64)
-        plan = AllocationPlan(ln, st, np.ones(ln.shape[0], dtype=np.int64), method="bf")
+        plan = AllocationSolution(ln, st, np.ones(ln.shape[0], dtype=np.int64), method="bf")
         used = np.zeros_like(data.available)
         np.add.at(used, (st, data.line_sku[ln]), 1)
         if np.any(used > data.available):
