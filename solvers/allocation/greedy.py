@@ -57,7 +57,7 @@ def _full_site(state: _State, sites: IntArray, skus: list[int], qtys: list[int])
             and state.cap_units[s] >= total
             and all(avail[s, k] >= q for k, q in zip(skus, qtys, strict=True))
         ):
-            return s
+            return int(s)
     sites = sites[3:]
     if sites.shape[0] == 0:
         return -1
@@ -65,7 +65,8 @@ def _full_site(state: _State, sites: IntArray, skus: list[int], qtys: list[int])
     if len(skus) == 1:
         ok &= state.available[sites, skus[0]] >= qtys[0]
     else:
-        ok &= np.all(state.available[np.ix_(sites, skus)] >= np.asarray(qtys), axis=1)
+        sku_idx = np.asarray(skus, dtype=np.int64)
+        ok &= np.all(state.available[np.ix_(sites, sku_idx)] >= np.asarray(qtys), axis=1)
     i = int(ok.argmax())
     return int(sites[i]) if ok[i] else -1
 
@@ -121,7 +122,8 @@ def _cover_greedily(
     uniq = sorted(set(skus))
     takes: _Take = []
     cands = np.asarray([s for s in sites[:n_eligible] if state.cap_orders[s] >= 1], dtype=np.int64)
-    stock = state.available[np.ix_(cands, uniq)] if cands.shape[0] else np.zeros((0, len(uniq)))
+    uniq_idx = np.asarray(uniq, dtype=np.int64)
+    stock = state.available[np.ix_(cands, uniq_idx)] if cands.shape[0] else np.zeros((0, len(uniq)))
     n_used = 0
     while cands.shape[0] and n_used < max_ship and any(need.values()):
         need_k = np.zeros(len(uniq))

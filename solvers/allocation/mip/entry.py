@@ -1,0 +1,171 @@
+"""The entry point: warm starts, pruning, patterns, model, solve, and decoding the plan."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.errors import SolverError
+from solvers.allocation.data import AllocationData, AllocationSolution, FloatArray, plan_cost
+from solvers.allocation.greedy import fewest_splits, nearest_full_stock
+from solvers.allocation.mip.arrays import Columns, MipArrays, Outcome, Parts, ragged_arange
+from solvers.allocation.mip.backends import solve_arrays
+from solvers.allocation.mip.candidates import candidate_arcs
+from solvers.allocation.mip.decompose import solve_components
+from solvers.allocation.mip.lp_fix import solve_lp_fix
+from solvers.allocation.mip.model import build_pattern_model
+from solvers.allocation.mip.params import MipParams
+from solvers.allocation.mip.patterns import enumerate_patterns
+
+
+@dataclass
+class _Built:
+    """The model of one instance, its columns, the warm-start hint and the constant cost of
+    lines no column serves."""
+
+    cols: Columns
+    mip: MipArrays
+    parts: Parts
+    hint: FloatArray | None
+    constant: float
+
+
+def solve(
+    data: AllocationData,
+    params: MipParams | None = None,
+    warm_start: AllocationSolution | tuple[AllocationSolution, ...] | None = None,
+) -> AllocationSolution:
+    """Solve the allocation MIP; the plan is never worse than the warm start (greedy by default).
+
+    The time limit covers everything here: greedy warm start, pruning, building and solving.
+    Raises :class:`~models.errors.SolverError` if the solver finds nothing and there is no
+    warm start to fall back on.
+    """
+    params = params or MipParams()
+    start = time.perf_counter()
+    deadline = start + params.time_limit_s
+    stats: dict[str, float] = {}
+    plans = _warm_starts(data, params, warm_start)
+    costs = [plan_cost(data, p) for p in plans]
+    best_i = int(np.argmin(costs)) if plans else -1
+    best_start = plans[best_i] if plans else None
+    stats["greedy_s"] = time.perf_counter() - start
+
+    t0 = time.perf_counter()
+    built = _build(data, params, plans, best_i)
+    stats["build_s"] = time.perf_counter() - t0
+    mip = built.mip
+    stats.update(n_vars=mip.n_vars, n_rows=mip.n_rows, n_nonzeros=int(mip.vals.shape[0]))
+
+    t0 = time.perf_counter()
+    outcome, n_components = _run(built, params, deadline, stats)
+    stats["solve_s"] = time.perf_counter() - t0
+    stats["components"] = n_components
+
+    bound = outcome.bound + built.constant
+    if outcome.values is None:
+        if best_start is None:
+            raise SolverError(f"MIP found no solution ({outcome.status}) and has no warm start")
+        elapsed = time.perf_counter() - start
+        return _with(best_start, data, outcome.status, bound, elapsed, stats)
+    plan = _decode(built.cols, outcome.values, outcome.status)
+    objective = plan_cost(data, plan)
+    if best_start is not None and costs[best_i] < objective - params.keep_start_tol:
+        plan, objective = best_start, costs[best_i]  # a stopped solve that lost to its start
+    elapsed = time.perf_counter() - start
+    return _with(plan, data, outcome.status, bound, elapsed, stats, objective)
+
+
+def _warm_starts(
+    data: AllocationData,
+    params: MipParams,
+    warm_start: AllocationSolution | tuple[AllocationSolution, ...] | None,
+) -> tuple[AllocationSolution, ...]:
+    """The plans given, or both greedy plans if none are and ``params.warm_start``."""
+    if isinstance(warm_start, AllocationSolution):
+        return (warm_start,)
+    if warm_start:
+        return tuple(warm_start)
+    if params.warm_start:
+        return (nearest_full_stock(data), fewest_splits(data))
+    return ()
+
+
+def _build(
+    data: AllocationData,
+    params: MipParams,
+    plans: tuple[AllocationSolution, ...],
+    best_i: int,
+) -> _Built:
+    """Prune, enumerate patterns (with every plan's), build the model, and hint plan
+    ``best_i`` (none if negative)."""
+    arc_line, arc_site = candidate_arcs(data, params, plans)
+    cols, hint_cols = enumerate_patterns(
+        data, arc_line, arc_site, plans, params.patterns_per_order, params.patterns
+    )
+    mip, parts = build_pattern_model(data, cols, params.binding_tol)
+    hint = None
+    if best_i >= 0:
+        hint = np.zeros(mip.n_vars)
+        chosen = hint_cols[best_i]
+        hint[chosen[chosen >= 0]] = 1.0
+    lines_in = np.zeros(data.n_lines, dtype=bool)
+    lines_in[cols.entry_line] = True
+    # Lines in no column are unfulfilled whatever happens: a constant.
+    constant = float((data.line_penalty * data.line_quantity)[~lines_in].sum())
+    return _Built(cols, mip, parts, hint, constant)
+
+
+def _run(
+    built: _Built, params: MipParams, deadline: float, stats: dict[str, float]
+) -> tuple[Outcome, int]:
+    """Solve the model the way ``params`` asks: LP fix, per component, or whole; the outcome
+    and the number of components."""
+    mip = built.mip
+    if mip.n_vars == 0:
+        return Outcome(np.zeros(0), mip.offset, mip.offset, "optimal"), 0
+    if params.lp_fix and params.backend != "cp_sat":
+        return solve_lp_fix(mip, built.parts, params, deadline, built.hint, stats)
+    if params.decompose:
+        return solve_components(mip, built.parts, params, deadline, built.hint)
+    return solve_arrays(mip, params, deadline - time.perf_counter(), built.hint), 1
+
+
+def _decode(cols: Columns, values: FloatArray, status: str) -> AllocationSolution:
+    """The plan of the columns ``values`` chooses (binaries: above one half is one)."""
+    chosen = np.nonzero(values > 0.5)[0]
+    counts = np.diff(cols.ptr)[chosen]
+    entries = np.repeat(cols.ptr[chosen], counts) + ragged_arange(counts)
+    return AllocationSolution(
+        cols.entry_line[entries],
+        cols.entry_site[entries],
+        cols.entry_qty[entries],
+        method="mip",
+        status=status,
+    )
+
+
+def _with(
+    plan: AllocationSolution,
+    data: AllocationData,
+    status: str,
+    bound: float,
+    elapsed: float,
+    stats: dict[str, float],
+    objective: float | None = None,
+) -> AllocationSolution:
+    """``plan`` as the MIP's result, with its objective, bound, time and stats."""
+    objective = plan_cost(data, plan) if objective is None else objective
+    return AllocationSolution(
+        plan.line,
+        plan.site,
+        plan.quantity,
+        method="mip",
+        status=status,
+        objective=objective,
+        bound=min(bound, objective),
+        solve_time_s=elapsed,
+        stats=stats,
+    )
