@@ -134,28 +134,79 @@ def best_schedule(
     breaks: list[tuple[int, int]],
     shift: tuple[int, int],
 ) -> RouteSchedule:
-    """The schedule with the shortest span, and among those the earliest end.
+    """The punctual schedule with the shortest span, and among those the earliest end.
 
-    The span only shrinks as the start moves later, until lateness sets in; so the start is
-    the latest punctual one, pulled back as far as the span allows.
+    As the start moves later, the span shrinks while some waiting is absorbed, stays flat when
+    none is left, and jumps up when a step misses the end of its window and moves to its next
+    one; after such a jump it may shrink below anything seen before (several windows per
+    stop). So the start sweeps the shift from event to event (:func:`_next_start`) and the
+    best schedule seen wins. With no punctual start at all, the one leaving at the shift's
+    start is returned (the evaluator then reports what it misses).
     """
 
     def at(start: int) -> RouteSchedule:
         return schedule_route(resolved, vehicle_index, stops, breaks, start)
 
-    def punctual(start: int) -> bool:
-        timed = at(start)
+    def punctual(timed: RouteSchedule) -> bool:
         return not timed.late and timed.steps[-1].arrival <= shift[1]
 
-    lo, hi = shift
-    if not punctual(lo):
-        return at(lo)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if punctual(mid) else (lo, mid - 1)
-    shortest = at(lo).span
-    low, high = shift[0], lo
-    while low < high:
-        mid = (low + high) // 2
-        low, high = (low, mid) if at(mid).span <= shortest else (mid + 1, high)
-    return at(low)
+    first = at(shift[0])
+    if not punctual(first):
+        return first
+    ends = _window_ends(resolved, vehicle_index, stops)
+    best, start = first, shift[0]
+    # each event absorbs a waiting or moves a step to a later window; a route rarely needs
+    # more than a few per step, and the best seen so far is punctual whenever the sweep stops
+    events = 4 * (len(first.steps) + sum(len(e) for e in ends.values()))
+    for _ in range(events):
+        following = _next_start(at(start), ends, start)
+        if following is None or following > shift[1]:
+            break
+        start = following
+        timed = at(start)
+        if not punctual(timed):
+            break
+        if (timed.span, timed.steps[-1].arrival) < (best.span, best.steps[-1].arrival):
+            best = timed
+    return best
+
+
+#: Window ends of each step that has windows, keyed by (kind, index), in ticks.
+_Ends = dict[tuple[str, int], npt.NDArray[np.int64]]
+
+
+def _window_ends(resolved: ResolvedRequest, vehicle_index: int, stops: list[int]) -> _Ends:
+    ends: _Ends = {}
+    for stop in stops:
+        windows = windows_ticks(resolved.tasks[stop].time_windows)
+        if len(windows):
+            ends["job", stop] = windows[:, 1]
+    for brk, spec in enumerate(resolved.request.vehicles[vehicle_index].breaks):
+        windows = windows_ticks(spec.time_windows)
+        if len(windows):
+            ends["break", brk] = windows[:, 1]
+    return ends
+
+
+def _next_start(timed: RouteSchedule, ends: _Ends, start: int) -> int | None:
+    """The next start worth trying after ``start``: later by the first waiting on the route, or
+    by as much as the steps before it can be delayed and stay in their windows; one tick past
+    that when a step sits at the end of its window (it then moves to its next window)."""
+    slack: int | None = None
+    for step in timed.steps[1:]:
+        waiting = step.service_start - step.arrival
+        if step.kind == "end":
+            break
+        closes = ends.get((step.kind, step.index)) if step.index is not None else None
+        if closes is not None:
+            later = closes[closes >= step.service_start]
+            room = int(later[0]) - step.service_start if len(later) else 0
+            if waiting > 0:
+                # the waiting is absorbed before this step's own window can close
+                return start + (waiting if slack is None else min(waiting, slack) or 1)
+            slack = room if slack is None else min(slack, room)
+        elif waiting > 0:
+            return start + (waiting if slack is None else min(waiting, slack) or 1)
+    if slack is None:
+        return None  # no windows ahead and no waiting: a later start only ends later
+    return start + slack + 1
