@@ -14,6 +14,8 @@ Metres = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 #: Named quantities, e.g. ``{"weight_kg": 12.5, "volume_l": 40}``.
 Quantities = dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+#: Ids are the caller's own: strings or integers, returned exactly as given.
+Id = str | int
 
 
 class StrictModel(BaseModel):

@@ -1,4 +1,4 @@
-"""Statuses, reason codes and backend names: the stable vocabulary of every result.
+"""Statuses, reason and violation codes, and backend names: the stable vocabulary of results.
 
 Plain enums and literals (no pydantic), so that solvers may use them too. Each value is
 part of the contract: clients match on them, so a value is never renamed.
@@ -48,3 +48,71 @@ class UnfulfilledReason(StrEnum):
     SLA_UNREACHABLE = "sla_unreachable"
     SHIP_COMPLETE_IMPOSSIBLE = "ship_complete_impossible"
     UNECONOMIC = "uneconomic"
+
+
+class ViolationCode(StrEnum):
+    """What the independent evaluators found wrong with a plan (routing or allocation)."""
+
+    # Both evaluators: a reported figure that does not match its recomputation.
+    COST_MISMATCH = "cost_mismatch"
+    DISTANCE_MISMATCH = "distance_mismatch"
+    SUMMARY_MISMATCH = "summary_mismatch"
+
+    # Routing: the routes and what they cover.
+    UNKNOWN_VEHICLE = "unknown_vehicle"
+    VEHICLE_TWICE = "vehicle_twice"
+    ROUTE_SHAPE = "route_shape"
+    UNKNOWN_STOP = "unknown_stop"
+    STEP_TYPE = "step_type"
+    SERVED_TWICE = "served_twice"
+    SERVED_AND_UNASSIGNED = "served_and_unassigned"
+    UNASSIGNED_TWICE = "unassigned_twice"
+    MISSING_STOP = "missing_stop"
+    SHIPMENT_SPLIT = "shipment_split"
+    SHIPMENT_ORDER = "shipment_order"
+    # Routing: each visit.
+    SKILLS = "skills"
+    TIME_WINDOW = "time_window"
+    TRAVEL_TIME = "travel_time"
+    SERVICE_BEFORE_ARRIVAL = "service_before_arrival"
+    SERVICE_TIME = "service_time"
+    DEPARTURE = "departure"
+    WAITING = "waiting"
+    # Routing: loads.
+    CAPACITY = "capacity"
+    NEGATIVE_LOAD = "negative_load"
+    LOAD_MISMATCH = "load_mismatch"
+    # Routing: breaks.
+    BREAK_UNKNOWN = "break_unknown"
+    BREAK_OVERLAP = "break_overlap"
+    BREAK_WINDOW = "break_window"
+    BREAK_DURATION = "break_duration"
+    BREAK_MISSING = "break_missing"
+    BREAK_REPEATED = "break_repeated"
+    # Routing: limits of the vehicle and the route's own accounts.
+    SHIFT = "shift"
+    MAX_DURATION = "max_duration"
+    MAX_DISTANCE = "max_distance"
+    MAX_STOPS = "max_stops"
+    TIME_UNACCOUNTED = "time_unaccounted"
+
+    # Allocation: every requested unit accounted for.
+    LINE_MISSING = "line_missing"
+    LINE_QUANTITY_MISMATCH = "line_quantity_mismatch"
+    UNKNOWN_LINE = "unknown_line"
+    # Allocation: each shipment.
+    UNKNOWN_ORDER = "unknown_order"
+    UNKNOWN_SITE = "unknown_site"
+    PAYMENT_NOT_AUTHORISED = "payment_not_authorised"
+    SITE_OFFLINE = "site_offline"
+    CHANNEL_NOT_SERVED = "channel_not_served"
+    BAD_SHIPMENT_LINE = "bad_shipment_line"
+    NO_LOCATION = "no_location"
+    HARD_SLA_LATE = "hard_sla_late"
+    EXPECTED_DATE_MISMATCH = "expected_date_mismatch"
+    # Allocation: stock, sites and orders.
+    STOCK_EXCEEDED = "stock_exceeded"
+    SITE_CAPACITY = "site_capacity"
+    SITE_SHIPS_ORDER_TWICE = "site_ships_order_twice"
+    MAX_SHIPMENTS = "max_shipments"
+    SHIP_COMPLETE = "ship_complete"

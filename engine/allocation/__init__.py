@@ -1,6 +1,6 @@
 """Allocation pipeline: validate orders, compile to arrays, solve, decode, check, explain."""
 
 from engine.allocation.allocate import allocate
-from engine.allocation.evaluate import check_allocation
+from engine.allocation.evaluate import evaluate_allocation
 
-__all__ = ["allocate", "check_allocation"]
+__all__ = ["allocate", "evaluate_allocation"]

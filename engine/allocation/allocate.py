@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.allocation.compile import compile_request
 from engine.allocation.decode import shipments_of, site_loads, unfulfilled_of
+from engine.allocation.evaluate import evaluate_allocation
 from engine.allocation.explain import explain
 from engine.allocation.validate import check_request, validate_orders
 from models.allocation import (
@@ -49,7 +50,8 @@ def allocate(
 ) -> AllocationResult:
     """Allocate ``request``; ``rejected`` are lines already refused while reading the input.
 
-    Every order comes back, shipped or unfulfilled with a reason. Raises
+    Every order comes back, shipped or unfulfilled with a reason, and the result carries the
+    independent checker's verdict in ``evaluation``. Raises
     :class:`~engine.allocation.validate.AllocationInputError` for request-level problems.
     """
     start = time.perf_counter()
@@ -124,7 +126,7 @@ def allocate(
         details={k: float(v) for k, v in plan.stats.items()},
     )
     tell("decoded")
-    return AllocationResult(
+    result = AllocationResult(
         shipments=shipments,
         unfulfilled=all_unfulfilled,
         site_loads=site_loads(compiled, shipments),
@@ -133,3 +135,6 @@ def allocate(
         explanations=explanations,
         baselines=[_summary(data, p) for p in baselines] if opts.compare_greedy else [],
     )
+    # The independent checker's verdict, recomputed from the request and the result alone.
+    result.evaluation = evaluate_allocation(request, result, plan_date, rejected)
+    return result

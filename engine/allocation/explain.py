@@ -7,7 +7,10 @@ given what every other order took (the order's own stock and capacity are given 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import numpy.typing as npt
 
 from engine.allocation.compile import Compiled
 from models.allocation import (
@@ -17,20 +20,30 @@ from models.allocation import (
     SiteShipment,
     UnfulfilledLine,
 )
-from solvers.allocation.data import AllocationSolution
+from models.common import Id
+from solvers.allocation.data import AllocationData, AllocationSolution
 
 
-def explain(
-    compiled: Compiled,
-    plan: AllocationSolution,
-    shipments: list[SiteShipment],
-    unfulfilled: list[UnfulfilledLine],
-) -> list[OrderExplanation]:
-    """One explanation per valid order."""
-    data = compiled.data
+@dataclass(frozen=True)
+class _Room:
+    """What the plan leaves for each order: stock, capacity, and its best single site.
+
+    Arrays are ``[order, site]`` unless named per line; each order is given back the stock
+    and capacity it took itself.
+    """
+
+    ships_from: npt.NDArray[np.bool_]  # the order ships from the site
+    own_units: npt.NDArray[np.float64]  # units the order ships from the site
+    line_left: npt.NDArray[np.float64]  # [line, site]: stock the line could take there
+    alt_site: npt.NDArray[np.int64]  # per order: its cheapest other whole-order site
+    alt_best: npt.NDArray[np.float64]  # per order: that site's cost (inf: none)
+    lacks_stock: npt.NDArray[np.bool_]  # the site holds none of some line's sku
+    full: npt.NDArray[np.bool_]  # per site: at capacity in orders or units
+
+
+def _room(data: AllocationData, plan: AllocationSolution) -> _Room:
+    """Stock and capacity left by the plan, and each order's best other single site."""
     n_o, n_s = data.n_orders, data.n_sites
-    if n_o == 0:
-        return []
     keep = plan.quantity > 0
     p_line, p_site, p_qty = plan.line[keep], plan.site[keep], plan.quantity[keep]
     p_order = data.line_order[p_line]
@@ -62,24 +75,92 @@ def explain(
     blocked[np.nonzero(has_one)[0], only_site[has_one]] = True
     alt_cost = np.where(single_ok & ~blocked, single_cost, np.inf)
     alt_site = alt_cost.argmin(axis=1)
-    alt_best = alt_cost[np.arange(n_o), alt_site]
-
     lacks_stock = (
         ~np.logical_and.reduceat((data.available[:, data.line_sku].T > 0), starts, axis=0)
         if data.n_lines
         else np.zeros((n_o, n_s), dtype=bool)
     )
-    full = (orders_at >= data.site_capacity_orders) | (units_at >= data.site_capacity_units)
+    return _Room(
+        ships_from=ships_from,
+        own_units=own_units,
+        line_left=line_left,
+        alt_site=alt_site,
+        alt_best=alt_cost[np.arange(n_o), alt_site],
+        lacks_stock=lacks_stock,
+        full=(orders_at >= data.site_capacity_orders) | (units_at >= data.site_capacity_units),
+    )
 
-    ship_by_order: dict[object, list[SiteShipment]] = {}
+
+def _next_best(
+    compiled: Compiled, o: int, room: _Room, shipped: bool, total: float
+) -> Alternative | None:
+    """The best other way to serve order ``o``: a whole other site, else each line from its
+    cheapest other site, else leaving it unfulfilled (None for an order that ships nothing
+    and has no whole site)."""
+    data = compiled.data
+    best = room.alt_best[o]
+    if np.isfinite(best):
+        site_id = compiled.sites[int(room.alt_site[o])].id
+        return Alternative(
+            site_ids=[site_id],
+            cost_total=float(best),
+            extra_cost=float(best - total),
+            note=f"whole order from {site_id}"
+            + (
+                " (cheaper alone, but its stock or capacity serves other orders better)"
+                if best < total - 1e-9
+                else ""
+            ),
+        )
+    if not shipped:
+        return None
+    a, b = int(data.line_start[o]), int(data.line_start[o + 1])
+    full_penalty = float((data.line_penalty * data.line_quantity)[a:b].sum())
+    alternative = _split_alternative(compiled, o, room.line_left, room.ships_from, room.own_units)
+    if alternative is None or alternative.cost_total > full_penalty:
+        alternative = Alternative(
+            site_ids=[],
+            cost_total=full_penalty,
+            note="no other single site can ship it all: leaving it unfulfilled",
+            extra_cost=0.0,
+        )
+    alternative.extra_cost = alternative.cost_total - total
+    return alternative
+
+
+def _excluded(compiled: Compiled, o: int, room: _Room) -> dict[str, int]:
+    """Sites ruled out for order ``o``, counted by reason (reasons with none left out)."""
+    data, online = compiled.data, compiled.online
+    channel_ok, sla_ok = compiled.channel_ok[o], compiled.sla_ok[o]
+    eligible, lacks = data.eligible[o], room.lacks_stock[o]
+    excluded = {
+        "offline": int((~online).sum()),
+        "channel": int((online & ~channel_ok).sum()),
+        "sla": int((online & channel_ok & ~sla_ok).sum()),
+        "no_stock": int((eligible & lacks).sum()),
+        "capacity": int((eligible & ~lacks & room.full & ~room.ships_from[o]).sum()),
+    }
+    return {k: v for k, v in excluded.items() if v}
+
+
+def explain(
+    compiled: Compiled,
+    plan: AllocationSolution,
+    shipments: list[SiteShipment],
+    unfulfilled: list[UnfulfilledLine],
+) -> list[OrderExplanation]:
+    """One explanation per valid order."""
+    if compiled.data.n_orders == 0:
+        return []
+    room = _room(compiled.data, plan)
+    ship_by_order: dict[Id, list[SiteShipment]] = {}
     for sh in shipments:
         ship_by_order.setdefault(sh.order_id, []).append(sh)
-    pen_by_order: dict[object, float] = {}
-    short_by_order: dict[object, int] = {}
+    pen_by_order: dict[Id, float] = {}
+    short_by_order: dict[Id, int] = {}
     for u in unfulfilled:
         pen_by_order[u.order_id] = pen_by_order.get(u.order_id, 0.0) + u.penalty
         short_by_order[u.order_id] = short_by_order.get(u.order_id, 0) + u.quantity
-    online = compiled.online
     out: list[OrderExplanation] = []
     for o, order in enumerate(compiled.orders):
         shs = ship_by_order.get(order.id, [])
@@ -91,51 +172,17 @@ def explain(
         )
         penalty = pen_by_order.get(order.id, 0.0)
         total = cost.total + penalty
-        a, b = int(data.line_start[o]), int(data.line_start[o + 1])
-        full_penalty = float((data.line_penalty * data.line_quantity)[a:b].sum())
-        next_best: Alternative | None = None
-        if np.isfinite(alt_best[o]):
-            s = int(alt_site[o])
-            next_best = Alternative(
-                site_ids=[compiled.sites[s].id],
-                cost_total=float(alt_best[o]),
-                extra_cost=float(alt_best[o] - total),
-                note=f"whole order from {compiled.sites[s].id}"
-                + (
-                    " (cheaper alone, but its stock or capacity serves other orders better)"
-                    if alt_best[o] < total - 1e-9
-                    else ""
-                ),
-            )
-        elif shs:
-            next_best = _split_alternative(compiled, o, line_left, ships_from, own_units)
-            if next_best is None or next_best.cost_total > full_penalty:
-                next_best = Alternative(
-                    site_ids=[],
-                    cost_total=full_penalty,
-                    note="no other single site can ship it all: leaving it unfulfilled",
-                    extra_cost=0.0,
-                )
-            next_best.extra_cost = next_best.cost_total - total
-        excluded = {
-            "offline": int((~online).sum()),
-            "channel": int((online & ~compiled.channel_ok[o]).sum()),
-            "sla": int((online & compiled.channel_ok[o] & ~compiled.sla_ok[o]).sum()),
-            "no_stock": int((data.eligible[o] & lacks_stock[o]).sum()),
-            "capacity": int((data.eligible[o] & ~lacks_stock[o] & full & ~ships_from[o]).sum()),
-        }
         short = short_by_order.get(order.id, 0)
-        status = "unfulfilled" if not shs else ("partial" if short else "allocated")
         out.append(
             OrderExplanation(
                 order_id=order.id,
-                status=status,
+                status="unfulfilled" if not shs else ("partial" if short else "allocated"),
                 site_ids=[sh.site_id for sh in shs],
                 cost=cost,
                 cost_total=total,
                 unfulfilled_penalty=penalty,
-                next_best=next_best,
-                excluded={k: v for k, v in excluded.items() if v},
+                next_best=_next_best(compiled, o, room, bool(shs), total),
+                excluded=_excluded(compiled, o, room),
             )
         )
     return out

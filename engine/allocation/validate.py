@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, Self
 
 from models.allocation import AllocationRequest, Order, UnfulfilledLine
+from models.errors import InvalidInputError, detail
 
 
-class AllocationInputError(ValueError):
+class AllocationInputError(InvalidInputError):
     """A request-level problem (sites, stock, settings): names the field, value and why."""
 
     def __init__(self, field: str, value: object, why: str) -> None:
-        super().__init__(f"{field}: {value!r} {why}")
+        super().__init__(f"{field}: {value!r} {why}", [detail(field, value, why)])
         self.field, self.value, self.why = field, value, why
+
+    @classmethod
+    def for_field(cls, field: str, value: Any, why: str) -> Self:
+        """The same as the constructor."""
+        return cls(field, value, why)
 
 
 @dataclass

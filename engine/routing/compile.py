@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engine.routing.locations import NO_LOCATION, ResolvedRequest
+from engine.routing.locations import NO_LOCATION, ResolvedRequest, TickMatrices
 from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE, to_quantity_ticks, to_time_ticks
 from models.routing import RoutingRequest, Task, Unassigned, Vehicle
 from models.status import UnassignedReason
@@ -103,22 +103,23 @@ def _first_window_from(windows: npt.NDArray[np.int64], t: int) -> int | None:
     return None
 
 
-def pair_levels(resolved: ResolvedRequest, horizon: int) -> npt.NDArray[np.int64]:
-    """For every (stop, vehicle) pair, how many pre-checks it passes (``_OK`` = all).
+@dataclass(frozen=True)
+class _TaskArrays:
+    """What the pre-checks need of every task, as arrays (windows padded to the widest)."""
 
-    Each vehicle is checked against all tasks (stops and shipment ends) at once: skills,
-    capacity, ``max_stops = 0``, windows against the shift, reaching a window from the start
-    and getting back before the shift ends, then the round trip against ``max_distance_m``
-    and ``max_duration_s``. A shipment's two ends share the worse of their two levels.
-    """
-    request, table, ticks = resolved.request, resolved.table, resolved.ticks
+    rows: npt.NDArray[np.int64]  # location row of each task
+    service: npt.NDArray[np.int64]  # service ticks
+    windows: npt.NDArray[np.int64]  # [task, window, (start, end)]; padding is [far, -1]
+    has_windows: npt.NDArray[np.bool_]
+    skills: list[frozenset[str]]
+    names: list[str]  # the quantity names that tasks demand
+    demand: npt.NDArray[np.int64]  # [task, name] in quantity ticks
+
+
+def _task_arrays(resolved: ResolvedRequest) -> _TaskArrays:
+    """Gather the tasks' rows, service times, windows, skills and demands as arrays."""
     stops = resolved.tasks
-    n_stops, n_vehicles = len(stops), len(request.vehicles)
-    levels = np.full((n_stops, n_vehicles), _OK, dtype=np.int64)
-    if n_stops == 0:
-        return levels
-    rows = table.stop_location
-    service = to_time_ticks([s.service_s for s in stops])
+    n_stops = len(stops)
     widest = max((len(s.time_windows) for s in stops), default=0)
     far = np.iinfo(np.int64).max // 4
     win = np.full((n_stops, max(widest, 1), 2), [far, -1], dtype=np.int64)
@@ -127,47 +128,80 @@ def pair_levels(resolved: ResolvedRequest, horizon: int) -> npt.NDArray[np.int64
         if stop.time_windows:
             win[i, : len(stop.time_windows)] = windows_ticks(stop.time_windows)
             has_windows[i] = True
-    skill_sets = [frozenset(s.skills) for s in stops]
     names = sorted({n for s in stops for n in s.demand})
     demand = to_quantity_ticks([[s.demand.get(n, 0.0) for n in names] for s in stops])
-    demand = demand.reshape(n_stops, len(names))
+    return _TaskArrays(
+        rows=resolved.table.stop_location,
+        service=to_time_ticks([s.service_s for s in stops]),
+        windows=win,
+        has_windows=has_windows,
+        skills=[frozenset(s.skills) for s in stops],
+        names=names,
+        demand=demand.reshape(n_stops, len(names)),
+    )
 
-    for v, vehicle in enumerate(request.vehicles):
-        failed = np.full(n_stops, _OK, dtype=np.int64)
 
-        def mark(mask: npt.NDArray[np.bool_], level: int, failed: np.ndarray = failed) -> None:
-            failed[mask & (failed == _OK)] = level
+def _vehicle_levels(
+    resolved: ResolvedRequest, tasks: _TaskArrays, v: int, horizon: int
+) -> npt.NDArray[np.int64]:
+    """For every task, the first pre-check it fails with vehicle ``v`` (``_OK``: none)."""
+    table, ticks = resolved.table, resolved.ticks
+    vehicle = resolved.request.vehicles[v]
+    n_stops = len(tasks.skills)
+    rows, service, win, has_windows = tasks.rows, tasks.service, tasks.windows, tasks.has_windows
+    failed = np.full(n_stops, _OK, dtype=np.int64)
 
-        skills = frozenset(vehicle.skills)
-        mark(np.asarray([not (need <= skills) for need in skill_sets]), 0)
-        for k, name in enumerate(names):
-            if name in vehicle.capacity:
-                mark(demand[:, k] > to_quantity_ticks(vehicle.capacity[name]), 1)
-        if vehicle.max_stops == 0:
-            mark(np.ones(n_stops, dtype=bool), 2)
-        lo, hi = vehicle_shift(vehicle, horizon)
-        real = win[:, :, 1] >= 0
-        overlaps = real & (win[:, :, 0] <= hi) & (win[:, :, 1] >= lo)
-        mark(has_windows & ~overlaps.any(axis=1), 3)
-        travel = ticks.time(vehicle.speed_factor)
-        start, end = int(table.vehicle_start[v]), int(table.vehicle_end[v])
-        out = travel[start, rows] if start != NO_LOCATION else np.zeros(n_stops, np.int64)
-        back = travel[rows, end] if end != NO_LOCATION else np.zeros(n_stops, np.int64)
-        arrival = lo + out
-        open_after = real & (win[:, :, 1] >= arrival[:, None])
-        first = np.argmax(open_after, axis=1)
-        begin = np.maximum(win[np.arange(n_stops), first, 0], arrival)
-        begin = np.where(has_windows, begin, arrival)
-        reachable = ~has_windows | open_after.any(axis=1)
-        mark(~reachable | (begin + service + back > hi), 4)
-        if vehicle.max_distance_m is not None:
-            dist = ticks.distance
-            there = dist[start, rows] if start != NO_LOCATION else 0
-            home = dist[rows, end] if end != NO_LOCATION else 0
-            mark(there + home > round(vehicle.max_distance_m * DISTANCE_SCALE), 5)
-        if vehicle.max_duration_s is not None:
-            mark(out + service + back > int(to_time_ticks(vehicle.max_duration_s)), 6)
-        levels[:, v] = failed
+    def mark(mask: npt.NDArray[np.bool_], level: int) -> None:
+        failed[mask & (failed == _OK)] = level
+
+    skills = frozenset(vehicle.skills)
+    mark(np.asarray([not (need <= skills) for need in tasks.skills]), 0)
+    for k, name in enumerate(tasks.names):
+        if name in vehicle.capacity:
+            mark(tasks.demand[:, k] > to_quantity_ticks(vehicle.capacity[name]), 1)
+    if vehicle.max_stops == 0:
+        mark(np.ones(n_stops, dtype=bool), 2)
+    lo, hi = vehicle_shift(vehicle, horizon)
+    real = win[:, :, 1] >= 0
+    overlaps = real & (win[:, :, 0] <= hi) & (win[:, :, 1] >= lo)
+    mark(has_windows & ~overlaps.any(axis=1), 3)
+    travel = ticks.time(vehicle.speed_factor)
+    start, end = int(table.vehicle_start[v]), int(table.vehicle_end[v])
+    out = travel[start, rows] if start != NO_LOCATION else np.zeros(n_stops, np.int64)
+    back = travel[rows, end] if end != NO_LOCATION else np.zeros(n_stops, np.int64)
+    arrival = lo + out
+    open_after = real & (win[:, :, 1] >= arrival[:, None])
+    first = np.argmax(open_after, axis=1)
+    begin = np.maximum(win[np.arange(n_stops), first, 0], arrival)
+    begin = np.where(has_windows, begin, arrival)
+    reachable = ~has_windows | open_after.any(axis=1)
+    mark(~reachable | (begin + service + back > hi), 4)
+    if vehicle.max_distance_m is not None:
+        dist = ticks.distance
+        there = dist[start, rows] if start != NO_LOCATION else np.zeros(n_stops, np.int64)
+        home = dist[rows, end] if end != NO_LOCATION else np.zeros(n_stops, np.int64)
+        mark(there + home > round(vehicle.max_distance_m * DISTANCE_SCALE), 5)
+    if vehicle.max_duration_s is not None:
+        mark(out + service + back > int(to_time_ticks(vehicle.max_duration_s)), 6)
+    return failed
+
+
+def pair_levels(resolved: ResolvedRequest, horizon: int) -> npt.NDArray[np.int64]:
+    """For every (stop, vehicle) pair, how many pre-checks it passes (``_OK`` = all).
+
+    Each vehicle is checked against all tasks (stops and shipment ends) at once: skills,
+    capacity, ``max_stops = 0``, windows against the shift, reaching a window from the start
+    and getting back before the shift ends, then the round trip against ``max_distance_m``
+    and ``max_duration_s``. A shipment's two ends share the worse of their two levels.
+    """
+    stops = resolved.tasks
+    n_stops, n_vehicles = len(stops), len(resolved.request.vehicles)
+    levels = np.full((n_stops, n_vehicles), _OK, dtype=np.int64)
+    if n_stops == 0:
+        return levels
+    tasks = _task_arrays(resolved)
+    for v in range(n_vehicles):
+        levels[:, v] = _vehicle_levels(resolved, tasks, v, horizon)
     # A shipment's two ends go to one vehicle: each end is only as good as the worse one.
     for i, task in enumerate(stops):
         if task.partner is not None:
@@ -258,15 +292,10 @@ def _node_coordinates(
     return out
 
 
-def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
-    """Pre-check every (stop, vehicle) pair and build the solver arrays for what remains."""
-    request, table, ticks = resolved.request, resolved.table, resolved.ticks
-    tasks = resolved.tasks
-    horizon = time_horizon(resolved)
-    dimensions = quantity_dimensions(request)
-    n_vehicles = len(request.vehicles)
-
-    levels = pair_levels(resolved, horizon)
+def _pre_check(
+    tasks: list[Task], levels: npt.NDArray[np.int64]
+) -> tuple[list[int], list[Unassigned]]:
+    """The tasks some vehicle may serve, and the others, each with its closest reason."""
     candidates = [s for s in range(len(tasks)) if np.any(levels[s] == _OK)]
     rejected = []
     chosen = set(candidates)
@@ -274,42 +303,79 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         if s not in chosen:
             code = _CHECKS[int(levels[s].max())]
             rejected.append(
-                Unassigned(
-                    id=tasks[s].id,
-                    reason=code,
-                    message=_reason_message(code, tasks[s]),
-                )
+                Unassigned(id=tasks[s].id, reason=code, message=_reason_message(code, tasks[s]))
             )
+    return candidates, rejected
 
-    # Nodes: candidate stops, each distinct depot row, then a free node if a route is open.
+
+@dataclass(frozen=True)
+class _Nodes:
+    """The solver's nodes: candidate stops, each distinct depot row, then a free node if a
+    route is open (it stands for "anywhere", zero travel to and from it)."""
+
+    location: npt.NDArray[np.int64]  # location row of each node (NO_LOCATION: the free node)
+    free_node: int  # -1 when every route is closed
+    depot_node: dict[int, int]  # location row -> node
+
+    def matrix(self, matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """A location matrix restricted to the nodes, zero to and from the free node."""
+        rows = np.where(self.location >= 0, self.location, 0)
+        sub = matrix[np.ix_(rows, rows)] if matrix.size else np.zeros((len(rows),) * 2, np.int64)
+        sub = sub.astype(np.int64, copy=True)
+        if self.free_node >= 0:
+            sub[self.free_node, :] = 0
+            sub[:, self.free_node] = 0
+        return sub
+
+    def of_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The node of each vehicle start or end row (the free node for none)."""
+        return np.asarray([self.depot_node.get(int(x), self.free_node) for x in rows], np.int64)
+
+
+def _nodes(resolved: ResolvedRequest, candidates: list[int]) -> _Nodes:
+    """Lay out the nodes: candidate stops first, then depots, then the free node."""
+    table = resolved.table
     depot_rows = sorted(
         {int(x) for x in np.concatenate([table.vehicle_start, table.vehicle_end]) if x >= 0}
     )
     open_routes = bool(np.any(table.vehicle_start < 0) or np.any(table.vehicle_end < 0))
-    node_location = np.asarray(
+    location = np.asarray(
         [int(table.stop_location[s]) for s in candidates]
         + depot_rows
         + ([NO_LOCATION] if open_routes else []),
         dtype=np.int64,
     )
-    free_node = len(node_location) - 1 if open_routes else -1
-    depot_node = {row: len(candidates) + k for k, row in enumerate(depot_rows)}
+    return _Nodes(
+        location=location,
+        free_node=len(location) - 1 if open_routes else -1,
+        depot_node={row: len(candidates) + k for k, row in enumerate(depot_rows)},
+    )
 
-    def node_matrix(matrix: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        rows = np.where(node_location >= 0, node_location, 0)
-        sub = matrix[np.ix_(rows, rows)] if matrix.size else np.zeros((len(rows),) * 2, np.int64)
-        sub = sub.astype(np.int64, copy=True)
-        if open_routes:
-            sub[free_node, :] = 0
-            sub[:, free_node] = 0
-        return sub
 
-    distance = node_matrix(ticks.distance)
+def _profiles(
+    request: RoutingRequest, ticks: TickMatrices, nodes: _Nodes
+) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.int64]]:
+    """One duration matrix per distinct speed factor, and each vehicle's profile index."""
     speeds = sorted({v.speed_factor for v in request.vehicles})
-    durations = [node_matrix(ticks.time(f)) for f in speeds]
+    durations = [nodes.matrix(ticks.time(f)) for f in speeds]
     profile = np.asarray([speeds.index(v.speed_factor) for v in request.vehicles], dtype=np.int64)
+    return durations, profile
 
-    n_nodes = len(node_location)
+
+@dataclass(frozen=True)
+class _Quantities:
+    """Per node: service ticks, and what is delivered, picked up and unloaded per dimension."""
+
+    service: npt.NDArray[np.int64]
+    demand: npt.NDArray[np.int64]
+    pickup: npt.NDArray[np.int64]
+    unload: npt.NDArray[np.int64]
+
+
+def _node_quantities(
+    tasks: list[Task], candidates: list[int], dimensions: list[str], n_nodes: int
+) -> _Quantities:
+    """Service times and quantities of the candidate stops, in ticks (zero at depots)."""
     service = np.zeros(n_nodes, dtype=np.int64)
     demand = np.zeros((n_nodes, len(dimensions)), dtype=np.int64)
     pickup = np.zeros_like(demand)
@@ -321,17 +387,27 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
             demand[node, k] = int(to_quantity_ticks(stop.delivery.get(name, 0.0)))
             pickup[node, k] = int(to_quantity_ticks(stop.pickup.get(name, 0.0)))
             unload[node, k] = int(to_quantity_ticks(stop.unload.get(name, 0.0)))
+    return _Quantities(service, demand, pickup, unload)
+
+
+def _shipment_pairs(tasks: list[Task], candidates: list[int]) -> npt.NDArray[np.int64]:
+    """``[k, 2]`` (pickup node, delivery node) of each shipment whose ends are both kept."""
     node_of = {s: node for node, s in enumerate(candidates)}
-    pairs = np.asarray(
-        [
-            (node_of[s], node_of[int(tasks[s].partner)])
-            for s in candidates
-            if tasks[s].kind == "pickup" and tasks[s].partner in node_of
-        ],
-        dtype=np.int64,
-    ).reshape(-1, 2)
-    unlimited = (demand + pickup).sum(axis=0) + 1
-    capacity = np.asarray(
+    pairs = [
+        (node_of[s], node_of[partner])
+        for s in candidates
+        if tasks[s].kind == "pickup" and (partner := tasks[s].partner) in node_of
+    ]
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def _capacities(
+    request: RoutingRequest, dimensions: list[str], quantities: _Quantities
+) -> npt.NDArray[np.int64]:
+    """``[vehicle, dimension]`` capacity ticks; a dimension a vehicle does not limit gets
+    more than all demands and pickups together."""
+    unlimited = (quantities.demand + quantities.pickup).sum(axis=0) + 1
+    return np.asarray(
         [
             [
                 int(to_quantity_ticks(v.capacity[name]))
@@ -342,94 +418,156 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
             for v in request.vehicles
         ],
         dtype=np.int64,
-    ).reshape(n_vehicles, len(dimensions))
+    ).reshape(len(request.vehicles), len(dimensions))
 
+
+@dataclass(frozen=True)
+class _Costs:
+    """Per vehicle, in cost ticks: per distance tick, per travel tick, per working tick, fixed."""
+
+    distance: npt.NDArray[np.float64]
+    duration: npt.NDArray[np.float64]
+    span: npt.NDArray[np.float64]
+    fixed: npt.NDArray[np.int64]
+
+
+def _vehicle_costs(request: RoutingRequest) -> _Costs:
+    """The vehicles' prices, weighted by the objective, in cost ticks per tick."""
     weights = request.options.objective
     km_to_tick = COST_SCALE / (1000.0 * DISTANCE_SCALE)
     hour_to_tick = COST_SCALE / (3600.0 * TIME_SCALE)
-    distance_cost = np.asarray(
-        [v.cost_per_km * km_to_tick * weights.distance for v in request.vehicles]
+    vehicles = request.vehicles
+    return _Costs(
+        distance=np.asarray([v.cost_per_km * km_to_tick * weights.distance for v in vehicles]),
+        duration=np.asarray([v.cost_per_hour * hour_to_tick * weights.duration for v in vehicles]),
+        span=np.asarray(
+            [v.cost_per_working_hour * hour_to_tick * weights.duration for v in vehicles]
+        ),
+        fixed=np.asarray(
+            [round(v.fixed_cost * COST_SCALE * weights.fixed) for v in vehicles], dtype=np.int64
+        ),
     )
-    duration_cost = np.asarray(
-        [v.cost_per_hour * hour_to_tick * weights.duration for v in request.vehicles]
-    )
-    span_cost = np.asarray(
-        [v.cost_per_working_hour * hour_to_tick * weights.duration for v in request.vehicles]
-    )
-    fixed_cost = np.asarray(
-        [round(v.fixed_cost * COST_SCALE * weights.fixed) for v in request.vehicles],
-        dtype=np.int64,
-    )
+
+
+def _penalty_ticks(
+    resolved: ResolvedRequest,
+    candidates: list[int],
+    costs: _Costs,
+    distance: npt.NDArray[np.int64],
+    durations: list[npt.NDArray[np.int64]],
+    profile: npt.NDArray[np.int64],
+    horizon: int,
+) -> npt.NDArray[np.int64]:
+    """Drop penalties, scaled above the dearest arc and route (see :func:`_penalties`)."""
     arc_max = max(
         (
             int(
                 np.rint(
-                    distance_cost[v] * distance + duration_cost[v] * durations[profile[v]]
+                    costs.distance[v] * distance + costs.duration[v] * durations[profile[v]]
                 ).max()
             )
-            for v in range(n_vehicles)
+            for v in range(len(resolved.request.vehicles))
         ),
         default=0,
     )
+    return _penalties(
+        resolved.request,
+        resolved.tasks,
+        candidates,
+        arc_max + int(np.ceil(costs.span.max(initial=0) * horizon)),
+        int(costs.fixed.max(initial=0)),
+    )
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """Per vehicle in ticks: shift ``[start, end]``, max duration, distance, stops (-1: none)."""
+
+    shift: npt.NDArray[np.int64]
+    max_duration: npt.NDArray[np.int64]
+    max_distance: npt.NDArray[np.int64]
+    max_stops: npt.NDArray[np.int64]
+
+
+def _limits(request: RoutingRequest, horizon: int) -> _Limits:
+    """The vehicles' shifts and limits in ticks."""
 
     def limit(value: float | None, scale: float) -> int:
         return -1 if value is None else round(value * scale)
 
+    vehicles = request.vehicles
+    return _Limits(
+        shift=np.asarray([vehicle_shift(v, horizon) for v in vehicles], dtype=np.int64),
+        max_duration=np.asarray(
+            [limit(v.max_duration_s, TIME_SCALE) for v in vehicles], dtype=np.int64
+        ),
+        max_distance=np.asarray(
+            [limit(v.max_distance_m, DISTANCE_SCALE) for v in vehicles], dtype=np.int64
+        ),
+        max_stops=np.asarray(
+            [-1 if v.max_stops is None else v.max_stops for v in vehicles], dtype=np.int64
+        ),
+    )
+
+
+def _breaks(request: RoutingRequest) -> list[list[VrpBreak]]:
+    """Each vehicle's breaks: windows and duration in ticks."""
+    return [
+        [
+            VrpBreak(windows_ticks(b.time_windows), int(to_time_ticks(b.duration_s)))
+            for b in v.breaks
+        ]
+        for v in request.vehicles
+    ]
+
+
+def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
+    """Pre-check every (stop, vehicle) pair and build the solver arrays for what remains."""
+    request, table, tasks = resolved.request, resolved.table, resolved.tasks
+    horizon = time_horizon(resolved)
+    dimensions = quantity_dimensions(request)
+    n_vehicles = len(request.vehicles)
+    levels = pair_levels(resolved, horizon)
+    candidates, rejected = _pre_check(tasks, levels)
+    nodes = _nodes(resolved, candidates)
+    distance = nodes.matrix(resolved.ticks.distance)
+    durations, profile = _profiles(request, resolved.ticks, nodes)
+    quantities = _node_quantities(tasks, candidates, dimensions, len(nodes.location))
+    costs = _vehicle_costs(request)
+    limits = _limits(request, horizon)
     data = VrpData(
         distance=distance,
         durations=durations,
         vehicle_profile=profile,
-        service=service,
-        demand=demand,
-        capacity=capacity,
+        service=quantities.service,
+        demand=quantities.demand,
+        capacity=_capacities(request, dimensions, quantities),
         time_windows=[windows_ticks(tasks[s].time_windows) for s in candidates],
-        vehicle_start=np.asarray(
-            [depot_node.get(int(x), free_node) for x in table.vehicle_start], dtype=np.int64
-        ),
-        vehicle_end=np.asarray(
-            [depot_node.get(int(x), free_node) for x in table.vehicle_end], dtype=np.int64
-        ),
-        shift=np.asarray([vehicle_shift(v, horizon) for v in request.vehicles], dtype=np.int64),
-        max_duration=np.asarray(
-            [limit(v.max_duration_s, TIME_SCALE) for v in request.vehicles], dtype=np.int64
-        ),
-        max_distance=np.asarray(
-            [limit(v.max_distance_m, DISTANCE_SCALE) for v in request.vehicles], dtype=np.int64
-        ),
-        max_stops=np.asarray(
-            [-1 if v.max_stops is None else v.max_stops for v in request.vehicles], dtype=np.int64
-        ),
-        fixed_cost=fixed_cost,
-        distance_cost=distance_cost,
-        duration_cost=duration_cost,
-        span_cost=span_cost,
+        vehicle_start=nodes.of_rows(table.vehicle_start),
+        vehicle_end=nodes.of_rows(table.vehicle_end),
+        shift=limits.shift,
+        max_duration=limits.max_duration,
+        max_distance=limits.max_distance,
+        max_stops=limits.max_stops,
+        fixed_cost=costs.fixed,
+        distance_cost=costs.distance,
+        duration_cost=costs.duration,
+        span_cost=costs.span,
         allowed=(levels[candidates] == _OK).reshape(len(candidates), n_vehicles),
         compatible=(levels[candidates] > 0).reshape(len(candidates), n_vehicles),
         mandatory=np.asarray([not tasks[s].optional for s in candidates], dtype=bool),
-        penalty=_penalties(
-            request,
-            tasks,
-            candidates,
-            arc_max + int(np.ceil(span_cost.max(initial=0) * horizon)),
-            int(fixed_cost.max(initial=0)),
-        ),
-        breaks=[
-            [
-                VrpBreak(windows_ticks(b.time_windows), int(to_time_ticks(b.duration_s)))
-                for b in v.breaks
-            ]
-            for v in request.vehicles
-        ],
-        pickup=pickup,
-        unload=unload,
-        pairs=pairs,
-        coordinates=_node_coordinates(resolved, node_location),
+        penalty=_penalty_ticks(resolved, candidates, costs, distance, durations, profile, horizon),
+        breaks=_breaks(request),
+        pickup=quantities.pickup,
+        unload=quantities.unload,
+        pairs=_shipment_pairs(tasks, candidates),
+        coordinates=_node_coordinates(resolved, nodes.location),
     )
     return CompiledProblem(
         resolved=resolved,
         data=data,
         stop_of_node=np.asarray(candidates, dtype=np.int64),
-        node_location=node_location,
+        node_location=nodes.location,
         rejected=rejected,
         dimensions=dimensions,
         horizon=horizon,

@@ -17,21 +17,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from engine.matrices import TravelMatrices
 from engine.routing.compile import compile_request
 from engine.routing.decode import plan_from_sequences
 from engine.routing.locations import NO_LOCATION, ResolvedRequest, resolve
 from engine.units import DISTANCE_SCALE, TIME_SCALE
 from models.routing import (
+    Break,
     Evaluation,
     Id,
     Route,
     RoutingRequest,
     RoutingResult,
+    Step,
     StepType,
     Task,
-    Violation,
+    Vehicle,
 )
+from models.status import ViolationCode
+from models.verdict import Violation
 
 #: Times and distances are exact to a tick (0.1); half a tick absorbs user-value rounding.
 TIME_TOL_S = 0.5 / TIME_SCALE + 1e-6
@@ -46,7 +53,7 @@ class _Report:
     violations: list[Violation] = field(default_factory=list)
 
     def add(
-        self, code: str, message: str, vehicle: Id | None = None, stop: Id | None = None
+        self, code: ViolationCode, message: str, vehicle: Id | None = None, stop: Id | None = None
     ) -> None:
         self.violations.append(
             Violation(code=code, message=message, vehicle_id=vehicle, stop_id=stop)
@@ -59,25 +66,356 @@ def _check_load(
     """Report a load above the capacity, or below zero (goods dropped before collected)."""
     for name, value in load.items():
         if name in capacity and value > capacity[name] + 1e-9:
-            report.add("capacity", f"load {value} of {name!r} {when} exceeds {capacity[name]}", vid)
+            report.add(
+                ViolationCode.CAPACITY,
+                f"load {value} of {name!r} {when} exceeds {capacity[name]}",
+                vid,
+            )
         if value < -1e-9:
-            report.add("negative_load", f"load {value} of {name!r} {when} is below zero", vid)
+            report.add(
+                ViolationCode.NEGATIVE_LOAD, f"load {value} of {name!r} {when} is below zero", vid
+            )
 
 
 def _close(a: float, b: float, tol: float) -> bool:
+    """Equal within an absolute tolerance."""
     return abs(a - b) <= tol
 
 
 def _cost_close(a: float, b: float) -> bool:
+    """Equal within :data:`COST_RTOL`, relative (absolute below 1)."""
     return abs(a - b) <= COST_RTOL * max(1.0, abs(a), abs(b))
 
 
 @dataclass
 class _RouteTotals:
+    """What a route (or the whole plan) adds up to, recomputed."""
+
     distance_m: float = 0.0
     travel_s: float = 0.0
     duration_s: float = 0.0
     cost: float = 0.0
+
+
+@dataclass
+class _Walk:
+    """One route walked step by step: the vehicle, and the running state after each step."""
+
+    resolved: ResolvedRequest
+    vehicle: Vehicle
+    report: _Report
+    travel: npt.NDArray[np.int64]  # travel ticks at the vehicle's speed
+    stop_index: dict[Id | None, int]  # a step without an id finds nothing
+    break_specs: dict[Id, Break]
+    here: int  # the matrix row the vehicle is at (NO_LOCATION: anywhere, on an open route)
+    end_row: int
+    load: dict[str, float]  # on board now
+    clock: float  # when the previous step ends
+    leg_departure: float  # when the vehicle left the previous visit (or the start)
+    leg_breaks: float = 0.0  # breaks taken since then
+    distance_m: float = 0.0
+    travel_s: float = 0.0
+    stops: int = 0
+    breaks_taken: dict[Id, int] = field(default_factory=dict)
+
+    def add(self, code: ViolationCode, message: str, stop: Id | None = None) -> None:
+        """Report a violation of this route's vehicle."""
+        self.report.add(code, message, self.vehicle.id, stop)
+
+
+def _check_shape(steps: list[Step], vid: Id, report: _Report) -> bool:
+    """A route begins with its start step and ends with its end step, and has no others."""
+    if len(steps) < 2 or steps[0].type != StepType.START or steps[-1].type != StepType.END:
+        report.add(
+            ViolationCode.ROUTE_SHAPE,
+            "a route must begin with a start step and end with an end step",
+            vid,
+        )
+        return False
+    if any(s.type in (StepType.START, StepType.END) for s in steps[1:-1]):
+        report.add(
+            ViolationCode.ROUTE_SHAPE, "start and end steps may only come first and last", vid
+        )
+        return False
+    return True
+
+
+def _check_start(
+    resolved: ResolvedRequest, route: Route, vehicle_index: int, report: _Report
+) -> _Walk:
+    """The start step: where the vehicle sets off, what it carries, and when (in its shift).
+
+    The route's deliveries are on board at the start; pickups add, drops remove.
+    """
+    table, tasks = resolved.table, resolved.tasks
+    vehicle = resolved.request.vehicles[vehicle_index]
+    stop_index: dict[Id | None, int] = {s.id: i for i, s in enumerate(tasks)}
+    jobs = [stop_index.get(s.id) for s in route.steps if s.type.is_visit]
+    known = [i for i in jobs if i is not None]
+    rows = [int(table.stop_location[i]) for i in known]
+    here = int(table.vehicle_start[vehicle_index])
+    if here == NO_LOCATION:
+        here = rows[0] if rows else NO_LOCATION
+    names = set(vehicle.capacity) | {n for i in known for n in tasks[i].demand}
+    load = {name: sum(tasks[i].delivery.get(name, 0.0) for i in known) for name in names}
+    _check_load(load, vehicle.capacity, "at the start", vehicle.id, report)
+    start = route.steps[0]
+    shift_lo = vehicle.shift.start_s if vehicle.shift else 0.0
+    if start.departure_s < shift_lo - TIME_TOL_S:
+        report.add(
+            ViolationCode.SHIFT,
+            f"route starts at {start.departure_s} s, before its shift {shift_lo} s",
+            vehicle.id,
+        )
+    return _Walk(
+        resolved=resolved,
+        vehicle=vehicle,
+        report=report,
+        travel=resolved.ticks.time(vehicle.speed_factor),
+        stop_index=stop_index,
+        break_specs={b.id: b for b in vehicle.breaks},
+        here=here,
+        end_row=int(table.vehicle_end[vehicle_index]),
+        load=load,
+        clock=start.departure_s,
+        leg_departure=start.departure_s,
+    )
+
+
+def _check_break(walk: _Walk, step: Step) -> None:
+    """A break step: one of the vehicle's, after the previous step, in a window, full length."""
+    spec = walk.break_specs.get(step.id) if step.id is not None else None
+    if spec is None:
+        walk.add(ViolationCode.BREAK_UNKNOWN, f"break {step.id!r} is not one of the vehicle's")
+        return
+    walk.breaks_taken[spec.id] = walk.breaks_taken.get(spec.id, 0) + 1
+    if step.arrival_s < walk.clock - TIME_TOL_S:
+        walk.add(
+            ViolationCode.BREAK_OVERLAP,
+            f"break {step.id!r} begins at {step.arrival_s} s, before the previous step "
+            f"ends at {walk.clock} s",
+        )
+    if step.service_start_s < step.arrival_s - TIME_TOL_S or not _close(
+        step.waiting_s, step.service_start_s - step.arrival_s, TIME_TOL_S
+    ):
+        walk.add(ViolationCode.WAITING, f"break {step.id!r}: waiting does not add up")
+    if not any(
+        w.start_s - TIME_TOL_S <= step.service_start_s <= w.end_s + TIME_TOL_S
+        for w in spec.time_windows
+    ):
+        walk.add(
+            ViolationCode.BREAK_WINDOW,
+            f"break {step.id!r} starts at {step.service_start_s} s, outside its windows",
+        )
+    if not _close(step.departure_s - step.service_start_s, spec.duration_s, TIME_TOL_S):
+        walk.add(
+            ViolationCode.BREAK_DURATION,
+            f"break {step.id!r} lasts {step.departure_s - step.service_start_s} s, "
+            f"not {spec.duration_s} s",
+        )
+    walk.leg_breaks += spec.duration_s
+    walk.clock = max(walk.clock, step.departure_s)
+
+
+def _check_travel(walk: _Walk, step: Step, row: int, who: Id | None) -> None:
+    """The leg to ``row``: not reached before the earliest possible arrival, distance adds up."""
+    here, ticks = walk.here, walk.resolved.ticks
+    leg_ticks = 0 if NO_LOCATION in (here, row) else int(walk.travel[here, row])
+    leg_s = leg_ticks / TIME_SCALE
+    walk.distance_m += (
+        0 if NO_LOCATION in (here, row) else int(ticks.distance[here, row]) / DISTANCE_SCALE
+    )
+    walk.travel_s += leg_s
+    earliest = max(walk.clock, walk.leg_departure + leg_s + walk.leg_breaks)
+    if step.arrival_s < earliest - TIME_TOL_S:
+        walk.add(
+            ViolationCode.TRAVEL_TIME,
+            f"arrives at {step.arrival_s} s but cannot be there before {earliest} s",
+            who,
+        )
+    if not _close(step.distance_m, walk.distance_m, DIST_TOL_M):
+        walk.add(
+            ViolationCode.DISTANCE_MISMATCH,
+            f"reports {step.distance_m} m travelled, recomputed {walk.distance_m} m",
+            who,
+        )
+
+
+def _check_service(walk: _Walk, step: Step, stop: Task) -> None:
+    """A visit's service: skills, in a window, after arrival, full length, times add up."""
+    vehicle = walk.vehicle
+    if not stop.skills <= vehicle.skills:
+        walk.add(
+            ViolationCode.SKILLS,
+            f"stop needs skills {sorted(stop.skills)}, vehicle has {sorted(vehicle.skills)}",
+            stop.id,
+        )
+    if step.service_start_s < step.arrival_s - TIME_TOL_S:
+        walk.add(ViolationCode.SERVICE_BEFORE_ARRIVAL, "service starts before arrival", stop.id)
+    if stop.time_windows and not any(
+        w.start_s - TIME_TOL_S <= step.service_start_s <= w.end_s + TIME_TOL_S
+        for w in stop.time_windows
+    ):
+        walk.add(
+            ViolationCode.TIME_WINDOW,
+            f"service starts at {step.service_start_s} s, outside its windows "
+            f"{[[w.start_s, w.end_s] for w in stop.time_windows]}",
+            stop.id,
+        )
+    if not _close(step.service_s, stop.service_s, TIME_TOL_S):
+        walk.add(
+            ViolationCode.SERVICE_TIME,
+            f"service lasts {step.service_s} s, the stop needs {stop.service_s} s",
+            stop.id,
+        )
+    if not _close(step.departure_s, step.service_start_s + stop.service_s, TIME_TOL_S):
+        walk.add(ViolationCode.DEPARTURE, "departure is not service start plus service", stop.id)
+    if not _close(step.waiting_s, step.service_start_s - step.arrival_s, TIME_TOL_S):
+        walk.add(ViolationCode.WAITING, "waiting is not service start minus arrival", stop.id)
+
+
+def _check_handover(walk: _Walk, step: Step, stop: Task) -> None:
+    """Goods change hands: a pickup adds to the load, a delivery or an unload removes.
+
+    The new load must fit (and not go below zero), and match the one the step reports.
+    """
+    for name in walk.load:
+        walk.load[name] += (
+            stop.pickup.get(name, 0.0) - stop.delivery.get(name, 0.0) - stop.unload.get(name, 0.0)
+        )
+    _check_load(
+        walk.load, walk.vehicle.capacity, f"after {stop.id!r}", walk.vehicle.id, walk.report
+    )
+    for name, value in walk.load.items():
+        if not _close(step.load.get(name, 0.0), value, 1e-6):
+            walk.add(
+                ViolationCode.LOAD_MISMATCH,
+                f"reports load {step.load.get(name, 0.0)} of {name!r}, recomputed {value}",
+                stop.id,
+            )
+
+
+def _check_visit(walk: _Walk, step: Step, served: dict[Id, Id]) -> None:
+    """A visit (a job, a pickup or a delivery): a known stop, served once, reached in time."""
+    i = walk.stop_index.get(step.id)
+    if i is None:
+        walk.add(ViolationCode.UNKNOWN_STOP, f"step visits unknown stop {step.id!r}")
+        return
+    stop = walk.resolved.tasks[i]
+    vid = walk.vehicle.id
+    if step.type.value != stop.kind:
+        walk.add(
+            ViolationCode.STEP_TYPE,
+            f"{stop.id!r} is a {stop.kind} but the step says {step.type.value}",
+            stop.id,
+        )
+    if stop.id in served:
+        walk.add(
+            ViolationCode.SERVED_TWICE,
+            f"stop {stop.id!r} is served by {served[stop.id]!r} and {vid!r}",
+            stop.id,
+        )
+    served[stop.id] = vid
+    walk.stops += 1
+    row = int(walk.resolved.table.stop_location[i])
+    _check_travel(walk, step, row, stop.id)
+    _check_service(walk, step, stop)
+    _check_handover(walk, step, stop)
+    walk.clock = walk.leg_departure = step.departure_s
+    walk.leg_breaks = 0.0
+    walk.here = row
+
+
+def _check_end(walk: _Walk, step: Step) -> None:
+    """The end step: the drive back (or nowhere, on an open route), inside the shift."""
+    row = walk.end_row if walk.end_row != NO_LOCATION else walk.here
+    _check_travel(walk, step, row, None)
+    walk.clock = step.arrival_s
+    walk.leg_breaks = 0.0
+    walk.here = row
+    shift = walk.vehicle.shift
+    shift_hi = shift.end_s if shift else float("inf")
+    if step.arrival_s > shift_hi + TIME_TOL_S:
+        walk.add(
+            ViolationCode.SHIFT, f"route ends at {step.arrival_s} s, after its shift {shift_hi} s"
+        )
+
+
+def _check_limits(walk: _Walk, totals: _RouteTotals) -> None:
+    """The vehicle's limits: max duration, distance and stops; each break taken once."""
+    vehicle = walk.vehicle
+    if (
+        vehicle.max_duration_s is not None
+        and totals.duration_s > vehicle.max_duration_s + TIME_TOL_S
+    ):
+        walk.add(
+            ViolationCode.MAX_DURATION,
+            f"route lasts {totals.duration_s} s, more than max_duration_s {vehicle.max_duration_s}",
+        )
+    if vehicle.max_distance_m is not None and walk.distance_m > vehicle.max_distance_m + DIST_TOL_M:
+        walk.add(
+            ViolationCode.MAX_DISTANCE,
+            f"route drives {walk.distance_m} m, more than max_distance_m {vehicle.max_distance_m}",
+        )
+    if vehicle.max_stops is not None and walk.stops > vehicle.max_stops:
+        walk.add(
+            ViolationCode.MAX_STOPS,
+            f"route has {walk.stops} stops, max_stops is {vehicle.max_stops}",
+        )
+    for spec in vehicle.breaks:
+        if walk.breaks_taken.get(spec.id, 0) != 1:
+            walk.add(
+                ViolationCode.BREAK_MISSING
+                if spec.id not in walk.breaks_taken
+                else ViolationCode.BREAK_REPEATED,
+                f"break {spec.id!r} taken {walk.breaks_taken.get(spec.id, 0)} times, expected once",
+            )
+
+
+def _route_cost(vehicle: Vehicle, totals: _RouteTotals) -> float:
+    """What the route costs: fixed, per km, per hour driving and per working hour."""
+    return (
+        vehicle.fixed_cost
+        + vehicle.cost_per_km * totals.distance_m / 1000
+        + vehicle.cost_per_hour * totals.travel_s / 3600
+        + vehicle.cost_per_working_hour * totals.duration_s / 3600
+    )
+
+
+def _check_route_summary(walk: _Walk, route: Route, totals: _RouteTotals) -> None:
+    """Time accounted for, and the reported route summary against the recomputed totals."""
+    steps = route.steps
+    parts = sum(s.waiting_s for s in steps) + sum(
+        s.departure_s - s.service_start_s
+        for s in steps
+        if s.type.is_visit or s.type == StepType.BREAK
+    )
+    if not _close(totals.duration_s, totals.travel_s + parts, TIME_TOL_S * len(steps)):
+        walk.add(
+            ViolationCode.TIME_UNACCOUNTED,
+            f"route lasts {totals.duration_s} s but travel, service, waiting and breaks add up "
+            f"to {totals.travel_s + parts} s",
+        )
+    summary = route.summary
+    checks = [
+        ("distance_m", summary.distance_m, totals.distance_m, DIST_TOL_M),
+        ("travel_s", summary.travel_s, totals.travel_s, TIME_TOL_S),
+        ("duration_s", summary.duration_s, totals.duration_s, TIME_TOL_S),
+    ]
+    for name, reported, recomputed, tol in checks:
+        if not _close(reported, recomputed, tol):
+            walk.add(
+                ViolationCode.SUMMARY_MISMATCH,
+                f"route {name} is {reported}, recomputed {recomputed}",
+            )
+    if summary.stops != walk.stops:
+        walk.add(
+            ViolationCode.SUMMARY_MISMATCH, f"route stops is {summary.stops}, counted {walk.stops}"
+        )
+    if not _cost_close(summary.cost, totals.cost):
+        walk.add(
+            ViolationCode.COST_MISMATCH, f"route cost is {summary.cost}, recomputed {totals.cost}"
+        )
 
 
 def _check_route(
@@ -87,257 +425,26 @@ def _check_route(
     served: dict[Id, Id],
     report: _Report,
 ) -> _RouteTotals:
-    request, table, ticks = resolved.request, resolved.table, resolved.ticks
-    vehicle = request.vehicles[vehicle_index]
-    vid = vehicle.id
-    tasks = resolved.tasks
-    stop_index = {s.id: i for i, s in enumerate(tasks)}
-    travel = ticks.time(vehicle.speed_factor)
+    """Walk one route step by step, then check its limits and its summary."""
     steps = route.steps
-    totals = _RouteTotals()
-    if len(steps) < 2 or steps[0].type != StepType.START or steps[-1].type != StepType.END:
-        report.add(
-            "route_shape", "a route must begin with a start step and end with an end step", vid
-        )
-        return totals
-    if any(s.type in (StepType.START, StepType.END) for s in steps[1:-1]):
-        report.add("route_shape", "start and end steps may only come first and last", vid)
-        return totals
-
-    jobs = [stop_index.get(s.id) for s in steps if s.type.is_visit]
-    rows = [int(table.stop_location[i]) for i in jobs if i is not None]
-    here = int(table.vehicle_start[vehicle_index])
-    if here == NO_LOCATION:
-        here = rows[0] if rows else NO_LOCATION
-    end_row = int(table.vehicle_end[vehicle_index])
-
-    # load: the route's deliveries are on board at the start; pickups add, drops remove
-    names = set(vehicle.capacity) | {n for i in jobs if i is not None for n in tasks[i].demand}
-    load = {
-        name: sum(tasks[i].delivery.get(name, 0.0) for i in jobs if i is not None) for name in names
-    }
-    _check_load(load, vehicle.capacity, "at the start", vid, report)
-
-    start = steps[0]
-    shift_lo = vehicle.shift.start_s if vehicle.shift else 0.0
-    shift_hi = vehicle.shift.end_s if vehicle.shift else float("inf")
-    if start.departure_s < shift_lo - TIME_TOL_S:
-        report.add(
-            "shift", f"route starts at {start.departure_s} s, before its shift {shift_lo} s", vid
-        )
-    clock = leg_departure = start.departure_s
-    leg_breaks = 0.0
-    distance_m = 0.0
-    breaks_taken: dict[Id, int] = {}
-    break_specs = {b.id: b for b in vehicle.breaks}
-    stops_count = 0
+    if not _check_shape(steps, resolved.request.vehicles[vehicle_index].id, report):
+        return _RouteTotals()
+    walk = _check_start(resolved, route, vehicle_index, report)
     for step in steps[1:]:
         if step.type == StepType.BREAK:
-            spec = break_specs.get(step.id)
-            if spec is None:
-                report.add("break_unknown", f"break {step.id!r} is not one of the vehicle's", vid)
-                continue
-            breaks_taken[step.id] = breaks_taken.get(step.id, 0) + 1
-            if step.arrival_s < clock - TIME_TOL_S:
-                report.add(
-                    "break_overlap",
-                    f"break {step.id!r} begins at {step.arrival_s} s, before the previous step "
-                    f"ends at {clock} s",
-                    vid,
-                )
-            if step.service_start_s < step.arrival_s - TIME_TOL_S or not _close(
-                step.waiting_s, step.service_start_s - step.arrival_s, TIME_TOL_S
-            ):
-                report.add("waiting", f"break {step.id!r}: waiting does not add up", vid)
-            if not any(
-                w.start_s - TIME_TOL_S <= step.service_start_s <= w.end_s + TIME_TOL_S
-                for w in spec.time_windows
-            ):
-                report.add(
-                    "break_window",
-                    f"break {step.id!r} starts at {step.service_start_s} s, outside its windows",
-                    vid,
-                )
-            if not _close(step.departure_s - step.service_start_s, spec.duration_s, TIME_TOL_S):
-                report.add(
-                    "break_duration",
-                    f"break {step.id!r} lasts {step.departure_s - step.service_start_s} s, "
-                    f"not {spec.duration_s} s",
-                    vid,
-                )
-            leg_breaks += spec.duration_s
-            clock = max(clock, step.departure_s)
-            continue
-
-        if step.type.is_visit:
-            i = stop_index.get(step.id)
-            if i is None:
-                report.add("unknown_stop", f"step visits unknown stop {step.id!r}", vid)
-                continue
-            stop = tasks[i]
-            if step.type.value != stop.kind:
-                report.add(
-                    "step_type",
-                    f"{step.id!r} is a {stop.kind} but the step says {step.type.value}",
-                    vid,
-                    step.id,
-                )
-            if step.id in served:
-                report.add(
-                    "served_twice",
-                    f"stop {step.id!r} is served by {served[step.id]!r} and {vid!r}",
-                    vid,
-                    step.id,
-                )
-            served[step.id] = vid
-            stops_count += 1
-            row = int(table.stop_location[i])
+            _check_break(walk, step)
+        elif step.type.is_visit:
+            _check_visit(walk, step, served)
         else:
-            stop = None
-            row = end_row if end_row != NO_LOCATION else here
-
-        leg_ticks = 0 if NO_LOCATION in (here, row) else int(travel[here, row])
-        leg_s = leg_ticks / TIME_SCALE
-        distance_m += (
-            0 if NO_LOCATION in (here, row) else int(ticks.distance[here, row]) / DISTANCE_SCALE
-        )
-        totals.travel_s += leg_s
-        earliest = max(clock, leg_departure + leg_s + leg_breaks)
-        who = step.id if stop is not None else None
-        if step.arrival_s < earliest - TIME_TOL_S:
-            report.add(
-                "travel_time",
-                f"arrives at {step.arrival_s} s but cannot be there before {earliest} s",
-                vid,
-                who,
-            )
-        if not _close(step.distance_m, distance_m, DIST_TOL_M):
-            report.add(
-                "distance_mismatch",
-                f"reports {step.distance_m} m travelled, recomputed {distance_m} m",
-                vid,
-                who,
-            )
-        if stop is not None:
-            if not stop.skills <= vehicle.skills:
-                report.add(
-                    "skills",
-                    f"stop needs skills {sorted(stop.skills)}, "
-                    f"vehicle has {sorted(vehicle.skills)}",
-                    vid,
-                    stop.id,
-                )
-            if step.service_start_s < step.arrival_s - TIME_TOL_S:
-                report.add("service_before_arrival", "service starts before arrival", vid, stop.id)
-            if stop.time_windows and not any(
-                w.start_s - TIME_TOL_S <= step.service_start_s <= w.end_s + TIME_TOL_S
-                for w in stop.time_windows
-            ):
-                report.add(
-                    "time_window",
-                    f"service starts at {step.service_start_s} s, outside its windows "
-                    f"{[[w.start_s, w.end_s] for w in stop.time_windows]}",
-                    vid,
-                    stop.id,
-                )
-            if not _close(step.service_s, stop.service_s, TIME_TOL_S):
-                report.add(
-                    "service_time",
-                    f"service lasts {step.service_s} s, the stop needs {stop.service_s} s",
-                    vid,
-                    stop.id,
-                )
-            if not _close(step.departure_s, step.service_start_s + stop.service_s, TIME_TOL_S):
-                report.add("departure", "departure is not service start plus service", vid, stop.id)
-            if not _close(step.waiting_s, step.service_start_s - step.arrival_s, TIME_TOL_S):
-                report.add("waiting", "waiting is not service start minus arrival", vid, stop.id)
-            for name in load:
-                load[name] += (
-                    stop.pickup.get(name, 0.0)
-                    - stop.delivery.get(name, 0.0)
-                    - stop.unload.get(name, 0.0)
-                )
-            _check_load(load, vehicle.capacity, f"after {stop.id!r}", vid, report)
-            for name, value in load.items():
-                if not _close(step.load.get(name, 0.0), value, 1e-6):
-                    report.add(
-                        "load_mismatch",
-                        f"reports load {step.load.get(name, 0.0)} of {name!r}, recomputed {value}",
-                        vid,
-                        stop.id,
-                    )
-            clock = leg_departure = step.departure_s
-        else:
-            clock = step.arrival_s
-        leg_breaks = 0.0
-        here = row
-
-    end = steps[-1]
-    if end.arrival_s > shift_hi + TIME_TOL_S:
-        report.add("shift", f"route ends at {end.arrival_s} s, after its shift {shift_hi} s", vid)
-    totals.distance_m = distance_m
-    totals.duration_s = end.arrival_s - start.departure_s
-    if (
-        vehicle.max_duration_s is not None
-        and totals.duration_s > vehicle.max_duration_s + TIME_TOL_S
-    ):
-        report.add(
-            "max_duration",
-            f"route lasts {totals.duration_s} s, more than max_duration_s {vehicle.max_duration_s}",
-            vid,
-        )
-    if vehicle.max_distance_m is not None and distance_m > vehicle.max_distance_m + DIST_TOL_M:
-        report.add(
-            "max_distance",
-            f"route drives {distance_m} m, more than max_distance_m {vehicle.max_distance_m}",
-            vid,
-        )
-    if vehicle.max_stops is not None and stops_count > vehicle.max_stops:
-        report.add(
-            "max_stops", f"route has {stops_count} stops, max_stops is {vehicle.max_stops}", vid
-        )
-    for spec in vehicle.breaks:
-        if breaks_taken.get(spec.id, 0) != 1:
-            report.add(
-                "break_missing" if spec.id not in breaks_taken else "break_repeated",
-                f"break {spec.id!r} taken {breaks_taken.get(spec.id, 0)} times, expected once",
-                vid,
-            )
-    totals.cost = (
-        vehicle.fixed_cost
-        + vehicle.cost_per_km * distance_m / 1000
-        + vehicle.cost_per_hour * totals.travel_s / 3600
-        + vehicle.cost_per_working_hour * totals.duration_s / 3600
+            _check_end(walk, step)
+    totals = _RouteTotals(
+        distance_m=walk.distance_m,
+        travel_s=walk.travel_s,
+        duration_s=steps[-1].arrival_s - steps[0].departure_s,
     )
-    summary = route.summary
-    checks = [
-        ("distance_m", summary.distance_m, distance_m, DIST_TOL_M),
-        ("travel_s", summary.travel_s, totals.travel_s, TIME_TOL_S),
-        ("duration_s", summary.duration_s, totals.duration_s, TIME_TOL_S),
-    ]
-    parts = sum(s.waiting_s for s in steps) + sum(
-        s.departure_s - s.service_start_s
-        for s in steps
-        if s.type.is_visit or s.type == StepType.BREAK
-    )
-    if not _close(totals.duration_s, totals.travel_s + parts, TIME_TOL_S * len(steps)):
-        report.add(
-            "time_unaccounted",
-            f"route lasts {totals.duration_s} s but travel, service, waiting and breaks add up "
-            f"to {totals.travel_s + parts} s",
-            vid,
-        )
-    for name, reported, recomputed, tol in checks:
-        if not _close(reported, recomputed, tol):
-            report.add(
-                "summary_mismatch", f"route {name} is {reported}, recomputed {recomputed}", vid
-            )
-    if summary.stops != stops_count:
-        report.add(
-            "summary_mismatch", f"route stops is {summary.stops}, counted {stops_count}", vid
-        )
-    if not _cost_close(summary.cost, totals.cost):
-        report.add("cost_mismatch", f"route cost is {summary.cost}, recomputed {totals.cost}", vid)
+    _check_limits(walk, totals)
+    totals.cost = _route_cost(walk.vehicle, totals)
+    _check_route_summary(walk, route, totals)
     return totals
 
 
@@ -357,25 +464,106 @@ def _check_shipments(
         other = tasks[task.partner]
         if (task.id in served) != (other.id in served):
             report.add(
-                "shipment_split",
+                ViolationCode.SHIPMENT_SPLIT,
                 f"shipment {task.id!r} -> {other.id!r}: one end is served, the other is not",
                 stop=task.id,
             )
         elif task.id in served:
             if served[task.id] != served[other.id]:
                 report.add(
-                    "shipment_split",
+                    ViolationCode.SHIPMENT_SPLIT,
                     f"shipment {task.id!r} -> {other.id!r} is split between "
                     f"{served[task.id]!r} and {served[other.id]!r}",
                     stop=task.id,
                 )
             elif position[task.id] > position[other.id]:
                 report.add(
-                    "shipment_order",
+                    ViolationCode.SHIPMENT_ORDER,
                     f"shipment {task.id!r} is delivered at {other.id!r} before it is picked up",
                     served[task.id],
                     task.id,
                 )
+
+
+def _check_routes(
+    resolved: ResolvedRequest, result: RoutingResult, served: dict[Id, Id], report: _Report
+) -> _RouteTotals:
+    """Every route: a known vehicle, one route each; return the routes' totals added up."""
+    vehicle_index = {v.id: i for i, v in enumerate(resolved.request.vehicles)}
+    used: set[Id] = set()
+    plan = _RouteTotals()
+    for route in result.routes:
+        if route.vehicle_id not in vehicle_index:
+            report.add(
+                ViolationCode.UNKNOWN_VEHICLE, f"route of unknown vehicle {route.vehicle_id!r}"
+            )
+            continue
+        if route.vehicle_id in used:
+            report.add(ViolationCode.VEHICLE_TWICE, "vehicle has two routes", route.vehicle_id)
+        used.add(route.vehicle_id)
+        totals = _check_route(resolved, route, vehicle_index[route.vehicle_id], served, report)
+        plan.cost += totals.cost
+        plan.distance_m += totals.distance_m
+        plan.duration_s += totals.duration_s
+    return plan
+
+
+def _check_coverage(
+    tasks: list[Task], result: RoutingResult, served: dict[Id, Id], report: _Report
+) -> set[Id]:
+    """Every stop served or listed as unassigned, exactly once; return the listed ids."""
+    stop_ids = {s.id for s in tasks}
+    listed: set[Id] = set()
+    for item in result.unassigned:
+        if item.id not in stop_ids:
+            report.add(
+                ViolationCode.UNKNOWN_STOP,
+                f"unassigned lists unknown stop {item.id!r}",
+                stop=item.id,
+            )
+        elif item.id in served:
+            report.add(
+                ViolationCode.SERVED_AND_UNASSIGNED,
+                "stop is both served and unassigned",
+                stop=item.id,
+            )
+        elif item.id in listed:
+            report.add(
+                ViolationCode.UNASSIGNED_TWICE, "stop is listed twice as unassigned", stop=item.id
+            )
+        listed.add(item.id)
+    for stop in tasks:
+        if stop.id not in served and stop.id not in listed:
+            report.add(
+                ViolationCode.MISSING_STOP, "stop is neither served nor unassigned", stop=stop.id
+            )
+    return listed
+
+
+def _check_plan_summary(
+    result: RoutingResult,
+    served: dict[Id, Id],
+    listed: set[Id],
+    plan: _RouteTotals,
+    report: _Report,
+) -> None:
+    """The plan's reported summary against the recomputed cost, distance and counts."""
+    summary = result.summary
+    if not _cost_close(summary.cost, plan.cost):
+        report.add(
+            ViolationCode.COST_MISMATCH, f"total cost is {summary.cost}, recomputed {plan.cost}"
+        )
+    if not _close(summary.distance_m, plan.distance_m, DIST_TOL_M * max(1, len(result.routes))):
+        report.add(
+            ViolationCode.SUMMARY_MISMATCH,
+            f"total distance is {summary.distance_m}, recomputed {plan.distance_m}",
+        )
+    if summary.stops_served != len(served) or summary.unassigned != len(listed):
+        report.add(
+            ViolationCode.SUMMARY_MISMATCH, "served or unassigned counts do not match the routes"
+        )
+    if summary.routes != len(result.routes):
+        report.add(ViolationCode.SUMMARY_MISMATCH, "route count does not match")
 
 
 def evaluate(
@@ -387,57 +575,19 @@ def evaluate(
     """Check ``result`` against ``request`` from scratch and return the verdict."""
     resolved = resolved or resolve(request, matrices)
     report = _Report()
-    vehicle_index = {v.id: i for i, v in enumerate(request.vehicles)}
     tasks = resolved.tasks
-    stop_ids = {s.id for s in tasks}
     served: dict[Id, Id] = {}
-    used: set[Id] = set()
-    cost = distance = duration = 0.0
-    for route in result.routes:
-        if route.vehicle_id not in vehicle_index:
-            report.add("unknown_vehicle", f"route of unknown vehicle {route.vehicle_id!r}")
-            continue
-        if route.vehicle_id in used:
-            report.add("vehicle_twice", "vehicle has two routes", route.vehicle_id)
-        used.add(route.vehicle_id)
-        totals = _check_route(resolved, route, vehicle_index[route.vehicle_id], served, report)
-        cost += totals.cost
-        distance += totals.distance_m
-        duration += totals.duration_s
-
-    listed: set[Id] = set()
-    for item in result.unassigned:
-        if item.id not in stop_ids:
-            report.add("unknown_stop", f"unassigned lists unknown stop {item.id!r}", stop=item.id)
-        elif item.id in served:
-            report.add("served_and_unassigned", "stop is both served and unassigned", stop=item.id)
-        elif item.id in listed:
-            report.add("unassigned_twice", "stop is listed twice as unassigned", stop=item.id)
-        listed.add(item.id)
-    for stop in tasks:
-        if stop.id not in served and stop.id not in listed:
-            report.add("missing_stop", "stop is neither served nor unassigned", stop=stop.id)
+    plan = _check_routes(resolved, result, served, report)
+    listed = _check_coverage(tasks, result, served, report)
     _check_shipments(tasks, result, served, report)
-
-    penalty = sum(s.drop_penalty or 0.0 for s in tasks if s.optional and s.id in listed)
-    cost += penalty
-    summary = result.summary
-    if not _cost_close(summary.cost, cost):
-        report.add("cost_mismatch", f"total cost is {summary.cost}, recomputed {cost}")
-    if not _close(summary.distance_m, distance, DIST_TOL_M * max(1, len(result.routes))):
-        report.add(
-            "summary_mismatch", f"total distance is {summary.distance_m}, recomputed {distance}"
-        )
-    if summary.stops_served != len(served) or summary.unassigned != len(listed):
-        report.add("summary_mismatch", "served or unassigned counts do not match the routes")
-    if summary.routes != len(result.routes):
-        report.add("summary_mismatch", "route count does not match")
+    plan.cost += sum(s.drop_penalty or 0.0 for s in tasks if s.optional and s.id in listed)
+    _check_plan_summary(result, served, listed, plan, report)
     return Evaluation(
         feasible=not report.violations,
         violations=report.violations,
-        cost=cost,
-        distance_m=distance,
-        duration_s=duration,
+        cost=plan.cost,
+        distance_m=plan.distance_m,
+        duration_s=plan.duration_s,
     )
 
 

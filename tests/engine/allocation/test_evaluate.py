@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.allocation import allocate, check_allocation
-from models.allocation import AllocationResult
+from engine.allocation import allocate, evaluate_allocation
+from models.allocation import AllocationRequest, AllocationResult, UnfulfilledLine
+from models.status import UnfulfilledReason, ViolationCode
+from models.verdict import Violation
 from tests.allocation_helpers import DAY, RIO, SP, order, request, site, stock
+from tests.engine.routing.test_evaluate import emitted_codes
 
 SITES = [(-46.6, -23.5), (-43.2, -22.9), (-43.9, -19.9), (-49.3, -25.4)]
 SKUS = ["a", "b", "c"]
@@ -57,55 +64,255 @@ def instances(draw: Any):
 @given(instances())
 def test_every_random_allocation_passes_the_checker(req) -> None:
     result = allocate(req)
-    assert check_allocation(req, result, DAY) == []
+    verdict = evaluate_allocation(req, result, DAY)
+    assert verdict.feasible, [v.message for v in verdict.violations]
+    assert result.evaluation == verdict
     if req.options.method == "mip":
         for base in result.baselines:
             assert result.totals.objective <= base.objective + 1e-6
 
 
-def _solved() -> tuple[Any, AllocationResult]:
+def _solved() -> tuple[AllocationRequest, AllocationResult]:
     req = request(
         [site("rio", RIO, capacity_orders=2), site("sp", SP)],
         [stock("rio", "a", 3, 1), stock("sp", "a", 5), stock("rio", "b", 2)],
         [order(1, RIO, ("a", 1), ("b", 1), ship_complete=True), order(2, RIO, ("a", 1))],
     )
     result = allocate(req)
-    assert check_allocation(req, result, DAY) == []
+    verdict = evaluate_allocation(req, result, DAY)
+    assert verdict.feasible, [v.message for v in verdict.violations]
     return req, result
 
 
-def test_checker_catches_overselling_into_safety_stock() -> None:
-    req, result = _solved()
+@pytest.fixture(scope="module")
+def solved() -> tuple[AllocationRequest, AllocationResult]:
+    """Two orders at Rio, shipped from Rio; a fresh deep copy per breaker."""
+    return _solved()
+
+
+def _violations(req: AllocationRequest, result: AllocationResult) -> list[Violation]:
+    return evaluate_allocation(req, result, DAY).violations
+
+
+def _codes(req: AllocationRequest, result: AllocationResult) -> set[ViolationCode]:
+    return {v.code for v in _violations(req, result)}
+
+
+def test_allocate_attaches_a_feasible_verdict_with_the_recomputed_totals(
+    solved: tuple[AllocationRequest, AllocationResult],
+) -> None:
+    _, result = solved
+    verdict = result.evaluation
+    assert verdict is not None and verdict.feasible and verdict.violations == []
+    t = result.totals
+    assert verdict.cost == pytest.approx(t.objective)
+    assert verdict.shipping_cost == pytest.approx(t.shipping_cost)
+    assert verdict.unfulfilled_penalty == pytest.approx(t.unfulfilled_penalty)
+    assert (verdict.units_shipped, verdict.shipments, verdict.splits) == (
+        t.units_shipped,
+        t.shipments,
+        t.splits,
+    )
+    assert result.model_dump(mode="json")["evaluation"]["feasible"] is True
+
+
+def test_checker_catches_overselling_into_safety_stock(
+    solved: tuple[AllocationRequest, AllocationResult],
+) -> None:
+    req, result = (x.model_copy(deep=True) for x in solved)
     result.shipments[0].lines[0].quantity += 5
-    errors = check_allocation(req, result, DAY)
-    assert any("above safety stock" in e for e in errors)
-    assert any("requested" in e for e in errors)
+    violations = _violations(req, result)
+    codes = {v.code for v in violations}
+    assert {ViolationCode.STOCK_EXCEEDED, ViolationCode.LINE_QUANTITY_MISMATCH} <= codes
+    oversold = next(v for v in violations if v.code == ViolationCode.STOCK_EXCEEDED)
+    assert oversold.site_id == result.shipments[0].site_id
 
 
-def test_checker_catches_a_lost_order() -> None:
-    req, result = _solved()
+def test_checker_catches_a_lost_order(solved: tuple[AllocationRequest, AllocationResult]) -> None:
+    req, result = (x.model_copy(deep=True) for x in solved)
     result.shipments.pop()
-    assert any("missing" in e or "requested" in e for e in check_allocation(req, result, DAY))
+    assert {ViolationCode.LINE_MISSING, ViolationCode.LINE_QUANTITY_MISMATCH} & _codes(req, result)
 
 
-def test_checker_catches_wrong_costs() -> None:
-    req, result = _solved()
-    result.shipments[0].cost.fixed += 1.0
-    assert any("fixed cost" in e for e in check_allocation(req, result, DAY))
+def test_checker_catches_wrong_costs_and_names_the_shipment(
+    solved: tuple[AllocationRequest, AllocationResult],
+) -> None:
+    req, result = (x.model_copy(deep=True) for x in solved)
+    sh = result.shipments[0]
+    sh.cost.fixed += 1.0
+    wrong = [v for v in _violations(req, result) if v.code == ViolationCode.COST_MISMATCH]
+    assert any("fixed cost" in v.message for v in wrong)
+    assert (wrong[0].order_id, wrong[0].site_id) == (sh.order_id, sh.site_id)
 
 
-def test_checker_catches_capacity_and_ship_complete_breaks() -> None:
-    req, result = _solved()
+def test_checker_catches_capacity_and_ship_complete_breaks(
+    solved: tuple[AllocationRequest, AllocationResult],
+) -> None:
+    req, result = (x.model_copy(deep=True) for x in solved)
     req.sites[0].capacity_orders = 0
-    errors = check_allocation(req, result, DAY)
-    assert any("orders >" in e for e in errors)
-    req, result = _solved()
+    assert ViolationCode.SITE_CAPACITY in _codes(req, result)
+    req, result = (x.model_copy(deep=True) for x in solved)
     sc = next(sh for sh in result.shipments if sh.order_id == 1)
     sc.lines.pop()
-    assert any("ship-complete" in e for e in check_allocation(req, result, DAY))
+    assert ViolationCode.SHIP_COMPLETE in _codes(req, result)
 
 
-def test_checker_catches_a_held_order_shipping() -> None:
-    req, result = _solved()
+def test_checker_catches_a_held_order_shipping(
+    solved: tuple[AllocationRequest, AllocationResult],
+) -> None:
+    req, result = (x.model_copy(deep=True) for x in solved)
     req.orders[1].payment_status = "pending"
-    assert any("payment" in e for e in check_allocation(req, result, DAY))
+    assert ViolationCode.PAYMENT_NOT_AUTHORISED in _codes(req, result)
+
+
+Breaker = Callable[[AllocationRequest, AllocationResult], None]
+BREAKERS: dict[str, tuple[ViolationCode, Breaker]] = {}
+
+
+def breaker(code: ViolationCode) -> Callable[[Breaker], Breaker]:
+    """Register a function that breaks copies of the request and the allocation so that
+    ``code`` must be reported."""
+
+    def register(fn: Breaker) -> Breaker:
+        BREAKERS[fn.__name__] = (code, fn)
+        return fn
+
+    return register
+
+
+def _order_of(req: AllocationRequest, result: AllocationResult) -> Any:
+    return next(o for o in req.orders if o.id == result.shipments[0].order_id)
+
+
+def _site_of(req: AllocationRequest, result: AllocationResult) -> Any:
+    return next(s for s in req.sites if s.id == result.shipments[0].site_id)
+
+
+@breaker(ViolationCode.COST_MISMATCH)
+def misprice_a_shipment(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments[0].cost.fixed += 1.0
+
+
+@breaker(ViolationCode.DISTANCE_MISMATCH)
+def misreport_distance(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments[0].distance_km += 1.0
+
+
+@breaker(ViolationCode.EXPECTED_DATE_MISMATCH)
+def misreport_expected_date(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments[0].expected_date += dt.timedelta(days=1)
+
+
+@breaker(ViolationCode.SUMMARY_MISMATCH)
+def miscount_shipments(req: AllocationRequest, result: AllocationResult) -> None:
+    result.totals.shipments += 1
+
+
+@breaker(ViolationCode.LINE_MISSING)
+def lose_an_order(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments = [sh for sh in result.shipments if sh.order_id != 2]
+    result.unfulfilled = [u for u in result.unfulfilled if u.order_id != 2]
+
+
+@breaker(ViolationCode.LINE_QUANTITY_MISMATCH)
+def ship_one_more(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments[0].lines[0].quantity += 1
+
+
+@breaker(ViolationCode.UNKNOWN_LINE)
+def invent_a_line(req: AllocationRequest, result: AllocationResult) -> None:
+    made_up = UnfulfilledLine(order_id=99, line_id=1, quantity=1, reason=UnfulfilledReason.NO_STOCK)
+    result.unfulfilled.append(made_up)
+
+
+@breaker(ViolationCode.UNKNOWN_ORDER)
+def ship_a_stranger(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments[0].order_id = 99
+
+
+@breaker(ViolationCode.UNKNOWN_SITE)
+def ship_from_nowhere(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments[0].site_id = "nowhere"
+
+
+@breaker(ViolationCode.PAYMENT_NOT_AUTHORISED)
+def decline_payment(req: AllocationRequest, result: AllocationResult) -> None:
+    _order_of(req, result).payment_status = "declined"
+
+
+@breaker(ViolationCode.SITE_OFFLINE)
+def close_the_site(req: AllocationRequest, result: AllocationResult) -> None:
+    _site_of(req, result).online = False
+
+
+@breaker(ViolationCode.CHANNEL_NOT_SERVED)
+def serve_stores_only(req: AllocationRequest, result: AllocationResult) -> None:
+    _site_of(req, result).channels = ["store"]
+
+
+@breaker(ViolationCode.BAD_SHIPMENT_LINE)
+def ship_the_wrong_sku(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments[0].lines[0].sku = "zzz"
+
+
+@breaker(ViolationCode.NO_LOCATION)
+def forget_the_address(req: AllocationRequest, result: AllocationResult) -> None:
+    _order_of(req, result).location = None
+
+
+@breaker(ViolationCode.HARD_SLA_LATE)
+def promise_today_under_a_hard_sla(req: AllocationRequest, result: AllocationResult) -> None:
+    req.costs.sla = "hard"
+    _order_of(req, result).promised_date = DAY
+
+
+@breaker(ViolationCode.STOCK_EXCEEDED)
+def sell_the_safety_stock(req: AllocationRequest, result: AllocationResult) -> None:
+    sh = result.shipments[0]
+    record = next(r for r in req.stock if (r.site_id, r.sku) == (sh.site_id, sh.lines[0].sku))
+    record.safety_stock = record.on_hand
+
+
+@breaker(ViolationCode.SITE_CAPACITY)
+def shrink_the_site(req: AllocationRequest, result: AllocationResult) -> None:
+    _site_of(req, result).capacity_units = 0
+
+
+@breaker(ViolationCode.SITE_SHIPS_ORDER_TWICE)
+def ship_twice_from_one_site(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments.append(result.shipments[0].model_copy(deep=True))
+
+
+@breaker(ViolationCode.MAX_SHIPMENTS)
+def split_beyond_the_limit(req: AllocationRequest, result: AllocationResult) -> None:
+    other = result.shipments[0].model_copy(deep=True)
+    other.site_id = next(s.id for s in req.sites if s.id != other.site_id)
+    result.shipments.append(other)
+    _order_of(req, result).max_shipments = 1
+
+
+@breaker(ViolationCode.SHIP_COMPLETE)
+def ship_part_of_a_complete_order(req: AllocationRequest, result: AllocationResult) -> None:
+    complete = next(sh for sh in result.shipments if sh.order_id == 1)
+    complete.lines.pop()
+
+
+@pytest.mark.parametrize("name", sorted(BREAKERS))
+def test_checker_catches_a_broken_allocation(
+    solved: tuple[AllocationRequest, AllocationResult], name: str
+) -> None:
+    req, result = (x.model_copy(deep=True) for x in solved)
+    code, fn = BREAKERS[name]
+    fn(req, result)
+    assert code in _codes(req, result)
+
+
+def test_every_code_the_checker_emits_is_provoked_by_a_broken_allocation() -> None:
+    emitted = emitted_codes(importlib.import_module("engine.allocation.evaluate"))
+    assert emitted == {code for code, _ in BREAKERS.values()}
+
+
+def test_every_violation_code_is_emitted_by_an_evaluator() -> None:
+    routing = emitted_codes(importlib.import_module("engine.routing.evaluate"))
+    allocation = emitted_codes(importlib.import_module("engine.allocation.evaluate"))
+    assert routing | allocation == set(ViolationCode)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import re
 from collections.abc import Callable
+from types import ModuleType
 
 import pytest
 
@@ -14,7 +18,7 @@ from models.routing import (
     StepType,
     Unassigned,
 )
-from models.status import UnassignedReason
+from models.status import UnassignedReason, ViolationCode
 from tests.helpers import line_request, solve_checked
 
 
@@ -45,7 +49,7 @@ def planned() -> tuple[RoutingRequest, RoutingResult]:
     return request, result
 
 
-def _codes(request: RoutingRequest, result: RoutingResult) -> set[str]:
+def _codes(request: RoutingRequest, result: RoutingResult) -> set[ViolationCode]:
     return {v.code for v in evaluate(request, result).violations}
 
 
@@ -67,26 +71,27 @@ def _shift_times(result: RoutingResult, stop_id: str, delta: float) -> None:
     step.departure_s -= delta
 
 
-BREAKERS: dict[str, tuple[str, Callable[[RoutingRequest, RoutingResult], RoutingRequest]]] = {}
+Breaker = Callable[[RoutingRequest, RoutingResult], RoutingRequest]
+BREAKERS: dict[str, tuple[ViolationCode, Breaker]] = {}
 
 
-def breaker(code: str) -> Callable:
+def breaker(code: ViolationCode) -> Callable[[Breaker], Breaker]:
     """Register a function that breaks a copy of the plan so that ``code`` must be reported."""
 
-    def register(fn: Callable) -> Callable:
+    def register(fn: Breaker) -> Breaker:
         BREAKERS[fn.__name__] = (code, fn)
         return fn
 
     return register
 
 
-@breaker("capacity")
+@breaker(ViolationCode.CAPACITY)
 def shrink_capacity(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     vans = [v.model_copy(update={"capacity": {"kg": 10}}) for v in request.vehicles]
     return request.model_copy(update={"vehicles": vans})
 
 
-@breaker("time_window")
+@breaker(ViolationCode.TIME_WINDOW)
 def close_window_early(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     stops = [
         s.model_copy(update={"time_windows": [type(s.time_windows[0])(start_s=0, end_s=1)]})
@@ -97,13 +102,13 @@ def close_window_early(request: RoutingRequest, result: RoutingResult) -> Routin
     return request.model_copy(update={"stops": stops})
 
 
-@breaker("travel_time")
+@breaker(ViolationCode.TRAVEL_TIME)
 def arrive_too_early(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     _shift_times(result, "b", 15)
     return request
 
 
-@breaker("served_twice")
+@breaker(ViolationCode.SERVED_TWICE)
 def serve_twice(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     steps = result.routes[0].steps
     first_visit = next(s for s in steps if s.type.is_visit)
@@ -111,37 +116,37 @@ def serve_twice(request: RoutingRequest, result: RoutingResult) -> RoutingReques
     return request
 
 
-@breaker("missing_stop")
+@breaker(ViolationCode.MISSING_STOP)
 def forget_a_stop(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     result.unassigned = [u for u in result.unassigned if u.id != "d"]
     return request
 
 
-@breaker("cost_mismatch")
+@breaker(ViolationCode.COST_MISMATCH)
 def misreport_cost(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     result.summary.cost += 1
     return request
 
 
-@breaker("skills")
+@breaker(ViolationCode.SKILLS)
 def drop_skill(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     vans = [v.model_copy(update={"skills": set()}) for v in request.vehicles]
     return request.model_copy(update={"vehicles": vans})
 
 
-@breaker("max_stops")
+@breaker(ViolationCode.MAX_STOPS)
 def lower_max_stops(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     vans = [v.model_copy(update={"max_stops": 1}) for v in request.vehicles]
     return request.model_copy(update={"vehicles": vans})
 
 
-@breaker("break_missing")
+@breaker(ViolationCode.BREAK_MISSING)
 def skip_break(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     result.routes[0].steps = [s for s in result.routes[0].steps if s.type != StepType.BREAK]
     return request
 
 
-@breaker("shift")
+@breaker(ViolationCode.SHIFT)
 def shorten_shift(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     end = result.routes[0].summary.end_s
     vans = [
@@ -151,36 +156,156 @@ def shorten_shift(request: RoutingRequest, result: RoutingResult) -> RoutingRequ
     return request.model_copy(update={"vehicles": vans})
 
 
-@breaker("max_duration")
+@breaker(ViolationCode.MAX_DURATION)
 def cap_duration(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     limit = result.routes[0].summary.duration_s - 1
     vans = [v.model_copy(update={"max_duration_s": limit}) for v in request.vehicles]
     return request.model_copy(update={"vehicles": vans})
 
 
-@breaker("max_distance")
+@breaker(ViolationCode.MAX_DISTANCE)
 def cap_distance(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     limit = result.routes[0].summary.distance_m - 1
     vans = [v.model_copy(update={"max_distance_m": limit}) for v in request.vehicles]
     return request.model_copy(update={"vehicles": vans})
 
 
-@breaker("load_mismatch")
+@breaker(ViolationCode.LOAD_MISMATCH)
 def misreport_load(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     _job(result, "a").load["kg"] += 1
     return request
 
 
-@breaker("service_time")
+@breaker(ViolationCode.SERVICE_TIME)
 def shorten_service(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     step = _job(result, "a")
     step.service_s = 1
     return request
 
 
-@breaker("distance_mismatch")
+@breaker(ViolationCode.DISTANCE_MISMATCH)
 def misreport_distance(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
     _job(result, "a").distance_m += 3
+    return request
+
+
+def _break_step(result: RoutingResult) -> tuple[list[Step], int]:
+    steps = result.routes[0].steps
+    return steps, next(k for k, s in enumerate(steps) if s.type == StepType.BREAK)
+
+
+@breaker(ViolationCode.UNKNOWN_VEHICLE)
+def hand_route_to_a_stranger(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    result.routes[0].vehicle_id = "ghost"
+    return request
+
+
+@breaker(ViolationCode.VEHICLE_TWICE)
+def drive_one_van_twice(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    result.routes.append(result.routes[0].model_copy(deep=True))
+    return request
+
+
+@breaker(ViolationCode.ROUTE_SHAPE)
+def never_come_back(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    result.routes[0].steps.pop()
+    return request
+
+
+@breaker(ViolationCode.UNKNOWN_STOP)
+def leave_out_a_ghost(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    ghost = Unassigned(id="ghost", reason=UnassignedReason.NO_ROOM_IN_PLAN, message="by hand")
+    result.unassigned.append(ghost)
+    return request
+
+
+@breaker(ViolationCode.SERVED_AND_UNASSIGNED)
+def serve_and_leave_out(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    item = Unassigned(id="a", reason=UnassignedReason.NO_ROOM_IN_PLAN, message="by hand")
+    result.unassigned.append(item)
+    return request
+
+
+@breaker(ViolationCode.UNASSIGNED_TWICE)
+def leave_out_twice(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    result.unassigned.append(result.unassigned[0].model_copy())
+    return request
+
+
+@breaker(ViolationCode.STEP_TYPE)
+def call_a_job_a_pickup(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    _job(result, "a").type = StepType.PICKUP
+    return request
+
+
+@breaker(ViolationCode.SERVICE_BEFORE_ARRIVAL)
+def serve_before_arriving(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    step = _job(result, "a")
+    step.service_start_s = step.arrival_s - 5
+    return request
+
+
+@breaker(ViolationCode.DEPARTURE)
+def linger_after_service(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    _job(result, "a").departure_s += 2
+    return request
+
+
+@breaker(ViolationCode.WAITING)
+def misreport_waiting(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    _job(result, "a").waiting_s += 1
+    return request
+
+
+@breaker(ViolationCode.BREAK_UNKNOWN)
+def rename_break(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    steps, k = _break_step(result)
+    steps[k].id = "nap"
+    return request
+
+
+@breaker(ViolationCode.BREAK_OVERLAP)
+def start_break_too_early(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    steps, k = _break_step(result)
+    steps[k].arrival_s = steps[k - 1].departure_s - 5
+    return request
+
+
+@breaker(ViolationCode.BREAK_WINDOW)
+def take_break_late(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    steps, k = _break_step(result)
+    steps[k].arrival_s += 100
+    steps[k].service_start_s += 100
+    steps[k].departure_s += 100
+    return request
+
+
+@breaker(ViolationCode.BREAK_DURATION)
+def lengthen_break(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    steps, k = _break_step(result)
+    steps[k].departure_s += 3
+    return request
+
+
+@breaker(ViolationCode.BREAK_REPEATED)
+def take_break_twice(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    steps, k = _break_step(result)
+    steps.insert(k + 1, steps[k].model_copy())
+    return request
+
+
+@breaker(ViolationCode.TIME_UNACCOUNTED)
+def come_back_late(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    end = result.routes[0].steps[-1]
+    end.arrival_s += 50
+    end.service_start_s += 50
+    end.departure_s += 50
+    return request
+
+
+@breaker(ViolationCode.SUMMARY_MISMATCH)
+def misreport_route_count(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    result.summary.routes += 1
     return request
 
 
@@ -223,7 +348,7 @@ def test_evaluator_catches_a_shipment_delivered_before_its_pickup(
     i = next(k for k, s in enumerate(steps) if s.id == "p")
     j = next(k for k, s in enumerate(steps) if s.id == "d")
     steps[i], steps[j] = steps[j], steps[i]
-    assert {"shipment_order", "negative_load"} <= _codes(request, broken)
+    assert {ViolationCode.SHIPMENT_ORDER, ViolationCode.NEGATIVE_LOAD} <= _codes(request, broken)
 
 
 def test_evaluator_catches_a_shipment_with_one_end_left_out(
@@ -235,7 +360,7 @@ def test_evaluator_catches_a_shipment_with_one_end_left_out(
     broken.unassigned.append(
         Unassigned(id="d", reason=UnassignedReason.NO_ROOM_IN_PLAN, message="left out by hand")
     )
-    assert "shipment_split" in _codes(request, broken)
+    assert ViolationCode.SHIPMENT_SPLIT in _codes(request, broken)
 
 
 def test_evaluator_catches_a_pickup_over_capacity(
@@ -243,4 +368,35 @@ def test_evaluator_catches_a_pickup_over_capacity(
 ) -> None:
     request, result = shipped
     vans = [v.model_copy(update={"capacity": {"kg": 4.5}}) for v in request.vehicles]
-    assert "capacity" in _codes(request.model_copy(update={"vehicles": vans}), result)
+    assert ViolationCode.CAPACITY in _codes(request.model_copy(update={"vehicles": vans}), result)
+
+
+#: Codes that the shipment tests above provoke (the day of ``planned`` has no shipment).
+SHIPMENT_CODES = {
+    ViolationCode.SHIPMENT_ORDER,
+    ViolationCode.NEGATIVE_LOAD,
+    ViolationCode.SHIPMENT_SPLIT,
+}
+
+
+def emitted_codes(module: ModuleType) -> set[ViolationCode]:
+    """The violation codes an evaluator's source can report (each must be a member)."""
+    names = set(re.findall(r"ViolationCode\.([A-Z_]+)", inspect.getsource(module)))
+    return {ViolationCode[name] for name in names}
+
+
+def test_every_code_the_evaluator_emits_is_provoked_by_a_broken_plan() -> None:
+    provoked = {code for code, _ in BREAKERS.values()} | SHIPMENT_CODES
+    assert emitted_codes(importlib.import_module("engine.routing.evaluate")) == provoked
+
+
+def test_violations_serialise_with_the_same_shape(
+    planned: tuple[RoutingRequest, RoutingResult],
+) -> None:
+    request, result = planned
+    broken = result.model_copy(deep=True)
+    broken.summary.cost += 1
+    data = evaluate(request, broken).model_dump(mode="json")
+    assert list(data) == ["feasible", "violations", "cost", "distance_m", "duration_s"]
+    assert data["violations"][0]["code"] == "cost_mismatch"
+    assert {"code", "message", "vehicle_id", "stop_id"} <= set(data["violations"][0])
