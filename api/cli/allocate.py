@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.app import EXIT_INVALID_INPUT, EXIT_SOLVER_FAILURE, app
+from api.cli.app import app
 from api.formats.allocation_files import (
     LoadedInput,
     load_csv,
@@ -18,8 +18,8 @@ from api.formats.allocation_files import (
     write_shipments_csv,
 )
 from engine.allocation import allocate as run_allocation
-from engine.allocation.validate import AllocationInputError
 from models.allocation import AllocationOptions
+from models.errors import InvalidInputError, detail
 
 
 def _load(
@@ -49,7 +49,9 @@ def _load(
         n for n, p in (("--orders", orders), ("--stock", stock), ("--sites", sites)) if p is None
     ]
     if missing:
-        raise AllocationInputError(", ".join(missing), None, "is required without --request")
+        names = ", ".join(missing)
+        why = "is required without --request"
+        raise InvalidInputError(f"{names} {why}", [detail(names, None, why)])
     assert orders is not None and stock is not None and sites is not None
     return load_csv(orders, stock, sites, options=options, plan_date=plan_date)
 
@@ -79,30 +81,20 @@ def allocate_command(
     try:
         day = dt.date.fromisoformat(plan_date) if plan_date else None
     except ValueError:
-        console.print(f"[red]--plan-date: {plan_date!r} is not a date (YYYY-MM-DD)[/red]")
-        raise typer.Exit(EXIT_INVALID_INPUT) from None
-    try:
-        options = AllocationOptions(
-            time_limit_s=time_limit, method=method, backend=backend, explain=explain
-        )
-    except ValueError as exc:
-        console.print(f"[red]invalid option: {exc}[/red]")
-        raise typer.Exit(EXIT_INVALID_INPUT) from None
-    try:
-        with console.status("reading input") as status:
-            loaded = _load(orders, stock, sites, request, options, day)
-            status.update(f"allocating {len(loaded.request.orders)} orders")
+        raise InvalidInputError.for_field(
+            "--plan-date", plan_date, "is not a date (YYYY-MM-DD)"
+        ) from None
+    options = AllocationOptions(
+        time_limit_s=time_limit, method=method, backend=backend, explain=explain
+    )
+    with console.status("reading input") as status:
+        loaded = _load(orders, stock, sites, request, options, day)
+        status.update(f"allocating {len(loaded.request.orders)} orders")
 
-            def progress(stage: str, seconds: float) -> None:
-                status.update(f"{stage} ({seconds:.1f} s)")
+        def progress(stage: str, seconds: float) -> None:
+            status.update(f"{stage} ({seconds:.1f} s)")
 
-            result = run_allocation(loaded.request, loaded.rejected, progress=progress)
-    except AllocationInputError as exc:
-        console.print(f"[red]invalid input: {exc}[/red]")
-        raise typer.Exit(EXIT_INVALID_INPUT) from None
-    except RuntimeError as exc:
-        console.print(f"[red]solver failure: {exc}[/red]")
-        raise typer.Exit(EXIT_SOLVER_FAILURE) from None
+        result = run_allocation(loaded.request, loaded.rejected, progress=progress)
     if out is not None:
         write_result_json(result, out)
     if shipments is not None:

@@ -5,35 +5,42 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli.app import EXIT_INVALID_INPUT
-from models.errors import describe_lines
+from api.cli.errors import error_console
+from models.errors import InvalidInputError, detail
 from models.routing import RoutingResult
 
 console = Console()
-error_console = Console(stderr=True)
 T = TypeVar("T")
+
+__all__ = [
+    "console",
+    "error_console",
+    "fail_invalid",
+    "print_result_summary",
+    "routes_table",
+    "run_with_progress",
+]
+
+
+def _detail(line: str) -> dict[str, Any]:
+    field, sep, why = line.partition(": ")
+    return detail(field, None, why) if sep else detail("(input)", None, line)
 
 
 def fail_invalid(message: str | list[str]) -> NoReturn:
-    """Print what is wrong with the input and exit with code 2."""
+    """Raise :class:`InvalidInputError` (exit 2) for problems written ``field: why``, one
+    line each."""
     lines = [message] if isinstance(message, str) else message
-    error_console.print("[bold red]invalid input[/]")
-    for line in lines:
-        error_console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_INVALID_INPUT)
-
-
-def fail_validation(error: ValidationError) -> NoReturn:
-    """Exit 2 with one line per invalid field: its path, its value and why."""
-    fail_invalid(describe_lines(error))
+    if len(lines) == 1 and ": " not in lines[0]:
+        raise InvalidInputError(lines[0])
+    summary = lines[0] if len(lines) == 1 else f"{len(lines)} problems"
+    raise InvalidInputError(summary, [_detail(line) for line in lines])
 
 
 def run_with_progress(

@@ -63,6 +63,6 @@ def demo(
         f"{time_limit:.0f} s of route search per site, driving on {roads}"
     )
     (out / "request.json").write_text(json.dumps(day.model_dump(mode="json"), indent=2))
-    result = run_plan(day, [])
-    print_plan(result)
-    write_outputs(day, result, out)
+    plan_result = run_plan(day, [])
+    print_plan(plan_result)
+    write_outputs(day, plan_result, out)

@@ -15,6 +15,7 @@ import typer
 
 from api.cli.app import app
 from api.cli.common import console, fail_invalid
+from api.settings import get_settings
 from engine.matrices import HaversineProvider, MatrixError, TravelMatrices
 
 
@@ -123,7 +124,9 @@ def matrix(
                 fail_invalid("osm-file: --provider osm needs --osm-file FILE.osm.pbf")
             from engine.matrices.osm import OsmProvider
 
-            road = OsmProvider(osm_file, max_snap_m=max_snap_m)
+            road = OsmProvider(
+                osm_file, max_snap_m=max_snap_m, cache_dir=get_settings().graph_cache_dir()
+            )
             with console.status("loading the road graph (built once per extract)"):
                 road.load()
             result = road.compute(lonlat)
@@ -145,12 +148,12 @@ def matrix(
             else:
                 matrices = HaversineProvider().matrices(lonlat)
             query_s = time.perf_counter() - started
-    except MatrixError as error:
+    except MatrixError as error:  # name the points by id, not only by position
         message = re.sub(
             r"location (\d+)", lambda m: f"location {m.group(1)} (id {ids[int(m.group(1))]})",
             str(error),
         )  # fmt: skip
-        fail_invalid(f"matrix: {message}")
+        raise MatrixError(message) from error
     n = matrices.size
     console.print(f"{n} x {n} {provider.value} matrix")
     if build_note:

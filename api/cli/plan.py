@@ -8,19 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
 from api.cli.app import app
-from api.cli.common import console, fail_invalid, fail_validation, routes_table
+from api.cli.common import console, fail_invalid, routes_table
 from api.formats.plan_files import load_plan_csv, load_plan_json, validate_plan, write_plan_outputs
 from api.formats.plots import plot_plan
-from api.formats.routing_csv import InputFileError
-from engine.allocation.validate import AllocationInputError
+from api.settings import get_settings
 from engine.plan.pipeline import plan as plan_day
 from engine.plan.pipeline import site_requests
 from models.allocation import UnfulfilledLine
-from models.errors import InvalidRequestError
 from models.plan import PlanRequest, PlanResult
 
 
@@ -29,11 +26,17 @@ def run_plan(request: PlanRequest, rejected: list[UnfulfilledLine]) -> PlanResul
     outcome: list[PlanResult] = []
     failure: list[BaseException] = []
     stage = ["allocating"]
+    cache_dir = get_settings().graph_cache_dir()
 
     def work() -> None:
         try:
             outcome.append(
-                plan_day(request, rejected, on_progress=lambda s, _e: stage.__setitem__(0, s))
+                plan_day(
+                    request,
+                    rejected,
+                    on_progress=lambda s, _e: stage.__setitem__(0, s),
+                    matrix_cache_dir=cache_dir,
+                )
             )
         except BaseException as error:  # re-raised below, in the calling thread
             failure.append(error)
@@ -46,8 +49,6 @@ def run_plan(request: PlanRequest, rejected: list[UnfulfilledLine]) -> PlanResul
             thread.join(0.2)
             status.update(f"planning: {stage[0]} ({time.perf_counter() - began:.0f} s)")
     if failure:
-        if isinstance(failure[0], InvalidRequestError | AllocationInputError):
-            fail_invalid(str(failure[0]))
         raise failure[0]
     return outcome[0]
 
@@ -111,18 +112,13 @@ def plan(
     out: Annotated[Path, typer.Option(help="folder for the outputs")] = Path("plan-output"),
 ) -> None:
     """Plan the whole day: allocate orders to sites, then route each site's vans."""
-    try:
-        if request_json is not None:
-            raw, rejected = load_plan_json(request_json)
-        elif orders and stock and sites and fleet:
-            raw, rejected = load_plan_csv(orders, stock, sites, fleet, products, deliveries)
-        else:
-            fail_invalid("give a PLAN.json, or --orders, --stock, --sites and --fleet CSV files")
-        request = validate_plan(raw)
-    except (InputFileError, AllocationInputError) as error:
-        fail_invalid(str(error))
-    except ValidationError as error:
-        fail_validation(error)
+    if request_json is not None:
+        raw, rejected = load_plan_json(request_json)
+    elif orders and stock and sites and fleet:
+        raw, rejected = load_plan_csv(orders, stock, sites, fleet, products, deliveries)
+    else:
+        fail_invalid("give a PLAN.json, or --orders, --stock, --sites and --fleet CSV files")
+    request = validate_plan(raw)
     result = run_plan(request, rejected)
     print_plan(result)
     write_outputs(request, result, out)

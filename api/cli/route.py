@@ -6,31 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from api.cli.app import EXIT_SOLVER_FAILURE, app
-from api.cli.common import (
-    console,
-    fail_invalid,
-    fail_validation,
-    print_result_summary,
-    run_with_progress,
-)
-from api.formats.routing_csv import InputFileError, load_request
-from engine.matrices import MatrixError
+from api.cli.app import app
+from api.cli.common import console, print_result_summary, run_with_progress
+from api.cli.errors import EXIT_SOLVER_FAILURE
+from api.formats.routing_csv import load_request
+from api.settings import get_settings
 from engine.routing.solve import solve_routes
 from models.routing import RoutingRequest, RoutingResult
 
 
 def solve_with_progress(request: RoutingRequest) -> RoutingResult:
-    try:
-        return run_with_progress(
-            "routing",
-            request.options.time_limit_s,
-            lambda progress: solve_routes(request, on_progress=progress),
-        )
-    except MatrixError as error:
-        fail_invalid(f"matrix: {error}")
+    cache_dir = get_settings().graph_cache_dir()
+    return run_with_progress(
+        "routing",
+        request.options.time_limit_s,
+        lambda progress: solve_routes(request, on_progress=progress, matrix_cache_dir=cache_dir),
+    )
 
 
 def write_result(result: RoutingResult, out: Path) -> None:
@@ -51,22 +43,17 @@ def route(
     out: Annotated[Path | None, typer.Option(help="write the result JSON here")] = None,
 ) -> None:
     """Plan routes for a request (JSON, or stops.csv + vehicles.csv)."""
-    try:
-        request = load_request(request_json, stops, vehicles)
-        updates = {}
-        if time_limit is not None:
-            updates["time_limit_s"] = time_limit
-        if seed is not None:
-            updates["seed"] = seed
-        if updates:
-            options = request.options.model_dump() | updates
-            request = request.model_copy(
-                update={"options": type(request.options).model_validate(options)}
-            )
-    except InputFileError as error:
-        fail_invalid(str(error))
-    except ValidationError as error:
-        fail_validation(error)
+    request = load_request(request_json, stops, vehicles)
+    updates = {}
+    if time_limit is not None:
+        updates["time_limit_s"] = time_limit
+    if seed is not None:
+        updates["seed"] = seed
+    if updates:
+        options = request.options.model_dump() | updates
+        request = request.model_copy(
+            update={"options": type(request.options).model_validate(options)}
+        )
     result = solve_with_progress(request)
     print_result_summary(result, len(request.vehicles))
     if out is not None:

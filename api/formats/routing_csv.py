@@ -16,16 +16,55 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from models.errors import InvalidInputError, detail
 from models.routing import RoutingRequest
 
+#: Where a cell is, as the readers name it: ``stops.csv row 2, demand_kg``.
+_CELL = re.compile(r"(?P<file>.+?) row (?P<row>\d+)(?:, (?P<column>.+))?")
 
-class InputFileError(ValueError):
-    """A file could not be read, or a cell is not what its column needs."""
+
+class InputFileError(InvalidInputError):
+    """A file could not be read, or a cell is not what its column needs.
+
+    ``file``, ``row`` (numbered as a spreadsheet shows it: the header is row 1) and ``column``
+    say where, as far as known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        details: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        super().__init__(message, details)
+        self.file, self.row, self.column = file, row, column
+
+    @classmethod
+    def in_file(cls, path: Path | str, why: str) -> InputFileError:
+        """A problem with the whole file: ``path: why``."""
+        return cls(f"{path}: {why}", [detail(str(path), None, why)], file=str(path))
+
+    @classmethod
+    def cell(cls, where: str, value: Any, why: str) -> InputFileError:
+        """A bad ``value`` at ``where`` (``stops.csv row 2, demand_kg``): ``where: value why``."""
+        found = _CELL.fullmatch(where)
+        return cls(
+            f"{where}: {value!r} {why}",
+            [detail(where, value, why)],
+            file=found["file"] if found else None,
+            row=int(found["row"]) if found else None,
+            column=found["column"] if found else None,
+        )
 
 
 def is_blank(value: Any) -> bool:
@@ -42,7 +81,7 @@ def parse_number(value: Any, where: str) -> float:
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise InputFileError(f"{where}: {value!r} is not a number") from None
+        raise InputFileError.cell(where, value, "is not a number") from None
     return number
 
 
@@ -52,7 +91,7 @@ def _flag(value: Any, where: str) -> bool:
         return True
     if text in ("0", "false", "no", "n"):
         return False
-    raise InputFileError(f"{where}: {value!r} is not true or false")
+    raise InputFileError.cell(where, value, "is not true or false")
 
 
 def _list(value: Any) -> list[str]:
@@ -65,7 +104,7 @@ def parse_windows(value: Any, where: str) -> list[list[float]]:
     for part in _list(value):
         bounds = part.split("-")
         if len(bounds) != 2:
-            raise InputFileError(f"{where}: {part!r} is not 'start-end' in seconds")
+            raise InputFileError.cell(where, part, "is not 'start-end' in seconds")
         out.append([parse_number(bounds[0], where), parse_number(bounds[1], where)])
     return out
 
@@ -75,11 +114,11 @@ def read_csv_table(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
+        raise InputFileError.in_file(path, "no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise InputFileError(f"{path}: not a readable CSV file ({error})") from None
+        raise InputFileError.in_file(path, f"not a readable CSV file ({error})") from None
     if "id" not in frame.columns:
-        raise InputFileError(f"{path}: the column 'id' is required")
+        raise InputFileError.in_file(path, "the column 'id' is required")
     return frame
 
 
@@ -187,18 +226,22 @@ def vehicle_from_row(row: dict[str, Any], where: str) -> dict[str, Any]:
     return vehicle
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a table as dicts keyed by column name."""
+    return [{str(key): value for key, value in row.items()} for row in frame.to_dict("records")]
+
+
 def request_dict_from_csv(stops_csv: Path, vehicles_csv: Path) -> dict[str, Any]:
     """The raw request (to validate as :class:`RoutingRequest`) from the two CSV files."""
     stops = read_csv_table(stops_csv)
     vehicles = read_csv_table(vehicles_csv)
     return {
         "stops": [
-            _stop(row, f"{stops_csv.name} row {k + 2}")
-            for k, row in enumerate(stops.to_dict("records"))
+            _stop(row, f"{stops_csv.name} row {k + 2}") for k, row in enumerate(records(stops))
         ],
         "vehicles": [
             vehicle_from_row(row, f"{vehicles_csv.name} row {k + 2}")
-            for k, row in enumerate(vehicles.to_dict("records"))
+            for k, row in enumerate(records(vehicles))
         ],
     }
 
@@ -208,10 +251,10 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
+        raise InputFileError.in_file(path, "no such file") from None
     except json.JSONDecodeError as error:
-        raise InputFileError(
-            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        raise InputFileError.in_file(
+            path, f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
 
 

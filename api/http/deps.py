@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 from api.http.errors import ApiError
 from api.settings import Settings, get_settings
 from engine.jobs import JobRunner, JobStore
+from models.errors import ErrorCode
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -39,7 +40,7 @@ def check_api_key(keys: list[str], headers: Headers) -> ApiError | None:
     if not given:
         return ApiError(
             401,
-            "unauthorized",
+            ErrorCode.UNAUTHORIZED,
             "an API key is required: send Authorization: Bearer <key> or X-API-Key: <key>",
             headers=challenge,
         )
@@ -47,7 +48,7 @@ def check_api_key(keys: list[str], headers: Headers) -> ApiError | None:
     for key in keys:  # compare with every key, in constant time, without stopping early
         matched |= hmac.compare_digest(given.encode(), key.encode())
     if not matched:
-        return ApiError(401, "unauthorized", "the API key is not valid", headers=challenge)
+        return ApiError(401, ErrorCode.UNAUTHORIZED, "the API key is not valid", headers=challenge)
     return None
 
 
@@ -74,7 +75,7 @@ def sync_solve_slot(request: Request, settings: SettingsDep) -> Iterator[None]:
     if not slots.acquire(timeout=settings.sync_wait_s):
         raise ApiError(
             429,
-            "busy",
+            ErrorCode.BUSY,
             f"{settings.max_sync_solves} synchronous solves are running; retry, or submit a job "
             "(POST /v1/jobs)",
             headers={"Retry-After": "5"},

@@ -1,24 +1,65 @@
 """One error shape for every error the API answers: ``{code, message, details[]}``.
 
-``code`` is a stable, machine-readable string; ``message`` says what went wrong in a
-sentence; each of ``details`` names a ``field`` (``stops[3].time_windows[0]``), the
-``value`` given (shortened) and why it is wrong.
+``code`` is a stable, machine-readable string (:class:`models.errors.ErrorCode`); ``message``
+says what went wrong in a sentence; each of ``details`` names a ``field``
+(``stops[3].time_windows[0]``), the ``value`` given (shortened) and why it is wrong.
+:data:`STATUS` gives the HTTP status of each code; any other exception is a 500
+``internal_error`` with a request id, its traceback logged, never sent.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.allocation.validate import AllocationInputError
-from engine.matrices import MatrixError
-from models.errors import InvalidRequestError, SolverError, field_path
+from models.errors import ErrorCode, RouteplanError, error_body, field_path
 from models.jobs import JOB_KINDS
+
+logger = logging.getLogger(__name__)
+
+#: The HTTP status of each error code.
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_INPUT: 422,
+    ErrorCode.LIMIT_EXCEEDED: 422,
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.QUEUE_FULL: 429,
+    ErrorCode.BUSY: 429,
+    ErrorCode.JOB_NOT_FINISHED: 409,
+    ErrorCode.JOB_FINISHED: 409,
+    ErrorCode.JOB_CANCELLED: 409,
+    ErrorCode.JOB_FAILED: 409,
+    ErrorCode.SOLVER_FAILURE: 500,
+    ErrorCode.STORE_UNAVAILABLE: 503,
+    ErrorCode.INTERNAL_ERROR: 500,
+    # Codes of a failed job's own error; answered directly they are server failures.
+    ErrorCode.UNKNOWN_KIND: 500,
+    ErrorCode.WORKER_DIED: 500,
+    ErrorCode.JOB_ABANDONED: 500,
+}
+
+#: The code of each status that Starlette answers itself (unknown paths, methods, ...).
+_HTTP_CODES: dict[int, ErrorCode] = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
 
 #: Where a request value came from, as FastAPI names it; dropped from field paths.
 _SOURCES = {"body", "query", "path", "header", "cookie"}
@@ -59,22 +100,21 @@ class ErrorResponse(BaseModel):
     }
 
 
-class ApiError(Exception):
-    """An error answered as ``ErrorResponse`` with ``status_code``."""
+class ApiError(RouteplanError):
+    """An error of the HTTP layer, answered as ``ErrorResponse`` with ``status_code`` (the
+    status of ``code`` in :data:`STATUS`) and ``headers``."""
 
     def __init__(
         self,
         status_code: int,
-        code: str,
+        code: ErrorCode | str,
         message: str,
-        details: list[dict[str, Any]] | None = None,
+        details: Sequence[Mapping[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, details)
         self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.details = details or []
+        self.code = ErrorCode(code)
         self.headers = headers
 
 
@@ -85,6 +125,7 @@ _DESCRIPTIONS = {
     413: "The request body is too large",
     422: "Invalid input: details name each field",
     429: "The job queue is full; retry later",
+    500: "A solver failed, or an unexpected error (with a request id)",
     503: "The job store is unreachable",
 }
 
@@ -98,14 +139,33 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
 
 def error_json(
     status_code: int,
-    code: str,
+    code: ErrorCode | str,
     message: str,
-    details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
+    details: Sequence[Mapping[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """An error response in the one shape."""
-    body = ErrorResponse(code=code, message=message, details=details or [])
+    body = ErrorResponse(code=str(code), message=message, details=list(details or []))
     return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
+
+
+def error_response(error: BaseException) -> JSONResponse:
+    """The response to a routeplan error or a pydantic ``ValidationError``: its body
+    (:func:`models.errors.error_body`) with the status of its code."""
+    body = error_body(error)
+    status = getattr(error, "status_code", None) or STATUS[ErrorCode(body["code"])]
+    headers = getattr(error, "headers", None)
+    return error_json(status, body["code"], body["message"], body["details"], headers)
+
+
+def internal_error_json(request_id: str) -> JSONResponse:
+    """The 500 ``internal_error`` for an unexpected exception: the request id, no internals."""
+    return error_json(
+        500,
+        ErrorCode.INTERNAL_ERROR,
+        f"an unexpected error occurred (request id {request_id}); the server log has the details",
+        headers={"X-Request-ID": request_id},
+    )
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -152,9 +212,8 @@ def request_error_details(
     return details
 
 
-async def _api_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, ApiError)
-    return error_json(error.status_code, error.code, error.message, error.details, error.headers)
+async def _known_error(_request: Request, error: Exception) -> JSONResponse:
+    return error_response(error)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -165,34 +224,7 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
         message = "the request body is not valid JSON"
     else:
         message = f"the request is invalid ({len(details)} problem{'s' * (len(details) != 1)})"
-    return error_json(422, "invalid_input", message, details)
-
-
-async def _allocation_input(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, AllocationInputError)
-    detail = {"field": error.field, "value": _short(error.value), "message": error.why}
-    return error_json(422, "invalid_input", str(error), [detail])
-
-
-async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
-    details = list(getattr(error, "details", []))
-    if not details and isinstance(error, MatrixError):
-        details = [{"field": "matrix", "value": None, "message": str(error)}]
-    return error_json(422, "invalid_input", str(error), details)
-
-
-async def _solver_error(_request: Request, error: Exception) -> JSONResponse:
-    return error_json(500, "solver_failure", str(error))
-
-
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
+    return error_json(422, ErrorCode.INVALID_INPUT, message, details)
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
@@ -206,11 +238,43 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return error_json(error.status_code, code, message, headers=error.headers)
 
 
+class InternalErrorMiddleware:
+    """500 ``internal_error`` for any exception no handler answers: the body and the
+    ``X-Request-ID`` header carry a request id, and the traceback is logged with it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started |= message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            request_id = uuid.uuid4().hex
+            logger.exception(
+                "unexpected error answering %s %s (request id %s)",
+                scope.get("method"),
+                scope.get("path"),
+                request_id,
+            )
+            if started:  # too late for an error response: the server closes the connection
+                raise
+            await internal_error_json(request_id)(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every error in the one shape."""
-    app.add_exception_handler(ApiError, _api_error)
+    """Answer every error in the one shape (the app adds :class:`InternalErrorMiddleware`
+    for the exceptions none of these answers)."""
+    app.add_exception_handler(RouteplanError, _known_error)
+    app.add_exception_handler(ValidationError, _known_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(InvalidRequestError, _invalid_request)
-    app.add_exception_handler(AllocationInputError, _allocation_input)
-    app.add_exception_handler(SolverError, _solver_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -9,6 +9,7 @@ from typing import Any
 from api.http.errors import ApiError
 from api.settings import Settings
 from models.allocation import AllocationRequest
+from models.errors import ErrorCode
 from models.matrices import MatrixSpec
 from models.plan import PlanRequest
 from models.routing import RoutingRequest
@@ -17,7 +18,7 @@ from models.vroom import VroomProblem
 
 def _raise(problems: list[dict[str, Any]]) -> None:
     if problems:
-        raise ApiError(422, "limit_exceeded", problems[0]["message"], problems)
+        raise ApiError(422, ErrorCode.LIMIT_EXCEEDED, problems[0]["message"], problems)
 
 
 def _time_problem(field: str, value: float, cap_s: float, sync: bool) -> dict[str, Any]:

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from engine.jobs.kinds import KINDS, register
 from engine.jobs.runner import JobRunner
-from engine.jobs.store import JobRecord, JobStore, QueueFullError
+from engine.jobs.store import JobRecord, JobStore
 
-__all__ = ["KINDS", "JobRecord", "JobRunner", "JobStore", "QueueFullError", "register"]
+__all__ = ["KINDS", "JobRecord", "JobRunner", "JobStore", "register"]

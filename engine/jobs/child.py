@@ -15,11 +15,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pydantic import ValidationError
-
-from engine.allocation.validate import AllocationInputError
-from engine.jobs.kinds import load
-from models.errors import InvalidRequestError, describe
+from engine.jobs.kinds import JobContext, load
+from models.errors import ErrorCode, error_body
 
 #: How often the process checks that its server is still alive, in seconds.
 WATCH_INTERVAL_S = 0.5
@@ -42,30 +39,20 @@ def _watch(server_pid: int) -> None:
 
 
 def error_record(error: BaseException) -> dict[str, Any]:
-    """A job error ``{code, message, details}`` for an exception raised by a handler."""
-    if isinstance(error, ValidationError):
-        return {
-            "code": "invalid_input",
-            "message": f"the request is invalid ({error.error_count()} problem(s))",
-            "details": describe(error),
-        }
-    if isinstance(error, AllocationInputError):
-        return {
-            "code": "invalid_input",
-            "message": str(error),
-            "details": [{"field": error.field, "value": repr(error.value), "message": error.why}],
-        }
-    if isinstance(error, InvalidRequestError):
-        return {
-            "code": "invalid_input",
-            "message": str(error),
-            "details": list(getattr(error, "details", [])),
-        }
-    return {"code": "job_failed", "message": f"{type(error).__name__}: {error}", "details": []}
+    """A job error ``{code, message, details}`` for an exception raised by a handler
+    (``job_failed`` for an exception that is not a routeplan error)."""
+    return error_body(error, unexpected=ErrorCode.JOB_FAILED)
 
 
-def main(target: str, request: dict[str, Any], conn: Connection, server_pid: int) -> None:
-    """Run the handler ``target`` on ``request`` and send progress and the outcome."""
+def main(
+    target: str,
+    request: dict[str, Any],
+    conn: Connection,
+    server_pid: int,
+    context: JobContext | None = None,
+) -> None:
+    """Run the handler ``target`` on ``request`` (with the server's ``context``) and send
+    progress and the outcome."""
     os.setpgrp()
     threading.Thread(target=_watch, args=(server_pid,), daemon=True).start()
 
@@ -76,7 +63,8 @@ def main(target: str, request: dict[str, Any], conn: Connection, server_pid: int
             conn.send(("progress", fraction, best_cost))
 
     try:
-        outcome: tuple[str, Any] = ("result", load(target)(request, progress))
+        handler = load(target)
+        outcome: tuple[str, Any] = ("result", handler(request, progress, context or JobContext()))
     except Exception as error:
         outcome = ("error", error_record(error))
     with sending:

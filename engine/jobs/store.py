@@ -37,22 +37,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from models.errors import ErrorCode, QueueFullError, StoreUnavailableError
 from models.jobs import JobStatus
 
 #: The default table name.
 TABLE_NAME = "routeplan_jobs"
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
-
-
-class QueueFullError(RuntimeError):
-    """The queue already holds as many jobs as allowed."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the job queue is full ({limit} jobs waiting); retry later")
-        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -87,6 +81,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def _stamp(value: datetime) -> datetime:
+    """A timestamp column that is never null, made timezone-aware."""
+    aware = _aware(value)
+    assert aware is not None
+    return aware
+
+
 def _table(metadata: MetaData, name: str) -> Table:
     return Table(
         name,
@@ -110,6 +111,15 @@ def _table(metadata: MetaData, name: str) -> Table:
     )
 
 
+def _unavailable(context: ExceptionContext) -> None:
+    """Raise :class:`StoreUnavailableError` for a database that cannot be reached (cannot
+    connect, connection lost, locked): the job store is unavailable, not broken."""
+    if context.is_pre_ping:  # the pool reconnects on its own
+        return
+    if isinstance(context.sqlalchemy_exception, OperationalError | InterfaceError):
+        raise StoreUnavailableError() from context.original_exception
+
+
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -125,8 +135,10 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _unavailable)
+    return engine
 
 
 class JobStore:
@@ -154,8 +166,8 @@ class JobStore:
             best_cost=m["best_cost"],
             attempts=m["attempts"],
             owner=m["owner"],
-            created_at=_aware(m["created_at"]),
-            updated_at=_aware(m["updated_at"]),
+            created_at=_stamp(m["created_at"]),
+            updated_at=_stamp(m["updated_at"]),
             started_at=_aware(m["started_at"]),
             finished_at=_aware(m["finished_at"]),
             heartbeat_at=_aware(m["heartbeat_at"]),
@@ -353,7 +365,7 @@ class JobStore:
                     finished_at=_now(),
                     updated_at=_now(),
                     error={
-                        "code": "job_abandoned",
+                        "code": ErrorCode.JOB_ABANDONED.value,
                         "message": f"the job was started {max_attempts} times and its server "
                         "stopped each time; it is not tried again",
                         "details": [],

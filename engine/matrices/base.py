@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from models.errors import InvalidRequestError
+from models.errors import InvalidInputError, detail
+
+#: Where the ``osm`` provider caches built road graphs when its caller names no folder (the
+#: API's ``cache_dir`` setting passes its own; ``~`` is expanded when the folder is used).
+DEFAULT_GRAPH_CACHE_DIR = Path("~/.cache/routeplan/osm-graphs")
 
 
-class MatrixError(InvalidRequestError):
-    """A matrix could not be built from the given points or data (invalid input)."""
+class MatrixError(InvalidInputError):
+    """A matrix could not be built from the given points or data (invalid input).
+
+    Without ``details`` the one problem is the field ``matrix``.
+    """
+
+    def __init__(self, message: str, details: Sequence[Mapping[str, Any]] | None = None) -> None:
+        super().__init__(message, details or [detail("matrix", None, message)])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from api.http.deps import API_KEY_SECURITY, RunnerDep, SettingsDep, StoreDep
 from api.http.errors import ApiError, error_responses
 from api.http.examples import JOB_SUBMISSION_EXAMPLES, JOB_VIEW, ROUTES_RESULT, json_example
 from api.http.limits import check_allocation_limits, check_plan, check_routing
-from engine.jobs import JobRecord, QueueFullError
+from engine.jobs import JobRecord
+from models.errors import ErrorCode, QueueFullError
 from models.jobs import JobError, JobStatus, JobSubmission, JobView, PlanJob, RoutesJob
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=API_KEY_SECURITY)
@@ -46,7 +47,7 @@ def _get(store: StoreDep, job_id: uuid.UUID) -> JobRecord:
     if record is None:
         raise ApiError(
             404,
-            "not_found",
+            ErrorCode.NOT_FOUND,
             f"no job {job_id}",
             [{"field": "job_id", "value": str(job_id), "message": "unknown job id"}],
         )
@@ -97,7 +98,7 @@ def submit_job(
         )
     except QueueFullError as error:
         raise ApiError(
-            429, "queue_full", str(error), headers={"Retry-After": str(RETRY_AFTER_S)}
+            429, ErrorCode.QUEUE_FULL, str(error), headers={"Retry-After": str(RETRY_AFTER_S)}
         ) from error
     if runner is not None:
         runner.wake()
@@ -136,15 +137,15 @@ def get_job_result(job_id: JobId, store: StoreDep) -> JSONResponse:
         error = record.error or {}
         raise ApiError(
             409,
-            "job_failed",
+            ErrorCode.JOB_FAILED,
             f"the job failed: {error.get('message', 'no message')}",
             details + list(error.get("details", [])),
         )
     if record.status is JobStatus.CANCELLED:
-        raise ApiError(409, "job_cancelled", "the job was cancelled", details)
+        raise ApiError(409, ErrorCode.JOB_CANCELLED, "the job was cancelled", details)
     raise ApiError(
         409,
-        "job_not_finished",
+        ErrorCode.JOB_NOT_FINISHED,
         f"the job is {record.status.value}; poll /v1/jobs/{job_id}",
         details,
     )
@@ -165,7 +166,7 @@ def cancel_job(job_id: JobId, store: StoreDep) -> JobView:
     if record.status.finished:
         raise ApiError(
             409,
-            "job_finished",
+            ErrorCode.JOB_FINISHED,
             f"the job already ended ({record.status.value})",
             [{"field": "status", "value": record.status.value, "message": "cannot cancel"}],
         )
@@ -174,7 +175,7 @@ def cancel_job(job_id: JobId, store: StoreDep) -> JobView:
     if cancelled.status is not JobStatus.CANCELLED and cancelled.status.finished:
         raise ApiError(
             409,
-            "job_finished",
+            ErrorCode.JOB_FINISHED,
             f"the job ended ({cancelled.status.value}) before it could be cancelled",
             [{"field": "status", "value": cancelled.status.value, "message": "cannot cancel"}],
         )

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.formats.sample_plan import sample_plan
-from engine.allocation.evaluate import check_allocation
+from engine.allocation.evaluate import evaluate_allocation
 from engine.plan.pipeline import site_requests
 from engine.routing.evaluate import evaluate
 from models.plan import PlanRequest, PlanResult
@@ -30,7 +30,8 @@ def _small_day() -> PlanRequest:
 
 def _check(day: PlanRequest, result: PlanResult) -> None:
     assert day.plan_date is not None
-    assert check_allocation(day.allocation_request(), result.allocation, day.plan_date) == []
+    checked = evaluate_allocation(day.allocation_request(), result.allocation, day.plan_date)
+    assert checked.feasible, [v.message for v in checked.violations]
     requests = site_requests(day, result.allocation)
     for site in result.sites:
         assert evaluate(requests[site.site_id][0], site.routing).feasible

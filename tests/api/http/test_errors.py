@@ -1,8 +1,10 @@
-"""Bad input on every endpoint: the documented error shape, the right status, never a 500."""
+"""Bad input on every endpoint: the documented error shape, the right status, never a 500;
+and the 500 for a bug: a request id, a logged traceback, no internals in the body."""
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -11,7 +13,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import api.http.routers.routes
 from api.http.examples import ALLOCATION_REQUEST
+from engine.jobs.store import _make_engine
+from models.errors import InvalidInputError, SolverError, StoreUnavailableError, error_body
+from models.routing import RoutingOptions
 from tests.api.conftest import MakeClient
 from tests.api.payloads import assert_error_shape, routes_request
 
@@ -244,3 +250,78 @@ def test_busy_server_answers_429_when_no_solve_slot_frees_up(make_client: MakeCl
     assert_error_shape(response.json(), "busy")
     assert response.headers["Retry-After"] == "5"
     assert client.post("/v1/routes", json=routes_request()).status_code == 200
+
+
+def _routes_raising(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(api.http.routers.routes, "solve_routes", broken)
+
+
+def test_an_unexpected_error_is_a_500_with_a_request_id_and_a_logged_traceback(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _routes_raising(monkeypatch, RuntimeError("secret internals at 0xdeadbeef"))
+    with caplog.at_level(logging.ERROR, logger="api.http.errors"):
+        response = client.post("/v1/routes", json=routes_request())
+    assert response.status_code == 500
+    body = response.json()
+    assert_error_shape(body, "internal_error")
+    request_id = response.headers["X-Request-ID"]
+    assert len(request_id) == 32 and request_id in body["message"]
+    assert "Traceback" not in response.text and "secret internals" not in response.text
+    [record] = [r for r in caplog.records if r.name == "api.http.errors"]
+    assert request_id in record.getMessage() and "/v1/routes" in record.getMessage()
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+    assert "Traceback" in caplog.text and "secret internals" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (SolverError("the pyvrp backend failed"), 500, "solver_failure"),
+        (StoreUnavailableError(), 503, "store_unavailable"),
+        (InvalidInputError.for_field("stops[0].id", 7, "is taken"), 422, "invalid_input"),
+    ],
+)
+def test_routeplan_errors_are_answered_with_their_code_and_status(
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    status: int,
+    code: str,
+) -> None:
+    _routes_raising(monkeypatch, error)
+    response = client.post("/v1/routes", json=routes_request())
+    assert response.status_code == status
+    assert response.json() == error_body(error)
+    assert_error_shape(response.json(), code)
+
+
+def test_a_validation_error_raised_inside_is_a_422_naming_the_field(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def invalid(*_args: Any, **_kwargs: Any) -> Any:
+        RoutingOptions.model_validate({"time_limit_s": -1})
+
+    monkeypatch.setattr(api.http.routers.routes, "solve_routes", invalid)
+    response = client.post("/v1/routes", json=routes_request())
+    assert response.status_code == 422
+    assert_error_shape(response.json(), "invalid_input")
+    assert [d["field"] for d in response.json()["details"]] == ["time_limit_s"]
+
+
+def test_an_unreachable_job_store_is_a_503(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(run_jobs=False)
+    store = client.app.state.store  # type: ignore[attr-defined]
+    url = "postgresql+psycopg://nobody:secret@127.0.0.1:1/jobs"
+    monkeypatch.setattr(store, "engine", _make_engine(url))
+    response = client.get(f"/v1/jobs/{uuid.uuid4()}")
+    assert response.status_code == 503
+    assert_error_shape(response.json(), "store_unavailable")
+    assert "secret" not in response.text
+    health = client.get("/v1/health")
+    assert health.status_code == 503 and health.json()["database"] == "unreachable"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from engine.jobs import JobStore, QueueFullError
+from engine.jobs import JobStore
+from models.errors import QueueFullError, StoreUnavailableError
 from models.jobs import JobStatus
 from tests.postgres import postgres_url
 
@@ -137,3 +138,19 @@ def test_timestamps_are_timezone_aware(store: JobStore) -> None:
     assert job.created_at.tzinfo is not None
     assert abs((datetime.now(UTC) - job.created_at).total_seconds()) < 60
     assert store.ping()
+
+
+def test_an_unreachable_database_is_a_store_unavailable_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailableError) as caught:
+        JobStore("postgresql+psycopg://nobody:secret@127.0.0.1:1/jobs")
+    assert "secret" not in str(caught.value)
+    store = JobStore(f"sqlite:///{tmp_path / 'jobs.db'}")
+    try:
+        store.engine.dispose()
+        (tmp_path / "jobs.db").unlink()
+        (tmp_path / "jobs.db").mkdir()  # a folder where the database file was
+        with pytest.raises(StoreUnavailableError):
+            store.get(str(uuid.uuid4()))
+        assert not store.ping()
+    finally:
+        store.close()
