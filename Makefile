@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 OSM_FILE ?= ../shared/data/osm/porto_portugal.osm.pbf
 
-.PHONY: venv demo demo-osm test bench-quick lint clean
+.PHONY: venv demo demo-osm check test bench-quick lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,16 +22,19 @@ demo: $(STAMP)
 demo-osm: $(STAMP)
 	$(VENV)/bin/routeplan demo --out demo-output-osm --osm-file $(OSM_FILE)
 
-test: $(STAMP)
+check: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: check
 	$(PY) -m pytest -q
 
 bench-quick: $(STAMP)
 	$(VENV)/bin/routeplan bench vrp --quick --out bench-output/quick
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+lint: check
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -59,7 +59,10 @@ class Settings(BaseSettings):
         return (REPO_ROOT / self.shared_data).resolve()
 
     def graph_cache_dir(self) -> Path:
-        """The folder that holds cached road graphs (created on first write)."""
+        """The folder that holds cached road graphs (created on first write), handed to the
+        engine by the CLI and the server (the engine reads no settings; its own default,
+        ``engine.matrices.DEFAULT_GRAPH_CACHE_DIR``, is this folder for the default
+        ``cache_dir``)."""
         return self.cache_dir.expanduser() / "osm-graphs"
 
     def job_database_url(self) -> str:

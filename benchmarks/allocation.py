@@ -1,270 +1,30 @@
 """Allocation benchmark: the Olist-derived set and synthetic scaling, MIP against greedy.
 
-* Olist: real orders, items and customer locations (zip-prefix geolocation, averaged per
-  prefix). Sites are k-means clusters of the real seller locations; stock is synthesized with
-  a seed around each sku's real demand, placed mostly in its seller's cluster, with some skus
-  scarce (spread thinly, so lines must split or go short). Cancelled orders are held
-  (payment declined) and orders without items are invalid: the bad input is real.
-* Synthetic: orders around weighted "cities" in Brazil's bounding box, Zipf sku popularity,
-  1-4 lines, a tenth of the skus scarce, capacities 1.3x demand spread by site size.
+The instances (the Olist-derived set and synthetic ones) are made in
+:mod:`benchmarks.allocation_instances`.
 
 Every allocation is passed through the independent checker before it is reported.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from api.formats.allocation_files import (
-    LoadedInput,
-    orders_from_frame,
-    read_sites_csv,
-    read_stock_csv,
+from benchmarks.allocation_instances import (
+    PLAN_DATE,
+    olist_frames,
+    request_from_frames,
+    synthetic_frames,
 )
-from engine.allocation import allocate, check_allocation
-from models.allocation import AllocationOptions, AllocationRequest, CostSettings
+from engine.allocation import allocate, evaluate_allocation
+from models.allocation import AllocationOptions, AllocationRequest
 
-PLAN_DATE = dt.date(2018, 9, 1)
 RESULTS_HEADER = "## Allocation"
-
-
-# ----------------------------------------------------------------------------- instances
-
-
-def _geo(olist: Path) -> pd.DataFrame:
-    geo = pd.read_csv(
-        olist / "olist_geolocation_dataset.csv", dtype={"geolocation_zip_code_prefix": str}
-    )
-    geo = geo[(geo.geolocation_lat.between(-34, 6)) & (geo.geolocation_lng.between(-75, -33))]
-    return geo.groupby("geolocation_zip_code_prefix")[["geolocation_lat", "geolocation_lng"]].mean()
-
-
-def olist_frames(
-    olist: Path, n_sites: int = 20, seed: int = 0, max_orders: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(orders, stock, sites) frames in the CSV layouts, from the Olist sample."""
-    from scipy.cluster.vq import kmeans2
-
-    rng = np.random.default_rng(seed)
-    geo = _geo(olist)
-    zip_col = {"customer_zip_code_prefix": str, "seller_zip_code_prefix": str}
-    orders = pd.read_csv(olist / "olist_orders_dataset.csv")
-    items = pd.read_csv(olist / "olist_order_items_dataset.csv")
-    customers = pd.read_csv(olist / "olist_customers_dataset.csv", dtype=zip_col)
-    sellers = pd.read_csv(olist / "olist_sellers_dataset.csv", dtype=zip_col)
-    if max_orders is not None:
-        orders = orders.iloc[:max_orders]
-    # Sites: k-means over seller locations.
-    sellers = sellers.join(geo, on="seller_zip_code_prefix").dropna()
-    xy = sellers[["geolocation_lng", "geolocation_lat"]].to_numpy()
-    centres, label = kmeans2(xy, n_sites, seed=seed, minit="++")
-    counts = np.bincount(label, minlength=n_sites)
-    alive = np.nonzero(counts)[0]
-    sellers["site"] = label
-    # Order lines: items of one product in one order make one line.
-    lines = items.groupby(["order_id", "product_id", "seller_id"], sort=False).size()
-    lines = lines.rename("quantity").reset_index()
-    lines = lines.merge(sellers[["seller_id", "site"]], on="seller_id", how="left")
-    lines["line_id"] = lines.groupby("order_id").cumcount() + 1
-    o = orders.merge(customers, on="customer_id", how="left").join(
-        geo, on="customer_zip_code_prefix"
-    )
-    purchase = pd.to_datetime(o.order_purchase_timestamp)
-    window = (pd.to_datetime(o.order_estimated_delivery_date) - purchase).dt.days
-    o["promised_date"] = [
-        (PLAN_DATE + dt.timedelta(days=int(np.clip(w // 4, 1, 10)))).isoformat()
-        if pd.notna(w)
-        else ""
-        for w in window
-    ]
-    o["payment_status"] = np.where(o.order_status == "canceled", "declined", "authorised")
-    value = items.groupby("order_id").price.sum()
-    o["priority"] = np.select(
-        [o.order_id.map(value).fillna(0) > 500, o.order_id.map(value).fillna(0) > 150], [3, 2], 1
-    )
-    table = o[
-        [
-            "order_id",
-            "geolocation_lat",
-            "geolocation_lng",
-            "promised_date",
-            "payment_status",
-            "priority",
-        ]
-    ].merge(lines, on="order_id", how="left")
-    n_lines = table.groupby("order_id").order_id.transform("size")
-    multi = (n_lines > 1).to_numpy()
-    order_draw = table.order_id.map(
-        dict(zip(o.order_id, rng.random(len(o)), strict=True))
-    ).to_numpy()
-    table["ship_complete"] = np.where(multi & (order_draw < 0.25), "true", "false")
-    table["max_shipments"] = np.where(multi & (order_draw > 0.75), "2", "")
-    table["channel"] = "online"
-    frame = pd.DataFrame(
-        {
-            "order_id": table.order_id,
-            "line_id": table.line_id.fillna(0).astype(int).astype(str),
-            "sku": table.product_id.fillna(""),
-            "quantity": table.quantity.fillna(0).astype(int).astype(str),
-            "lat": table.geolocation_lat.map(lambda v: "" if pd.isna(v) else f"{v:.6f}"),
-            "lon": table.geolocation_lng.map(lambda v: "" if pd.isna(v) else f"{v:.6f}"),
-            "channel": table.channel,
-            "priority": table.priority.astype(str),
-            "promised_date": table.promised_date,
-            "payment_status": table.payment_status,
-            "ship_complete": table.ship_complete,
-            "max_shipments": table.max_shipments,
-        }
-    )
-    # Orders without items stay as one row with no sku: they come back invalid.
-    frame.loc[table.product_id.isna(), ["line_id", "sku", "quantity"]] = ["1", "", "0"]
-    # Stock around real demand, home site = seller's cluster.
-    real = lines.dropna(subset=["site"])
-    demand = real.groupby("product_id").quantity.sum()
-    home = real.groupby("product_id").site.first().astype(int)
-    rows = []
-    for sku, d in demand.items():
-        scarce = d >= 2 and rng.random() < 0.3
-        if scarce:
-            total, n_at = int(d), int(rng.integers(2, 5))
-        elif rng.random() < 0.04:
-            rows.append((f"S{int(home[sku]):02d}", sku, 0, 0))  # known, out of stock
-            continue
-        else:
-            total, n_at = int(np.ceil(d * rng.uniform(1.2, 2.5))) + 1, int(rng.integers(1, 4))
-        at = [int(home[sku]), *rng.choice(alive, n_at - 1, replace=True).tolist()]
-        share = rng.multinomial(total, np.full(len(at), 1 / len(at)))
-        for s, q in zip(at, share, strict=True):
-            if q > 0:
-                safety = int(rng.random() < 0.2)
-                rows.append((f"S{s:02d}", sku, int(q) + safety, safety))
-    stock = pd.DataFrame(rows, columns=["site_id", "sku", "on_hand", "safety_stock"])
-    stock = stock.groupby(["site_id", "sku"], as_index=False).sum()
-    n_valid = int((o.order_status != "canceled").sum())
-    units = int(real.quantity.sum())
-    share = counts / counts.sum()
-    big = np.argsort(-counts)[: max(n_sites // 4, 1)]
-    sites = pd.DataFrame(
-        {
-            "site_id": [f"S{s:02d}" for s in alive],
-            "kind": ["warehouse" if s in big else "store" for s in alive],
-            "lat": centres[alive, 1],
-            "lon": centres[alive, 0],
-            "capacity_orders": [int(np.ceil(1.1 * n_valid * share[s])) + 20 for s in alive],
-            "capacity_units": [int(np.ceil(1.2 * units * share[s])) + 30 for s in alive],
-            "handling_cost_per_unit": [0.8 if s in big else 1.5 for s in alive],
-        }
-    )
-    return frame, stock, sites
-
-
-def synthetic_frames(
-    n_orders: int, n_sites: int, seed: int = 0
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(orders, stock, sites) frames for a synthetic instance."""
-    rng = np.random.default_rng(seed)
-    n_cities = 40
-    cities = np.c_[rng.uniform(-55, -38, n_cities), rng.uniform(-30, -5, n_cities)]
-    weight = rng.pareto(1.2, n_cities) + 0.2
-    weight /= weight.sum()
-    site_xy = cities[rng.choice(n_cities, n_sites, p=weight)] + rng.normal(0, 0.3, (n_sites, 2))
-    cust = cities[rng.choice(n_cities, n_orders, p=weight)] + rng.normal(0, 0.6, (n_orders, 2))
-    n_skus = max(200, n_orders // 5)
-    pop = 1 / np.arange(1, n_skus + 1) ** 0.9
-    pop /= pop.sum()
-    rng.shuffle(pop)
-    n_lines = rng.choice([1, 2, 3, 4], n_orders, p=[0.8, 0.12, 0.06, 0.02])
-    order_of = np.repeat(np.arange(n_orders), n_lines)
-    sku = rng.choice(n_skus, order_of.shape[0], p=pop)
-    qty = rng.choice([1, 2, 3], order_of.shape[0], p=[0.88, 0.09, 0.03])
-    line_no = np.arange(order_of.shape[0]) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines)
-    # Lines of one order never repeat a sku here: fold repeats into one line.
-    frame = pd.DataFrame({"o": order_of, "sku": sku, "qty": qty, "line": line_no})
-    frame = (
-        frame.groupby(["o", "sku"], as_index=False, sort=False)
-        .agg(qty=("qty", "sum"), line=("line", "first"))
-        .sort_values(["o", "line"])
-    )
-    demand = np.bincount(frame.sku, weights=frame.qty, minlength=n_skus)
-    size = rng.uniform(0.3, 1.0, n_sites)
-    stocks = rng.random((n_sites, n_skus)) < (0.15 + 0.5 * size)[:, None]
-    stocks[np.argmax(size)] = True
-    factor = np.where(
-        rng.random(n_skus) < 0.1, rng.uniform(0.5, 1.0, n_skus), rng.uniform(1.5, 4, n_skus)
-    )
-    share = stocks * size[:, None]
-    share = share / np.maximum(share.sum(0, keepdims=True), 1e-9)
-    on_hand = np.floor(share * np.ceil(demand * factor)[None, :] + rng.random((n_sites, n_skus)))
-    s_idx, k_idx = np.nonzero(on_hand > 0)
-    stock = pd.DataFrame(
-        {
-            "site_id": [f"S{s}" for s in s_idx],
-            "sku": [f"K{k}" for k in k_idx],
-            "on_hand": on_hand[s_idx, k_idx].astype(int),
-            "safety_stock": 0,
-        }
-    )
-    prio = rng.choice([1, 2, 3], n_orders, p=[0.7, 0.2, 0.1])
-    ship_complete = rng.random(n_orders) < 0.1
-    max_ship = np.where(rng.random(n_orders) < 0.3, "1", "")
-    o = frame.o.to_numpy()
-    orders = pd.DataFrame(
-        {
-            "order_id": [f"O{i}" for i in o],
-            "line_id": (frame.line.to_numpy() + 1).astype(str),
-            "sku": [f"K{k}" for k in frame.sku],
-            "quantity": frame.qty.astype(str),
-            "lat": [f"{v:.5f}" for v in cust[o, 1]],
-            "lon": [f"{v:.5f}" for v in cust[o, 0]],
-            "priority": prio[o].astype(str),
-            "ship_complete": np.where(ship_complete[o], "1", "0"),
-            "max_shipments": max_ship[o],
-        }
-    )
-    units = int(frame.qty.sum())
-    sites = pd.DataFrame(
-        {
-            "site_id": [f"S{s}" for s in range(n_sites)],
-            "kind": np.where(size > 0.6, "warehouse", "store"),
-            "lat": site_xy[:, 1],
-            "lon": site_xy[:, 0],
-            "capacity_orders": np.ceil(1.3 * n_orders * size / size.sum()).astype(int),
-            "capacity_units": np.ceil(1.3 * units * size / size.sum()).astype(int),
-            "handling_cost_per_unit": np.where(size > 0.6, 0.5, 1.5),
-        }
-    )
-    return orders, stock, sites
-
-
-def request_from_frames(
-    orders: pd.DataFrame,
-    stock: pd.DataFrame,
-    sites: pd.DataFrame,
-    options: AllocationOptions,
-    workdir: Path,
-) -> LoadedInput:
-    """Write the frames as CSV into ``workdir`` (so the CLI can rerun them) and load them."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    orders.to_csv(workdir / "orders.csv", index=False)
-    stock.to_csv(workdir / "stock.csv", index=False)
-    sites.to_csv(workdir / "sites.csv", index=False)
-    order_list, rejected = orders_from_frame(orders)
-    request = AllocationRequest(
-        plan_date=PLAN_DATE,
-        sites=read_sites_csv(workdir / "sites.csv"),
-        stock=read_stock_csv(workdir / "stock.csv"),
-        orders=order_list,
-        costs=CostSettings(),
-        options=options,
-    )
-    return LoadedInput(request, rejected)
 
 
 # ----------------------------------------------------------------------------- runner
@@ -292,13 +52,12 @@ class Row:
     details: dict[str, float]
 
 
-def run_instance(name: str, loaded: LoadedInput, check: bool = True) -> Row:
+def run_instance(name: str, req: AllocationRequest, check: bool = True) -> Row:
     """Allocate with the MIP (greedy baselines come with it) and check the result."""
-    req = loaded.request
     start = time.perf_counter()
-    result = allocate(req, loaded.rejected)
+    result = allocate(req)
     seconds = time.perf_counter() - start
-    errors = check_allocation(req, result, PLAN_DATE, loaded.rejected) if check else []
+    errors = evaluate_allocation(req, result, PLAN_DATE).violations if check else []
     base = {b.method: b for b in result.baselines}
     return Row(
         name=name,
@@ -354,12 +113,12 @@ def run(
         opts = AllocationOptions(
             time_limit_s=10.0 if quick else 60.0, relative_gap=0.0005, explain=False
         )
-        loaded = request_from_frames(*frames, opts, where / "olist")
-        tell(f"olist: {len(loaded.request.orders)} orders")
-        rows.append(run_instance("olist" + ("-600" if quick else ""), loaded))
+        request = request_from_frames(*frames, opts, where / "olist")
+        tell(f"olist: {len(request.orders)} orders")
+        rows.append(run_instance("olist" + ("-600" if quick else ""), request))
         if not quick:
             tell("olist: backends")
-            backends += compare_backends("olist", loaded, 30.0, 0.001, unpruned=True)
+            backends += compare_backends("olist", request, 30.0, 0.001, unpruned=True)
     # (orders, sites, time limit, candidate sites per line)
     sizes = (
         [(300, 10, 5.0, 3)]
@@ -378,12 +137,12 @@ def run(
             time_limit_s=limit, relative_gap=0.005, explain=False, candidates_per_line=k
         )
         name = f"synthetic-{n_orders}x{n_sites}"
-        loaded = request_from_frames(*frames, opts, where / name)
+        request = request_from_frames(*frames, opts, where / name)
         tell(f"{name}: solving (limit {limit:g} s)")
-        rows.append(run_instance(name, loaded, check=True))
+        rows.append(run_instance(name, request, check=True))
         if quick or (n_orders, n_sites) == (10000, 50):
             tell(f"{name}: backends")
-            backends += compare_backends(name, loaded, 2.0 if quick else 30.0, 0.001)
+            backends += compare_backends(name, request, 2.0 if quick else 30.0, 0.001)
     (out / "rows.json").write_text(json.dumps([asdict(r) for r in rows], indent=2))
     (out / "backends.json").write_text(json.dumps(backends, indent=2))
     plot(rows, out)
@@ -507,13 +266,13 @@ def write_results(
 
 
 def compare_backends(
-    name: str, loaded: LoadedInput, time_limit_s: float, gap: float, unpruned: bool = False
+    name: str, request: AllocationRequest, time_limit_s: float, gap: float, unpruned: bool = False
 ) -> list[dict[str, object]]:
     """The same instance with each backend, with and without the LP stage, and (if asked)
     HiGHS over every eligible site, to measure what pruning costs."""
     out: list[dict[str, object]] = []
-    k = loaded.request.options.candidates_per_line
-    all_sites = len(loaded.request.sites)
+    k = request.options.candidates_per_line
+    all_sites = len(request.sites)
     for backend, lp_fix, cands in (
         ("highs", True, k),
         ("highs", False, k),
@@ -522,7 +281,7 @@ def compare_backends(
         ("cp_sat", False, k),
         *([("highs", True, all_sites)] if unpruned else []),
     ):
-        opts = loaded.request.options.model_copy(
+        opts = request.options.model_copy(
             update={
                 "backend": backend,
                 "lp_fix": lp_fix,
@@ -531,11 +290,11 @@ def compare_backends(
                 "candidates_per_line": cands,
             }
         )
-        req = loaded.request.model_copy(update={"options": opts})
+        req = request.model_copy(update={"options": opts})
         start = time.perf_counter()
-        result = allocate(req, loaded.rejected)
+        result = allocate(req)
         seconds = time.perf_counter() - start
-        ok = not check_allocation(req, result, PLAN_DATE, loaded.rejected)
+        ok = evaluate_allocation(req, result, PLAN_DATE).feasible
         out.append(
             {
                 "instance": name,

@@ -7,7 +7,7 @@ It also holds the helpers that run a local OSRM (``osrm-routed``) from the ``osr
 wheel, which the OSRM provider's tests use: :func:`osrm_binaries`, :func:`osrm_dataset` and
 :func:`osrm_server`. The wheel is fetched with pip (cp312 only, but its programs are
 self-contained) and the MLD dataset is built with the wheel's own ``car.lua``; both are cached
-under the ``cache_dir`` setting, keyed by wheel and extract hash.
+under ``ROUTEPLAN_CACHE_DIR`` (see :mod:`benchmarks.paths`), keyed by wheel and extract hash.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 
-from api.settings import get_settings
+from benchmarks.paths import cache_dir, shared_data_dir
 from engine.matrices.osm_graph import RoadGraph
 
 OSRM_WHEEL = "osrm-bindings"
@@ -42,7 +42,7 @@ class OsrmUnavailableError(RuntimeError):
 
 
 def _cache_root() -> Path:
-    return get_settings().cache_dir.expanduser() / "osrm"
+    return cache_dir() / "osrm"
 
 
 def osrm_binaries(cache_root: Path | None = None) -> tuple[Path, Path]:
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     count = args.points or (200 if args.quick else 1000)
     repeats = args.repeats or (1 if args.quick else 3)
-    osm_file = args.osm_file or get_settings().shared_data_dir() / "osm/porto_portugal.osm.pbf"
+    osm_file = args.osm_file or shared_data_dir() / "osm/porto_portugal.osm.pbf"
     if not osm_file.is_file():
         print(f"extract not found: {osm_file}", file=sys.stderr)
         return 2

@@ -261,7 +261,7 @@ def run_one(
 
 
 def _sol_routes(result: RoutingResult) -> list[list[int]]:
-    return [[int(s.id) for s in r.steps if s.type == StepType.STOP] for r in result.routes]
+    return [[int(str(s.id)) for s in r.steps if s.type == StepType.STOP] for r in result.routes]
 
 
 def run_benchmark(config: BenchConfig, on_start: RunStarted | None = None) -> BenchReport:
@@ -342,9 +342,11 @@ def _mean(values: list[float]) -> float | None:
 def _groups(rows: list[BenchRow]) -> list[tuple[str, Callable[[BenchRow], bool]]]:
     """Summary groups: each set, X up to 400 clients when X also has larger ones, and all."""
     sets = sorted({r.set for r in rows}, key=lambda s: (s != "X", s))
-    groups: list[tuple[str, Callable[[BenchRow], bool]]] = [
-        (s, lambda r, s=s: r.set == s) for s in sets
-    ]
+
+    def in_set(name: str) -> Callable[[BenchRow], bool]:
+        return lambda r: r.set == name
+
+    groups: list[tuple[str, Callable[[BenchRow], bool]]] = [(s, in_set(s)) for s in sets]
     x_sizes = {r.n for r in rows if r.set == "X"}
     if x_sizes and max(x_sizes) > SMALL_X_MAX_CLIENTS >= min(x_sizes):
         groups.append(
@@ -405,9 +407,9 @@ def summary_markdown(rows: list[BenchRow], config: BenchConfig | None = None) ->
         "| set | " + " | ".join(solvers) + " |",
         "|---|" + "---:|" * len(solvers),
     ]
-    for name, cells in mean_gaps(rows):
+    for name, group in mean_gaps(rows):
         lines.append(
-            f"| {name} | " + " | ".join(format_group_gap(cells.get(s)) for s in solvers) + " |"
+            f"| {name} | " + " | ".join(format_group_gap(group.get(s)) for s in solvers) + " |"
         )
     lines += [
         "",
@@ -430,7 +432,7 @@ def summary_markdown(rows: list[BenchRow], config: BenchConfig | None = None) ->
         mine = {r.solver: r for r in rows if r.instance == instance}
         first = next(iter(mine.values()))
         decimals = 0 if first.set in ("X", "other") else 1
-        cells = []
+        cells: list[str] = []
         for solver in solvers:
             row = mine.get(solver)
             if row is None:
@@ -467,12 +469,10 @@ def plot_gaps(rows: list[BenchRow], path: Path) -> Path:
     positions = np.arange(len(instances))
     for k, solver in enumerate(solvers):
         by_instance = {r.instance: r for r in rows if r.solver == solver}
-        gaps = [
-            by_instance[i].gap_pct
-            if i in by_instance and by_instance[i].gap_pct is not None
-            else math.nan
-            for i in instances
-        ]
+        gaps: list[float] = []
+        for i in instances:
+            gap = by_instance[i].gap_pct if i in by_instance else None
+            gaps.append(math.nan if gap is None else gap)
         x = positions + (k - (len(solvers) - 1) / 2) * width
         bars = ax.bar(x, gaps, width, label=solver)
         missing = [xi for xi, g in zip(x, gaps, strict=True) if math.isnan(g)]

@@ -118,7 +118,7 @@ def run_routeplan(instance: Instance, time_limit_s: float, seed: int) -> SolverR
     result = solve_routes(request, on_progress=lambda s, cost: samples.append((s, cost)))
     seconds = time.perf_counter() - began
     routes = [
-        [int(step.id) for step in route.steps if step.type == StepType.STOP]
+        [int(str(step.id)) for step in route.steps if step.type == StepType.STOP]
         for route in result.routes
     ]
     routes = [r for r in routes if r]
@@ -153,7 +153,7 @@ def run_pyvrp(instance: Instance, time_limit_s: float, seed: int) -> SolverRun:
     matrix = matrix[np.ix_(order, order)]
     locations = [pyvrp.Location(float(coords[i][0]), float(coords[i][1])) for i in order]
 
-    def window(node: int) -> dict[str, int]:
+    def window(node: int) -> dict[str, Any]:
         if windows is None:
             return {}
         lo, hi = windows[node]
@@ -180,8 +180,8 @@ def run_pyvrp(instance: Instance, time_limit_s: float, seed: int) -> SolverRun:
                 **window(depot),
             )
         ],
-        distance_matrices=[matrix],
-        duration_matrices=[matrix],
+        distance_matrices=[matrix],  # type: ignore[list-item]  # pyvrp's stub: ndarray[int]
+        duration_matrices=[matrix],  # type: ignore[list-item]
     )
     built_s = time.perf_counter() - began
     with warnings.catch_warnings():

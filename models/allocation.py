@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from models.common import Coordinates, Money, StrictModel
 from models.routing import Id
 from models.status import MipBackend, UnfulfilledReason
+from models.verdict import Verdict
 
 SiteKind = Literal["warehouse", "store"]
 PaymentStatus = Literal["authorised", "pending", "declined", "failed"]
@@ -313,6 +314,20 @@ class BaselineSummary(StrictModel):
     solve_time_s: float
 
 
+class AllocationEvaluation(Verdict):
+    """The independent checker's verdict on an allocation, with the totals it recomputed.
+
+    Its violations name the order, the line and the site they concern.
+    """
+
+    cost: float = Field(description="recomputed objective: shipping cost plus penalties")
+    shipping_cost: float
+    unfulfilled_penalty: float
+    units_shipped: int
+    shipments: int
+    splits: int
+
+
 class AllocationResult(StrictModel):
     """Shipments, unfulfilled lines with reasons, loads, totals and solve facts."""
 
@@ -323,3 +338,6 @@ class AllocationResult(StrictModel):
     stats: AllocationStats
     explanations: list[OrderExplanation] = Field(default_factory=list)
     baselines: list[BaselineSummary] = Field(default_factory=list)
+    evaluation: AllocationEvaluation | None = Field(
+        None, description="the independent checker's verdict, recomputed from the request"
+    )

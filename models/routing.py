@@ -24,11 +24,11 @@ from models.common import (
     TimeWindow,
     merge_windows,
 )
+from models.common import Id as Id  # re-exported: ids are part of the routing contract
 from models.matrices import ExplicitMatrix, MatrixSpec
 from models.status import RoutingBackend, SolveStatus, UnassignedReason
-
-#: Ids are the caller's own: strings or integers, returned exactly as given.
-Id = str | int
+from models.verdict import Verdict
+from models.verdict import Violation as Violation  # re-exported: part of the routing contract
 
 
 class Stop(StrictModel):
@@ -452,20 +452,12 @@ class RoutingStats(StrictModel):
     matrix_s: float = 0.0
 
 
-class Violation(StrictModel):
-    """A broken constraint or a number that does not add up, found by the evaluator."""
+class Evaluation(Verdict):
+    """The independent evaluator's verdict on a plan, with the totals it recomputed.
 
-    code: str
-    message: str
-    vehicle_id: Id | None = None
-    stop_id: Id | None = None
+    Its violations name the vehicle and the stop they concern.
+    """
 
-
-class Evaluation(StrictModel):
-    """The independent evaluator's verdict on a plan."""
-
-    feasible: bool
-    violations: list[Violation] = Field(default_factory=list)
     cost: float
     distance_m: float
     duration_s: float

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine.allocation import allocate, check_allocation
+from engine.allocation import allocate, evaluate_allocation
 from models.allocation import (
     AllocationOptions,
     AllocationRequest,
@@ -63,8 +63,9 @@ def request(
 def solve_checked(req: AllocationRequest) -> AllocationResult:
     """Allocate and insist that the independent checker finds nothing wrong."""
     result = allocate(req)
-    errors = check_allocation(req, result, DAY)
-    assert errors == [], errors
+    verdict = evaluate_allocation(req, result, DAY)
+    assert verdict.feasible, [v.message for v in verdict.violations]
+    assert result.evaluation is not None and result.evaluation.feasible
     return result
 
 

@@ -24,6 +24,7 @@ from api.formats.routing_csv import (
     parse_windows,
     read_csv_table,
     read_json,
+    records,
     vehicle_from_row,
 )
 from models.allocation import Order, UnfulfilledLine
@@ -42,7 +43,7 @@ def _table(path: Path, key: str) -> list[dict[str, Any]]:
         raise InputFileError(f"{path}: not a readable CSV file ({error})") from None
     if key not in frame.columns:
         raise InputFileError(f"{path}: the column {key!r} is required")
-    return frame.to_dict("records")
+    return records(frame)
 
 
 def load_plan_csv(
@@ -56,7 +57,7 @@ def load_plan_csv(
     """The raw plan request (to validate) and the order lines refused while reading."""
     order_list, rejected = read_orders_csv(orders)
     vehicles = []
-    for k, row in enumerate(read_csv_table(fleet).to_dict("records")):
+    for k, row in enumerate(records(read_csv_table(fleet))):
         where = f"{fleet.name} row {k + 2}"
         if is_blank(row.get("site_id")):
             raise InputFileError(f"{where}: site_id is required")

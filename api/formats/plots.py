@@ -3,6 +3,7 @@ threads and servers may call it), written to PNG files."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from matplotlib import colormaps
@@ -10,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from models.plan import PlanRequest, PlanResult
-from models.routing import RoutingRequest, RoutingResult
+from models.routing import Id, RoutingRequest, RoutingResult
 
 
 def draw_routes(
@@ -74,7 +75,7 @@ def plot_routes(request: RoutingRequest, result: RoutingResult, path: Path) -> P
 
 
 def plot_plan(
-    requests: dict[object, RoutingRequest], request: PlanRequest, result: PlanResult, path: Path
+    requests: Mapping[Id, RoutingRequest], request: PlanRequest, result: PlanResult, path: Path
 ) -> Path:
     """Every site's van routes on one PNG (carrier shipments are not drawn)."""
     fig = Figure(figsize=(9, 8))

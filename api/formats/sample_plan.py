@@ -4,6 +4,7 @@ warehouses and stores, and vans at the two Porto warehouses."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 
@@ -12,15 +13,19 @@ from models.plan import PlanRequest
 
 #: Far sites and customer towns ([lon, lat]): their orders go by carrier.
 TOWNS = {"lisbon": (-9.1393, 38.7223), "braga": (-8.4265, 41.5454), "coimbra": (-8.4196, 40.2033)}
+#: The sample day's date.
+PLAN_DATE = dt.date(2026, 11, 27)
+#: Number of skus in the catalogue.
+N_SKUS = 40
+#: Number of vans (the first four large), alternating between the two Porto warehouses.
+N_VANS = 10
+
+Json = dict[str, Any]
 
 
-def sample_plan(
-    n_orders: int = 180, seed: int = 11, routing_time_limit_s: float = 8.0
-) -> PlanRequest:
-    """Orders with one to three lines, some scarce skus, windows, priorities and a few holds."""
-    rng = np.random.default_rng(seed)
-    plan_date = dt.date(2026, 11, 27)
-    sites = [
+def _sites() -> list[Json]:
+    """Two Porto warehouses with vans, a small store in the centre, a warehouse in Lisbon."""
+    return [
         {
             "id": "WH-north",
             "kind": "warehouse",
@@ -51,8 +56,11 @@ def sample_plan(
             "handling_cost_per_unit": 0.3,
         },
     ]
-    skus = [f"SKU-{k:03d}" for k in range(40)]
-    products = [
+
+
+def _products(rng: np.random.Generator, skus: list[str]) -> list[Json]:
+    """Each sku's weight and volume."""
+    return [
         {
             "sku": sku,
             "weight_kg": round(float(rng.uniform(0.3, 12.0)), 1),
@@ -60,6 +68,11 @@ def sample_plan(
         }
         for sku in skus
     ]
+
+
+def _stock(rng: np.random.Generator, sites: list[Json], skus: list[str]) -> list[Json]:
+    """Every sku at every site; one in seven is scarce, stores hold a third and keep one
+    unit of safety stock."""
     stock = []
     for site in sites:
         for k, sku in enumerate(skus):
@@ -75,62 +88,84 @@ def sample_plan(
                     "safety_stock": 1 if site["kind"] == "store" and on_hand else 0,
                 }
             )
-    orders, deliveries = [], []
-    for i in range(n_orders):
-        far = rng.random() < 0.15
-        if far:
-            town = list(TOWNS.values())[int(rng.integers(0, len(TOWNS)))]
-            lon, lat = town[0] + rng.normal(0, 0.02), town[1] + rng.normal(0, 0.02)
-        else:
-            lon, lat = CENTRE[0] + rng.normal(0, 0.025), CENTRE[1] + rng.normal(0, 0.015)
-        lines = [
-            {
-                "id": f"O{i + 1:04d}-{j + 1}",
-                "sku": skus[int(rng.integers(0, len(skus)))],
-                "quantity": int(rng.integers(1, 4)),
-            }
-            for j in range(int(rng.integers(1, 4)))
-        ]
-        orders.append(
-            {
-                "id": f"O{i + 1:04d}",
-                "channel": "online",
-                "location": [round(float(lon), 6), round(float(lat), 6)],
-                "created_date": (plan_date - dt.timedelta(days=1)).isoformat(),
-                "promised_date": (
-                    plan_date + dt.timedelta(days=int(rng.integers(0, 4)))
-                ).isoformat(),
-                "priority": int(rng.integers(0, 4)),
-                "payment_status": "pending" if i % 41 == 5 else "authorised",
-                "ship_complete": bool(i % 9 == 0),
-                "lines": lines,
-            }
-        )
-        if not far and rng.random() < 0.6:
-            begin = int(rng.integers(9, 16)) * HOUR
-            deliveries.append(
-                {"order_id": f"O{i + 1:04d}", "time_windows": [[begin, begin + 3 * HOUR]]}
-            )
+    return stock
+
+
+def _order(rng: np.random.Generator, i: int, skus: list[str]) -> tuple[Json, Json | None]:
+    """Order ``i`` (one to three lines; mostly around Porto, some in far towns) and, for some
+    Porto orders, its three-hour delivery window."""
+    far = rng.random() < 0.15
+    if far:
+        town = list(TOWNS.values())[int(rng.integers(0, len(TOWNS)))]
+        lon, lat = town[0] + rng.normal(0, 0.02), town[1] + rng.normal(0, 0.02)
+    else:
+        lon, lat = CENTRE[0] + rng.normal(0, 0.025), CENTRE[1] + rng.normal(0, 0.015)
+    order_id = f"O{i + 1:04d}"
+    lines = [
+        {
+            "id": f"{order_id}-{j + 1}",
+            "sku": skus[int(rng.integers(0, len(skus)))],
+            "quantity": int(rng.integers(1, 4)),
+        }
+        for j in range(int(rng.integers(1, 4)))
+    ]
+    order = {
+        "id": order_id,
+        "channel": "online",
+        "location": [round(float(lon), 6), round(float(lat), 6)],
+        "created_date": (PLAN_DATE - dt.timedelta(days=1)).isoformat(),
+        "promised_date": (PLAN_DATE + dt.timedelta(days=int(rng.integers(0, 4)))).isoformat(),
+        "priority": int(rng.integers(0, 4)),
+        "payment_status": "pending" if i % 41 == 5 else "authorised",
+        "ship_complete": bool(i % 9 == 0),
+        "lines": lines,
+    }
+    delivery = None
+    if not far and rng.random() < 0.6:
+        begin = int(rng.integers(9, 16)) * HOUR
+        delivery = {"order_id": order_id, "time_windows": [[begin, begin + 3 * HOUR]]}
+    return order, delivery
+
+
+def _fleet() -> list[Json]:
+    """Large and small vans, alternating between the two Porto warehouses."""
     fleet = []
-    for k in range(10):
-        site = "WH-north" if k % 2 == 0 else "WH-east"
+    for k in range(N_VANS):
         large = k < 4
         fleet.append(
             {
                 "id": f"{'L' if large else 'V'}{k + 1:02d}",
-                "site_id": site,
+                "site_id": "WH-north" if k % 2 == 0 else "WH-east",
                 **sample_van(large, 19, (900.0, 4000.0) if large else (450.0, 2000.0)),
             }
         )
+    return fleet
+
+
+def sample_plan(
+    n_orders: int = 180, seed: int = 11, routing_time_limit_s: float = 8.0
+) -> PlanRequest:
+    """Orders with one to three lines, some scarce skus, windows, priorities and a few holds."""
+    rng = np.random.default_rng(seed)
+    sites = _sites()
+    skus = [f"SKU-{k:03d}" for k in range(N_SKUS)]
+    products = _products(rng, skus)
+    stock = _stock(rng, sites, skus)
+    orders, deliveries = [], []
+    for i in range(n_orders):
+        order, delivery = _order(rng, i, skus)
+        orders.append(order)
+        if delivery is not None:
+            deliveries.append(delivery)
     return PlanRequest.model_validate(
         {
-            "plan_date": plan_date.isoformat(),
-            "day_start": dt.datetime(2026, 11, 27).isoformat(),
+            "plan_date": PLAN_DATE.isoformat(),
+            "day_start": dt.datetime.combine(PLAN_DATE, dt.time()).isoformat(),
             "sites": sites,
             "stock": stock,
             "orders": orders,
             "products": products,
-            "fleet": fleet,
+            "fleet": _fleet(),
             "deliveries": deliveries,
             "allocation_options": {"time_limit_s": 5.0},
             "options": {

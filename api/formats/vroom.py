@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.routing.solve import solve_routes
-from models.errors import InvalidFieldsError
+from models.errors import InvalidInputError
 from models.routing import RoutingRequest, RoutingResult, StepType
 from models.vroom import VroomJob, VroomMatrix, VroomProblem, VroomShipment, VroomVehicle
 
@@ -88,7 +88,7 @@ class _Problems:
     def raise_if_any(self) -> None:
         if self.details:
             first = self.details[0]
-            raise InvalidFieldsError(f"{first['field']}: {first['message']}", self.details)
+            raise InvalidInputError(f"{first['field']}: {first['message']}", self.details)
 
 
 def _matrix(problem: VroomProblem, issues: _Problems) -> tuple[VroomMatrix | None, str | None]:
@@ -337,7 +337,7 @@ def _check_ids(problem: VroomProblem, issues: _Problems) -> None:
 
 
 def translate(problem: VroomProblem, time_limit_s: float, seed: int = 0) -> VroomTranslation:
-    """The routing request that ``problem`` describes (:class:`InvalidFieldsError` if none)."""
+    """The routing request that ``problem`` describes (:class:`InvalidInputError` if none)."""
     issues = _Problems()
     _check_ids(problem, issues)
     matrix, _profile = _matrix(problem, issues)
@@ -361,7 +361,7 @@ def translate(problem: VroomProblem, time_limit_s: float, seed: int = 0) -> Vroo
     try:
         request = RoutingRequest.model_validate(data)
     except ValidationError as error:
-        raise InvalidFieldsError.from_validation(
+        raise InvalidInputError.from_validation(
             error, "the VROOM problem is not a valid plan request"
         ) from error
     return VroomTranslation(
@@ -517,7 +517,7 @@ def to_vroom_output(
     """``result`` in VROOM's output shape; each unassigned job also says why (``reason``)."""
     vehicles = {v.id: v for v in tr.problem.vehicles}
     visits = _visits(tr)
-    routes = [_route(tr, route, vehicles[route.vehicle_id]) for route in result.routes]
+    routes = [_route(tr, route, vehicles[int(route.vehicle_id)]) for route in result.routes]
     dims = tr.dimensions
     unassigned = []
     for item in result.unassigned:

@@ -16,11 +16,13 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.deps import check_api_key
-from api.http.errors import error_json, install_error_handlers
+from api.http.errors import InternalErrorMiddleware, error_json, install_error_handlers
 from api.http.routers import allocations, health, jobs, plans, routes, vroom
 from api.settings import Settings, get_settings
 from engine.jobs import JobRunner, JobStore
+from engine.jobs.kinds import JobContext
 from engine.jobs.store import TABLE_NAME
+from models.errors import ErrorCode
 
 API_PREFIX = "/v1"
 #: Paths under the prefix that never need a key.
@@ -33,6 +35,8 @@ Fulfilment planning over HTTP: route vans now (`POST /v1/routes`), or in the bac
 
 Units: seconds from the day start (`_s`), metres (`_m`), `[lon, lat]` coordinates.
 Every error has one shape, `{code, message, details[]}`, and each detail names a field.
+An unexpected error is a 500 `internal_error` whose message and `X-Request-ID` header carry
+a request id to quote.
 When the server has API keys (`ROUTEPLAN_API_KEYS`), every `/v1` call except
 `/v1/health` needs one, as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 """
@@ -96,7 +100,7 @@ class BodySizeLimitMiddleware:
 def _too_large() -> JSONResponse:
     return error_json(
         413,
-        "payload_too_large",
+        ErrorCode.PAYLOAD_TOO_LARGE,
         "the request body is larger than this server accepts (ROUTEPLAN_MAX_BODY_BYTES)",
     )
 
@@ -118,6 +122,7 @@ def create_app(
                 workers=settings.workers,
                 lease_s=settings.job_lease_s,
                 max_attempts=settings.job_max_attempts,
+                job_context=JobContext(matrix_cache_dir=settings.graph_cache_dir()),
             )
             runner.start()
         app.state.store, app.state.runner = store, runner
@@ -138,7 +143,8 @@ def create_app(
     app.state.sync_slots = threading.BoundedSemaphore(max(settings.max_sync_solves, 1))
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ApiKeyMiddleware, keys=settings.api_key_list())  # outermost: first
+    app.add_middleware(ApiKeyMiddleware, keys=settings.api_key_list())
+    app.add_middleware(InternalErrorMiddleware)  # outermost: answers what nothing else does
     for module in (health, routes, allocations, plans, jobs, vroom):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

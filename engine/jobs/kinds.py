@@ -1,10 +1,11 @@
 """The job kinds: each maps a request (JSON) to a result (JSON), reporting progress.
 
 A kind is registered as ``"module:function"`` so that a fresh worker process can import it.
-The function takes the request as JSON data and a progress callback
-``progress(fraction 0-1 or None, best cost so far or None)`` and returns the result as JSON
-data. It raises :class:`models.errors.InvalidRequestError` or a pydantic ``ValidationError``
-for input it cannot use (the job fails with ``invalid_input``).
+The function takes the request as JSON data, a progress callback
+``progress(fraction 0-1 or None, best cost so far or None)`` and the :class:`JobContext` of
+the server that runs it, and returns the result as JSON data. It raises
+:class:`models.errors.InvalidInputError` or a pydantic ``ValidationError`` for input it
+cannot use (the job fails with ``invalid_input``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,24 @@ import importlib
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What the server running the jobs tells every handler, taken from its own settings
+    (the engine reads no settings). ``matrix_cache_dir``: where road graphs of OSM extracts
+    are cached (None: :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`)."""
+
+    matrix_cache_dir: Path | None = None
+
 
 #: ``progress(fraction of the work done 0-1 or None, best cost so far or None)``.
 JobProgress = Callable[[float | None, float | None], None]
-#: A job kind's entry point.
-JobHandler = Callable[[dict[str, Any], JobProgress], dict[str, Any]]
+#: A job kind's entry point: ``handler(request, progress, context)``.
+JobHandler = Callable[[dict[str, Any], JobProgress, JobContext], dict[str, Any]]
 
 #: Seconds between progress reports of a routing job while the search finds nothing better.
 TICK_S = 0.5
@@ -45,7 +58,9 @@ def load(target: str) -> JobHandler:
     return handler
 
 
-def run_routes(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]:
+def run_routes(
+    request: dict[str, Any], progress: JobProgress, context: JobContext
+) -> dict[str, Any]:
     """Plan routes for a :class:`models.routing.RoutingRequest` given as JSON data.
 
     Progress is the share of the time limit used, reported on every improvement and at
@@ -71,7 +86,9 @@ def run_routes(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()
     try:
-        result = solve_routes(parsed, on_progress=on_progress)
+        result = solve_routes(
+            parsed, on_progress=on_progress, matrix_cache_dir=context.matrix_cache_dir
+        )
     finally:
         done.set()
         ticker.join()
@@ -79,7 +96,9 @@ def run_routes(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]
     return result.model_dump(mode="json")
 
 
-def run_allocation(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]:
+def run_allocation(
+    request: dict[str, Any], progress: JobProgress, _context: JobContext
+) -> dict[str, Any]:
     """Allocate a :class:`models.allocation.AllocationRequest` given as JSON data.
 
     Progress is the share of the time limit used, reported at each stage of the pipeline.
@@ -98,7 +117,7 @@ def run_allocation(request: dict[str, Any], progress: JobProgress) -> dict[str, 
     return result.model_dump(mode="json")
 
 
-def run_plan(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]:
+def run_plan(request: dict[str, Any], progress: JobProgress, context: JobContext) -> dict[str, Any]:
     """Plan the day for a :class:`models.plan.PlanRequest` given as JSON data.
 
     Progress: allocation is the first third of the work, routing the sites the rest.
@@ -111,6 +130,6 @@ def run_plan(request: dict[str, Any], progress: JobProgress) -> dict[str, Any]:
     def on_stage(stage: str, _elapsed_s: float) -> None:
         progress(0.33 if stage == "allocated" else None, None)
 
-    result = plan(parsed, on_progress=on_stage)
+    result = plan(parsed, on_progress=on_stage, matrix_cache_dir=context.matrix_cache_dir)
     progress(1.0, result.kpis.cost)
     return result.model_dump(mode="json")

@@ -22,8 +22,9 @@ from multiprocessing import forkserver
 from multiprocessing.process import BaseProcess
 
 from engine.jobs import child
-from engine.jobs.kinds import KINDS
+from engine.jobs.kinds import KINDS, JobContext
 from engine.jobs.store import JobRecord, JobStore
+from models.errors import ErrorCode
 
 _log = logging.getLogger(__name__)
 
@@ -43,7 +44,11 @@ def _kill(process: BaseProcess) -> None:
 
 
 class JobRunner:
-    """Runs queued jobs from ``store`` with ``workers`` threads, one process per job."""
+    """Runs queued jobs from ``store`` with ``workers`` threads, one process per job.
+
+    ``job_context`` is handed to every job's handler: what the server's settings say the engine
+    needs (e.g. the road-graph cache folder); by default the engine's own defaults.
+    """
 
     def __init__(
         self,
@@ -54,6 +59,7 @@ class JobRunner:
         max_attempts: int = 3,
         poll_s: float = 0.5,
         kinds: dict[str, str] | None = None,
+        job_context: JobContext | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -63,6 +69,7 @@ class JobRunner:
         self.max_attempts = max_attempts
         self.poll_s = poll_s
         self.kinds = KINDS if kinds is None else kinds
+        self.job_context = JobContext() if job_context is None else job_context
         #: Heartbeats (and progress writes) are this far apart, well inside the lease.
         self.beat_s = min(1.0, lease_s / 3)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -126,13 +133,17 @@ class JobRunner:
             self.store.fail(
                 job.id,
                 self.owner,
-                {"code": "unknown_kind", "message": f"no job kind {job.kind!r}", "details": []},
+                {
+                    "code": ErrorCode.UNKNOWN_KIND.value,
+                    "message": f"no job kind {job.kind!r}",
+                    "details": [],
+                },
             )
             return
         receiver, sender = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=child.main,
-            args=(target, job.request, sender, os.getpid()),
+            args=(target, job.request, sender, os.getpid(), self.job_context),
             name=f"routeplan-job-{job.id}",
         )
         process.start()
@@ -177,7 +188,7 @@ class JobRunner:
                 job.id,
                 self.owner,
                 {
-                    "code": "worker_died",
+                    "code": ErrorCode.WORKER_DIED.value,
                     "message": f"the job's process ended (exit code {process.exitcode}) "
                     "before it answered",
                     "details": [],

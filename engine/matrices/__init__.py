@@ -6,7 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.matrices.base import MatrixError, MatrixProvider, TravelMatrices
+from engine.matrices.base import (
+    DEFAULT_GRAPH_CACHE_DIR,
+    MatrixError,
+    MatrixProvider,
+    TravelMatrices,
+)
 from engine.matrices.geometric import EuclideanProvider, HaversineProvider
 from models.matrices import (
     EuclideanMatrix,
@@ -18,6 +23,7 @@ from models.matrices import (
 )
 
 __all__ = [
+    "DEFAULT_GRAPH_CACHE_DIR",
     "EuclideanProvider",
     "HaversineProvider",
     "MatrixError",
@@ -28,8 +34,12 @@ __all__ = [
 ]
 
 
-def provider_for(spec: MatrixSpec | None) -> MatrixProvider:
-    """The provider that a (non-explicit) matrix spec asks for; haversine by default."""
+def provider_for(spec: MatrixSpec | None, *, cache_dir: Path | None = None) -> MatrixProvider:
+    """The provider that a (non-explicit) matrix spec asks for; haversine by default.
+
+    ``cache_dir`` is where the ``osm`` provider keeps built road graphs (None:
+    :data:`DEFAULT_GRAPH_CACHE_DIR`); the other providers ignore it.
+    """
     if spec is None:
         return HaversineProvider()
     if isinstance(spec, HaversineMatrix):
@@ -39,7 +49,9 @@ def provider_for(spec: MatrixSpec | None) -> MatrixProvider:
     if isinstance(spec, OsmMatrix):
         from engine.matrices.osm import OsmProvider  # late: pyosmium and the k-d tree
 
-        return OsmProvider(osm_file=Path(spec.osm_file), max_snap_m=spec.max_snap_m)
+        return OsmProvider(
+            osm_file=Path(spec.osm_file), max_snap_m=spec.max_snap_m, cache_dir=cache_dir
+        )
     if isinstance(spec, OsrmMatrix):
         from engine.matrices.osrm import OsrmProvider
 

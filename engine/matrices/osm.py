@@ -35,7 +35,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from engine.matrices.base import MatrixError, TravelMatrices
+from engine.matrices.base import DEFAULT_GRAPH_CACHE_DIR, MatrixError, TravelMatrices
 from engine.matrices.geometric import _check_points
 from engine.matrices.osm_graph import (
     EARTH_RADIUS_M,
@@ -159,8 +159,10 @@ def _rows(sources: IntArray) -> FloatArray:
 class OsmProvider:
     """Car travel matrices on the roads of an OpenStreetMap extract.
 
-    ``cache_dir`` holds built graphs (default: the ``cache_dir`` setting). ``workers`` is the
-    number of processes for large matrices (default: the number of CPUs, at most 4).
+    ``cache_dir`` holds built graphs (default:
+    :data:`engine.matrices.base.DEFAULT_GRAPH_CACHE_DIR`; callers with settings pass theirs).
+    ``workers`` is the number of processes for large matrices (default: the number of CPUs,
+    at most 4).
     ``reduce_graph=False`` skips pruning and bypassing nodes (slower; for cross-checks).
     """
 
@@ -186,12 +188,8 @@ class OsmProvider:
         """Build or load the graph and its snapping index (once per provider)."""
         if self._graph is None:
             started = time.perf_counter()
-            cache_dir = self.cache_dir
-            if cache_dir is None:
-                from api.settings import get_settings
-
-                cache_dir = get_settings().graph_cache_dir()
-            graph, from_cache, path = cached_graph(self.osm_file, Path(cache_dir))
+            cache_dir = DEFAULT_GRAPH_CACHE_DIR if self.cache_dir is None else self.cache_dir
+            graph, from_cache, path = cached_graph(self.osm_file, Path(cache_dir).expanduser())
             self._index = _SnapIndex(graph)
             tail = np.repeat(np.arange(graph.node_count), np.diff(graph.arc_indptr))
             low = np.minimum(tail, graph.arc_head)

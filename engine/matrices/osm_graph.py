@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -149,7 +150,9 @@ def _parse(osm_file: Path) -> _RawWays:
         .with_filter(osmium.filter.KeyFilter("highway", "barrier", "access", "motor_vehicle"))
     )
     try:
-        for obj in processor:
+        for item in processor:
+            # FileProcessor's stub yields any OSM entity; the filters let nodes and ways through
+            obj = cast(Any, item)
             if obj.is_node():
                 is_blocked, delay = node_rule(dict(obj.tags))
                 if is_blocked:

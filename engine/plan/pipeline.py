@@ -10,21 +10,34 @@ everything left out with its reason, and KPIs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from engine.allocation.allocate import allocate
 from engine.processes import start_call
 from engine.routing.solve import solve_routes
-from models.allocation import AllocationResult, SiteShipment, UnfulfilledLine
+from models.allocation import (
+    AllocationResult,
+    Order,
+    ShipmentLine,
+    Site,
+    SiteShipment,
+    UnfulfilledLine,
+)
 from models.plan import (
+    FleetVehicle,
+    OrderDelivery,
     PlanKpis,
     PlannedShipment,
+    PlanOptions,
     PlanRequest,
     PlanResult,
     PlanUnassigned,
+    Product,
     SiteRoutes,
 )
 from models.routing import Id, RoutingRequest, RoutingResult, StepType
@@ -39,6 +52,63 @@ def _stop_id(shipment: SiteShipment) -> str:
     return f"{shipment.order_id}@{shipment.site_id}"
 
 
+def _load(lines: Sequence[ShipmentLine], sizes: dict[str, Product]) -> tuple[float, float]:
+    """The weight (kg) and volume (l) of shipment lines; skus without a size weigh nothing."""
+    weight = sum(
+        ln.quantity * (sizes[ln.sku].weight_kg if ln.sku in sizes else 0.0) for ln in lines
+    )
+    volume = sum(ln.quantity * (sizes[ln.sku].volume_l if ln.sku in sizes else 0.0) for ln in lines)
+    return weight, volume
+
+
+def _stop(
+    shipment: SiteShipment,
+    order: Order,
+    delivery: OrderDelivery | None,
+    sizes: dict[str, Product],
+    options: PlanOptions,
+) -> dict[str, Any]:
+    """The routing stop (as JSON data) of a shipment that a site's vans deliver."""
+    assert order.location is not None
+    windows = (delivery.time_windows if delivery else []) or options.default_time_windows
+    service = delivery.service_s if delivery and delivery.service_s is not None else None
+    weight, volume = _load(shipment.lines, sizes)
+    return {
+        "id": _stop_id(shipment),
+        "location": list(order.location),
+        "demand": {"weight_kg": weight, "volume_l": volume},
+        "service_s": options.default_service_s if service is None else service,
+        "time_windows": [[w.start_s, w.end_s] for w in windows],
+        "priority": min(order.priority * 10, 100),
+    }
+
+
+def _site_request(
+    request: PlanRequest, site: Site, fleet: list[FleetVehicle], stops: list[dict[str, Any]]
+) -> RoutingRequest:
+    """The routing request of one site: its stops, and its vans (based at the site unless
+    they say otherwise)."""
+    options = request.options
+    vehicles = []
+    for vehicle in fleet:
+        data = vehicle.model_dump(exclude={"site_id"}, exclude_none=True)
+        if not vehicle.has_start and not vehicle.has_end:
+            data["start"] = data["end"] = list(site.location)
+        vehicles.append(data)
+    return RoutingRequest.model_validate(
+        {
+            "stops": stops,
+            "vehicles": vehicles,
+            "matrix": options.matrix.model_dump() if options.matrix else None,
+            "options": {
+                "time_limit_s": options.routing_time_limit_s,
+                "workers": 1 if options.parallel else 0,
+            },
+            "day_start": request.day_start,
+        }
+    )
+
+
 def site_requests(
     request: PlanRequest, allocation: AllocationResult
 ) -> dict[Id, tuple[RoutingRequest, dict[str, int]]]:
@@ -48,12 +118,11 @@ def site_requests(
     sizes = {p.sku: p for p in request.products}
     deliveries = {d.order_id: d for d in request.deliveries}
     options = request.options
-    by_site: dict[Id, list[Any]] = {}
+    by_site: dict[Id, list[FleetVehicle]] = {}
     for vehicle in request.fleet:
         by_site.setdefault(vehicle.site_id, []).append(vehicle)
     out: dict[Id, tuple[RoutingRequest, dict[str, int]]] = {}
     for site_id, fleet in by_site.items():
-        site = sites[site_id]
         stops, index = [], {}
         for k, shipment in enumerate(allocation.shipments):
             order = orders.get(shipment.order_id)
@@ -64,106 +133,44 @@ def site_requests(
                 or shipment.distance_km > options.local_radius_km
             ):
                 continue
-            delivery = deliveries.get(order.id)
-            windows = (delivery.time_windows if delivery else []) or options.default_time_windows
-            service = delivery.service_s if delivery and delivery.service_s is not None else None
-            weight = sum(
-                ln.quantity * (sizes[ln.sku].weight_kg if ln.sku in sizes else 0.0)
-                for ln in shipment.lines
-            )
-            volume = sum(
-                ln.quantity * (sizes[ln.sku].volume_l if ln.sku in sizes else 0.0)
-                for ln in shipment.lines
-            )
-            stop_id = _stop_id(shipment)
-            index[stop_id] = k
-            stops.append(
-                {
-                    "id": stop_id,
-                    "location": list(order.location),
-                    "demand": {"weight_kg": weight, "volume_l": volume},
-                    "service_s": options.default_service_s if service is None else service,
-                    "time_windows": [[w.start_s, w.end_s] for w in windows],
-                    "priority": min(order.priority * 10, 100),
-                }
-            )
-        vehicles = []
-        for vehicle in fleet:
-            data = vehicle.model_dump(exclude={"site_id"}, exclude_none=True)
-            if not vehicle.has_start and not vehicle.has_end:
-                data["start"] = data["end"] = list(site.location)
-            vehicles.append(data)
-        routing = RoutingRequest.model_validate(
-            {
-                "stops": stops,
-                "vehicles": vehicles,
-                "matrix": options.matrix.model_dump() if options.matrix else None,
-                "options": {
-                    "time_limit_s": options.routing_time_limit_s,
-                    "workers": 1 if options.parallel else 0,
-                },
-                "day_start": request.day_start,
-            }
-        )
-        out[site_id] = (routing, index)
+            index[_stop_id(shipment)] = k
+            stops.append(_stop(shipment, order, deliveries.get(order.id), sizes, options))
+        out[site_id] = (_site_request(request, sites[site_id], fleet, stops), index)
     return out
 
 
 def _route_sites(
-    requests: dict[Id, RoutingRequest], parallel: bool, tell: Callable[[str], None]
+    requests: dict[Id, RoutingRequest],
+    parallel: bool,
+    tell: Callable[[str], None],
+    matrix_cache_dir: Path | None = None,
 ) -> dict[Id, RoutingResult]:
     """Solve each site's routes: in child processes, a core each, or here one after another."""
+    solve = functools.partial(solve_routes, matrix_cache_dir=matrix_cache_dir)
     results: dict[Id, RoutingResult] = {}
     pending = [site for site, req in requests.items() if req.stops]
     for site in (s for s in requests if s not in pending):
-        results[site] = solve_routes(requests[site])
+        results[site] = solve(requests[site])
     batch = max(os.cpu_count() or 1, 1) if parallel else 1
     while pending:
         group, pending = pending[:batch], pending[batch:]
         if len(group) == 1:
-            results[group[0]] = solve_routes(requests[group[0]])
+            results[group[0]] = solve(requests[group[0]])
         else:
-            calls = {site: start_call(solve_routes, requests[site]) for site in group}
+            calls = {site: start_call(solve, requests[site]) for site in group}
             for site, call in calls.items():
                 limit = requests[site].options.time_limit_s
                 value = (
                     None if call is None else call.collect(time.monotonic() + limit + CHILD_GRACE_S)
                 )
-                results[site] = (
-                    value if isinstance(value, RoutingResult) else solve_routes(requests[site])
-                )
+                results[site] = value if isinstance(value, RoutingResult) else solve(requests[site])
         tell(f"routed {len(results)} of {len(requests)} sites")
     return results
 
 
-def plan(
-    request: PlanRequest,
-    rejected: Sequence[UnfulfilledLine] = (),
-    on_progress: Progress | None = None,
-) -> PlanResult:
-    """Allocate, then route; every order comes back shipped or with reasons.
-
-    ``rejected`` are order lines already refused while reading the input (malformed orders).
-    """
-    began = time.perf_counter()
-
-    def tell(stage: str) -> None:
-        if on_progress is not None:
-            on_progress(stage, time.perf_counter() - began)
-
-    allocation = allocate(request.allocation_request(), rejected)
-    tell("allocated")
-    plan_date = request.plan_date or dt.date.today()
-    per_site = site_requests(request, allocation)
-    routed = _route_sites(
-        {site: req for site, (req, _) in per_site.items()}, request.options.parallel, tell
-    )
-
-    orders = {o.id: o for o in request.orders}
-    sizes = {p.sku: p for p in request.products}
-    on_van: dict[int, tuple[Id, float]] = {}
-    unrouted: set[int] = set()
-    unassigned = [
+def _allocation_left_out(allocation: AllocationResult) -> list[PlanUnassigned]:
+    """The order lines that allocation left out, with its reasons."""
+    return [
         PlanUnassigned(
             stage="allocation",
             order_id=u.order_id,
@@ -173,6 +180,18 @@ def plan(
         )
         for u in allocation.unfulfilled
     ]
+
+
+def _read_routes(
+    per_site: dict[Id, tuple[RoutingRequest, dict[str, int]]],
+    routed: dict[Id, RoutingResult],
+    allocation: AllocationResult,
+) -> tuple[dict[int, tuple[Id, float]], set[int], list[PlanUnassigned]]:
+    """Shipment index → (van, service start) for those on a van, the indices that routing
+    left out, and those left out as plan records."""
+    on_van: dict[int, tuple[Id, float]] = {}
+    unrouted: set[int] = set()
+    left_out: list[PlanUnassigned] = []
     for site, (_, index) in per_site.items():
         result = routed[site]
         for route in result.routes:
@@ -183,7 +202,7 @@ def plan(
             k = index[str(item.id)]
             unrouted.add(k)
             shipment = allocation.shipments[k]
-            unassigned.append(
+            left_out.append(
                 PlanUnassigned(
                     stage="routing",
                     order_id=shipment.order_id,
@@ -192,7 +211,19 @@ def plan(
                     message=item.message,
                 )
             )
+    return on_van, unrouted, left_out
 
+
+def _shipments(
+    request: PlanRequest,
+    allocation: AllocationResult,
+    on_van: dict[int, tuple[Id, float]],
+    unrouted: set[int],
+    plan_date: dt.date,
+) -> list[PlannedShipment]:
+    """Every shipment of the plan: how it goes, when it arrives, whether that is on time."""
+    orders = {o.id: o for o in request.orders}
+    sizes = {p.sku: p for p in request.products}
     shipments = []
     for k, shipment in enumerate(allocation.shipments):
         order = orders.get(shipment.order_id)
@@ -202,6 +233,7 @@ def plan(
         else:
             mode, expected = ("unrouted" if k in unrouted else "carrier"), shipment.expected_date
         vehicle, eta = on_van.get(k, (None, None))
+        weight, volume = _load(shipment.lines, sizes)
         shipments.append(
             PlannedShipment(
                 order_id=shipment.order_id,
@@ -215,26 +247,54 @@ def plan(
                     if request.day_start is not None and eta is not None
                     else None
                 ),
-                weight_kg=sum(
-                    ln.quantity * (sizes[ln.sku].weight_kg if ln.sku in sizes else 0.0)
-                    for ln in shipment.lines
-                ),
-                volume_l=sum(
-                    ln.quantity * (sizes[ln.sku].volume_l if ln.sku in sizes else 0.0)
-                    for ln in shipment.lines
-                ),
+                weight_kg=weight,
+                volume_l=volume,
                 distance_km=shipment.distance_km,
                 promised_date=promised,
                 expected_date=expected,
                 on_time=mode != "unrouted" and (promised is None or expected <= promised),
             )
         )
+    return shipments
+
+
+def plan(
+    request: PlanRequest,
+    rejected: Sequence[UnfulfilledLine] = (),
+    on_progress: Progress | None = None,
+    *,
+    matrix_cache_dir: Path | None = None,
+) -> PlanResult:
+    """Allocate, then route; every order comes back shipped or with reasons.
+
+    ``rejected`` are order lines already refused while reading the input (malformed orders).
+    ``matrix_cache_dir`` is where road graphs of OSM extracts are cached (None: the engine's
+    default, :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`).
+    """
+    began = time.perf_counter()
+
+    def tell(stage: str) -> None:
+        if on_progress is not None:
+            on_progress(stage, time.perf_counter() - began)
+
+    allocation = allocate(request.allocation_request(), rejected)
+    tell("allocated")
+    plan_date = request.plan_date or dt.date.today()
+    per_site = site_requests(request, allocation)
+    routed = _route_sites(
+        {site: req for site, (req, _) in per_site.items()},
+        request.options.parallel,
+        tell,
+        matrix_cache_dir,
+    )
+    on_van, unrouted, routing_left_out = _read_routes(per_site, routed, allocation)
+    shipments = _shipments(request, allocation, on_van, unrouted, plan_date)
     tell("planned")
     return PlanResult(
         kpis=_kpis(request, allocation, shipments, routed),
         shipments=shipments,
         sites=[SiteRoutes(site_id=site, routing=routed[site]) for site in per_site],
-        unassigned=unassigned,
+        unassigned=_allocation_left_out(allocation) + routing_left_out,
         allocation=allocation,
         day_start=request.day_start,
     )

@@ -10,7 +10,7 @@ from engine.routing.compile import CompiledProblem, vehicle_shift
 from engine.routing.locations import NO_LOCATION
 from engine.routing.schedule import RouteSchedule, best_schedule
 from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE
-from models.errors import InvalidRequestError
+from models.errors import InvalidInputError
 from models.routing import (
     Id,
     Route,
@@ -49,14 +49,14 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
     request, tasks = problem.request, problem.resolved.tasks
     vehicle = request.vehicles[vehicle_index]
     dims = problem.dimensions
-    jobs = [s.index for s in timed.steps if s.kind == "job"]
+    jobs = [s.index for s in timed.steps if s.kind == "job" and s.index is not None]
     delivered = {
-        name: float(
-            sum(tasks[i].delivery.get(name, 0.0) + tasks[i].unload.get(name, 0.0) for i in jobs)
+        name: sum(
+            (tasks[i].delivery.get(name, 0.0) + tasks[i].unload.get(name, 0.0) for i in jobs), 0.0
         )
         for name in dims
     }
-    load = {name: float(sum(tasks[i].delivery.get(name, 0.0) for i in jobs)) for name in dims}
+    load = {name: sum((tasks[i].delivery.get(name, 0.0) for i in jobs), 0.0) for name in dims}
     start = timed.steps[0].departure
     steps: list[Step] = []
     for item in timed.steps:
@@ -65,6 +65,7 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
         service_s = (item.departure - item.service_start) / TIME_SCALE
         kind = _KIND[item.kind]
         if item.kind == "job":
+            assert item.index is not None
             stop = tasks[item.index]
             kind = _TASK_KIND[stop.kind]
             entity_id = stop.id
@@ -76,6 +77,7 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
                     - stop.unload.get(name, 0.0)
                 )
         elif item.kind == "break":
+            assert item.index is not None
             entity_id = vehicle.breaks[item.index].id
         elif item.kind == "start":
             location, location_index = vehicle.start, vehicle.start_index
@@ -245,7 +247,7 @@ def plan_from_sequences(
     """A result from bare routes: stop ids in visiting order per vehicle id.
 
     Times are the earliest punctual schedule; each break goes on the first leg where it fits.
-    Stops in no route are unassigned. Unknown ids raise ``InvalidRequestError``.
+    Stops in no route are unassigned. Unknown ids raise ``InvalidInputError``.
     """
     request = problem.request
     vehicle_index = {v.id: i for i, v in enumerate(request.vehicles)}
@@ -253,10 +255,10 @@ def plan_from_sequences(
     routes = []
     for vehicle_id, stop_ids in sequences.items():
         if vehicle_id not in vehicle_index:
-            raise InvalidRequestError(f"routes: unknown vehicle id {vehicle_id!r}")
+            raise InvalidInputError(f"routes: unknown vehicle id {vehicle_id!r}")
         unknown = [s for s in stop_ids if s not in stop_index]
         if unknown:
-            raise InvalidRequestError(f"routes[{vehicle_id!r}]: unknown stop ids {unknown}")
+            raise InvalidInputError(f"routes[{vehicle_id!r}]: unknown stop ids {unknown}")
         if not stop_ids:
             continue
         v = vehicle_index[vehicle_id]

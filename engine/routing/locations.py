@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -51,19 +53,24 @@ class LocationTable:
         return cls(_ints(stops), _ints(starts), _ints(ends), points)
 
 
-def _ints(values: list[int | None]) -> npt.NDArray[np.int64]:
+def _ints(values: Sequence[int | None]) -> npt.NDArray[np.int64]:
     return np.asarray(values, dtype=np.int64)
 
 
-def build_matrices(request: RoutingRequest, table: LocationTable) -> TravelMatrices:
-    """The travel matrices over the table's rows, from the request's matrix spec."""
+def build_matrices(
+    request: RoutingRequest, table: LocationTable, *, cache_dir: Path | None = None
+) -> TravelMatrices:
+    """The travel matrices over the table's rows, from the request's matrix spec.
+
+    ``cache_dir``: where road graphs are cached (see :func:`engine.matrices.provider_for`).
+    """
     if isinstance(request.matrix, ExplicitMatrix):
         return explicit_matrices(request.matrix)
     assert table.points is not None
     if len(table.points) == 0:
         empty = np.zeros((0, 0))
         return TravelMatrices(empty, empty.copy())
-    return provider_for(request.matrix).matrices(table.points)
+    return provider_for(request.matrix, cache_dir=cache_dir).matrices(table.points)
 
 
 @dataclass(frozen=True)
@@ -103,11 +110,20 @@ class ResolvedRequest:
     tasks: list[Task]
 
 
-def resolve(request: RoutingRequest, matrices: TravelMatrices | None = None) -> ResolvedRequest:
-    """Locate everything and build (or take) the travel matrices, rounded to ticks."""
+def resolve(
+    request: RoutingRequest,
+    matrices: TravelMatrices | None = None,
+    *,
+    cache_dir: Path | None = None,
+) -> ResolvedRequest:
+    """Locate everything and build (or take) the travel matrices, rounded to ticks.
+
+    ``cache_dir``: where road graphs are cached when the matrices are built from an OSM
+    extract (None: :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`).
+    """
     began = time.perf_counter()
     table = LocationTable.from_request(request)
     if matrices is None:
-        matrices = build_matrices(request, table)
+        matrices = build_matrices(request, table, cache_dir=cache_dir)
     ticks = TickMatrices.from_matrices(matrices, [v.speed_factor for v in request.vehicles])
     return ResolvedRequest(request, table, ticks, time.perf_counter() - began, request.tasks())

@@ -98,17 +98,17 @@ def run_backend(
     """
     limit = max(deadline - time.monotonic(), 0.05)
     if backend == "pyvrp":
-        params = PyVrpParams(
+        pyvrp_params = PyVrpParams(
             time_limit_s=limit, seed=worker_seed(seed, worker), max_iterations=solution_limit
         )
         exchange = None if exchange_folder is None else FileExchange(exchange_folder, worker)
-        return solve_pyvrp(data, params, on_progress, exchange)
-    params = OrToolsParams(
+        return solve_pyvrp(data, pyvrp_params, on_progress, exchange)
+    ortools_params = OrToolsParams(
         time_limit_s=limit,
         solution_limit=solution_limit,
         first_solution=_STRATEGIES[worker % len(_STRATEGIES)],
     )
-    return solve_ortools(data, params, on_progress)
+    return solve_ortools(data, ortools_params, on_progress)
 
 
 def worker_count(options: RoutingOptions) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from engine.matrices import TravelMatrices
 from engine.routing.compile import CompiledProblem, compile_request
@@ -13,7 +14,7 @@ from engine.routing.evaluate import evaluate
 from engine.routing.locations import resolve
 from engine.routing.portfolio import solve_portfolio, worker_seed
 from engine.units import COST_SCALE
-from models.errors import InvalidRequestError, SolverError
+from models.errors import InvalidInputError, SolverError
 from models.routing import RoutingOptions, RoutingRequest, RoutingResult
 from solvers.routing.data import BreakVisit, ProgressCallback, VehicleRoute
 from solvers.routing.hybrid import hybrid_supported, relax_breaks
@@ -35,12 +36,12 @@ def choose_backend(problem: CompiledProblem) -> str:
     wanted = problem.request.options.backend
     missing = unsupported(problem.data)
     if wanted == "pyvrp" and missing:
-        raise InvalidRequestError(
+        raise InvalidInputError(
             f"options.backend = 'pyvrp' cannot honour {', '.join(missing)}; "
             "use 'auto', 'hybrid' or 'ortools'"
         )
     if wanted == "hybrid" and not hybrid_supported(problem.data):
-        raise InvalidRequestError(
+        raise InvalidInputError(
             f"options.backend = 'hybrid' cannot honour {', '.join(missing)}; "
             "use 'auto' or 'ortools'"
         )
@@ -55,15 +56,19 @@ def solve_routes(
     request: RoutingRequest,
     matrices: TravelMatrices | None = None,
     on_progress: Progress | None = None,
+    *,
+    matrix_cache_dir: Path | None = None,
 ) -> RoutingResult:
     """Plan routes for ``request``; the result always carries the evaluator's verdict.
 
     ``matrices`` may be given to reuse travel matrices already built for the request's
     locations (in the order of :class:`engine.routing.locations.LocationTable`). The time limit
     covers the whole call: building the problem counts against the search's share.
+    ``matrix_cache_dir`` is where road graphs of OSM extracts are cached (None: the engine's
+    default, :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`).
     """
     began = time.monotonic()
-    resolved = resolve(request, matrices)
+    resolved = resolve(request, matrices, cache_dir=matrix_cache_dir)
     problem = compile_request(resolved)
     backend = choose_backend(problem)
     if problem.data.n_stops == 0:

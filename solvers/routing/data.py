@@ -139,7 +139,8 @@ class VrpData:
         """Integer cost of every arc for one vehicle (distance and travel-time parts)."""
         duration = self.durations[int(self.vehicle_profile[vehicle])]
         cost = self.distance_cost[vehicle] * self.distance + self.duration_cost[vehicle] * duration
-        return np.rint(cost).astype(np.int64)
+        arc_cost: IntArray = np.rint(cost).astype(np.int64)
+        return arc_cost
 
 
 @dataclass(frozen=True)

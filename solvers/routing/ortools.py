@@ -93,7 +93,7 @@ class OrToolsModel:
         self._stops()
 
     def _matrix(self, values: np.ndarray) -> int:
-        return self.routing.RegisterTransitMatrix(values.astype(np.int64).tolist())
+        return int(self.routing.RegisterTransitMatrix(values.astype(np.int64).tolist()))
 
     def _costs(self) -> None:
         data, routing = self.data, self.routing

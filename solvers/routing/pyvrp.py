@@ -42,7 +42,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyvrp
@@ -56,7 +56,7 @@ from pyvrp.IteratedLocalSearch import (
 from pyvrp.PenaltyManager import PenaltyManager
 from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
 
-from solvers.routing.data import ProgressCallback, VehicleRoute, VrpData, VrpSolution
+from solvers.routing.data import IntArray, ProgressCallback, VehicleRoute, VrpData, VrpSolution
 
 
 def unsupported(data: VrpData) -> list[str]:
@@ -257,191 +257,257 @@ def _load_scale(data: VrpData, arc_cost: np.ndarray) -> tuple[np.ndarray, ...]:
     )
 
 
+#: Distance given to arcs into and out of stops a vehicle type may not serve, as a multiple
+#: of its longest real arc (with travel times past every shift end, they are never taken).
+UNREACHABLE_DISTANCE_FACTOR = 1000
+
+
+@dataclass
+class _Profiles:
+    """PyVRP routing profiles: one per distinct (keeps real distance, costs, speed, skills).
+
+    A profile's distance matrix holds arc costs (``is_cost``, unit cost 1) or, for vehicles
+    with a ``max_distance``, real distances (unit cost ``unit``).
+    """
+
+    of_vehicle: list[int]
+    blocked: list[IntArray]
+    is_cost: list[bool]
+    unit: list[int]
+    distance: list[IntArray]
+    duration: list[IntArray]
+
+
+def _profiles(data: VrpData) -> _Profiles:
+    """The routing profile of every vehicle, sharing one per distinct key."""
+    keys: dict[tuple[bool, tuple[float, float], int, bytes], int] = {}
+    profiles = _Profiles([], [], [], [], [], [])
+    for v in range(data.n_vehicles):
+        speed = int(data.vehicle_profile[v])
+        keeps_distance = bool(data.max_distance[v] >= 0)
+        costs = (
+            float(data.distance_cost[v]),
+            0.0 if keeps_distance else float(data.duration_cost[v]),
+        )
+        key = (keeps_distance, costs, speed, data.compatible[:, v].tobytes())
+        if key not in keys:
+            if keeps_distance:
+                matrix, unit = data.distance, round(costs[0])
+            else:
+                matrix, unit = data.arc_cost(v), 1
+            keys[key] = len(profiles.distance)
+            profiles.blocked.append(np.flatnonzero(~data.compatible[:, v]))
+            profiles.is_cost.append(not keeps_distance)
+            profiles.unit.append(unit)
+            profiles.distance.append(matrix)
+            profiles.duration.append(data.durations[speed])
+        profiles.of_vehicle.append(keys[key])
+    return profiles
+
+
+def _divide_costs(data: VrpData, profiles: _Profiles) -> int:
+    """Divide the arc-cost matrices by the greatest common divisor of every cost-carrying
+    number (fixed and span costs, arc costs, unit costs of profiles that keep real
+    distances, whose matrices stay as they are); returns that divisor."""
+    money = [int(x) for x in data.fixed_cost] + [round(float(x)) for x in data.span_cost]
+    money += [
+        int(np.gcd.reduce(m.ravel())) if cost else unit
+        for m, cost, unit in zip(profiles.distance, profiles.is_cost, profiles.unit, strict=True)
+        if m.size
+    ]
+    divisor = reduce(math.gcd, [abs(x) for x in money if x], 0) or 1
+    profiles.distance = [
+        m // divisor if cost else m
+        for m, cost in zip(profiles.distance, profiles.is_cost, strict=True)
+    ]
+    return divisor
+
+
+def _block_skills(data: VrpData, profiles: _Profiles) -> None:
+    """Make the stops a profile may not serve unreachable (any visit would arrive after
+    every shift ends, so it is never part of a feasible plan); matrices are copied first."""
+    unreachable_t = 2 * int(data.shift[:, 1].max()) + 1
+    for k, stops in enumerate(profiles.blocked):
+        if len(stops) == 0:
+            continue
+        far = int(max(profiles.distance[k].max(initial=0), 1)) * UNREACHABLE_DISTANCE_FACTOR
+        profiles.distance[k] = profiles.distance[k].copy()
+        profiles.duration[k] = profiles.duration[k].copy()
+        for m, value in ((profiles.distance[k], far), (profiles.duration[k], unreachable_t)):
+            m[stops, :] = value
+            m[:, stops] = value
+            m[stops, stops] = 0
+
+
+@dataclass(frozen=True)
+class _Loads:
+    """Demand, pickup and capacity on PyVRP's scale (see :func:`_load_scale`), and the
+    weight of a client in the extra max-stops dimension (``count_stops``)."""
+
+    demand: IntArray
+    pickup: IntArray
+    capacity: IntArray
+    count_stops: bool
+    stop_weight: int
+
+
+def _loads(data: VrpData, arc_cost: IntArray) -> _Loads:
+    """Loads on PyVRP's scale, and the max-stops dimension when a vehicle has a limit.
+
+    PyVRP has one penalty for excess load in any dimension, so each client weighs the median
+    demand there (a weight of 1 next to demands in the thousands is too cheap to break).
+    """
+    demand, pickup, capacity = _load_scale(data, arc_cost)
+    positive = demand[: data.n_stops][demand[: data.n_stops] > 0]
+    stop_weight = int(np.median(positive)) if positive.size else 1
+    return _Loads(demand, pickup, capacity, bool(np.any(data.max_stops >= 0)), stop_weight)
+
+
+def _locations(data: VrpData, depot_nodes: list[int]) -> tuple[list[int], list[pyvrp.Location]]:
+    """PyVRP's order of the nodes (depots first, as PyVRP's own readers do) and their
+    locations, at the nodes' coordinates when known: its search pairs nearby routes."""
+    depot_set = set(depot_nodes)
+    order = depot_nodes + [node for node in range(data.n_nodes) if node not in depot_set]
+    points = data.coordinates
+    if points is None or not np.all(np.isfinite(points)):
+        points = np.zeros((data.n_nodes, 2))
+    return order, [pyvrp.Location(float(points[i, 0]), float(points[i, 1])) for i in order]
+
+
+def _clients(
+    data: VrpData, loads: _Loads, at: dict[int, int], divisor: int, all_optional: bool
+) -> tuple[list[pyvrp.Client], list[pyvrp.ClientGroup], list[int]]:
+    """One client per (stop, time window), a group of mutually exclusive clients for a stop
+    with several windows, and the stop of each client."""
+    client_node: list[int] = []
+    clients: list[pyvrp.Client] = []
+    groups: list[pyvrp.ClientGroup] = []
+    extra = int(loads.count_stops)
+    for stop in range(data.n_stops):
+        required = not all_optional and bool(data.mandatory[stop])
+        prize = 0 if required else max(int(data.penalty[stop]) // divisor, 0)
+        spans = [(int(lo), int(hi)) for lo, hi in data.time_windows[stop]] or [
+            (0, np.iinfo(np.int64).max)
+        ]
+        members = []
+        for lo, hi in spans:
+            members.append(len(clients))
+            client_node.append(stop)
+            clients.append(
+                pyvrp.Client(
+                    location=at[stop],
+                    delivery=[int(x) for x in loads.demand[stop]] + [loads.stop_weight] * extra,
+                    pickup=[int(x) for x in loads.pickup[stop]] + [0] * extra,
+                    service_duration=int(data.service[stop]),
+                    tw_early=lo,
+                    tw_late=hi,
+                    prize=prize,
+                    required=required and len(spans) == 1,
+                    group=len(groups) if len(spans) > 1 else None,
+                )
+            )
+        if len(spans) > 1:
+            groups.append(pyvrp.ClientGroup(members, required=required))
+    return clients, groups, client_node
+
+
+def _vehicle_groups(data: VrpData, profiles: _Profiles) -> list[list[int]]:
+    """The vehicles of each PyVRP vehicle type: those alike in every field a type has."""
+    type_keys: dict[tuple[object, ...], int] = {}
+    groups: list[list[int]] = []
+    for v in range(data.n_vehicles):
+        profile = profiles.of_vehicle[v]
+        key = (
+            tuple(int(x) for x in data.capacity[v]),
+            int(data.vehicle_start[v]),
+            int(data.vehicle_end[v]),
+            int(data.fixed_cost[v]),
+            int(data.shift[v, 0]),
+            int(data.shift[v, 1]),
+            int(data.max_duration[v]),
+            int(data.max_distance[v]),
+            int(data.max_stops[v]),
+            profiles.unit[profile],
+            round(float(data.span_cost[v])),
+            profile,
+        )
+        if key not in type_keys:
+            type_keys[key] = len(groups)
+            groups.append([])
+        groups[type_keys[key]].append(v)
+    return groups
+
+
+def _vehicle_type(
+    data: VrpData,
+    vehicles: list[int],
+    profiles: _Profiles,
+    loads: _Loads,
+    depot_index: dict[int, int],
+    divisor: int,
+) -> pyvrp.VehicleType:
+    """The PyVRP vehicle type of a group of alike vehicles (read from the first)."""
+    unlimited = int(np.iinfo(np.int64).max)
+    v = vehicles[0]
+    profile = profiles.of_vehicle[v]
+    shift_end = (
+        unlimited
+        if len(profiles.blocked[profile]) == 0 and _shift_end_never_binds(data, v)
+        else int(data.shift[v, 1])
+    )
+    capacity = [int(x) for x in loads.capacity[v]]
+    if loads.count_stops:
+        most = int(data.max_stops[v]) if data.max_stops[v] >= 0 else data.n_stops
+        capacity.append(loads.stop_weight * most)
+    return pyvrp.VehicleType(
+        num_available=len(vehicles),
+        capacity=capacity,
+        start_depot=depot_index[int(data.vehicle_start[v])],
+        end_depot=depot_index[int(data.vehicle_end[v])],
+        fixed_cost=int(data.fixed_cost[v]) // divisor,
+        tw_early=int(data.shift[v, 0]),
+        tw_late=shift_end,
+        shift_duration=int(data.max_duration[v]) if data.max_duration[v] >= 0 else unlimited,
+        max_distance=int(data.max_distance[v]) if data.max_distance[v] >= 0 else unlimited,
+        unit_distance_cost=1 if profiles.is_cost[profile] else profiles.unit[profile] // divisor,
+        unit_duration_cost=round(float(data.span_cost[v])) // divisor,
+        profile=profile,
+    )
+
+
 class _Problem:
     """The PyVRP problem built from :class:`VrpData`, with the maps needed to read solutions."""
 
     def __init__(self, data: VrpData, all_optional: bool) -> None:
         self.data = data
-        n = data.n_nodes
         depot_nodes = sorted(
             {int(x) for x in data.vehicle_start} | {int(x) for x in data.vehicle_end}
         )
         self.depot_index = {node: k for k, node in enumerate(depot_nodes)}
-
-        profiles: dict[tuple[bytes, int, int, bytes], int] = {}
-        blocked: list[np.ndarray] = []
-        is_cost: list[bool] = []
-        profile_unit: list[int] = []
-        distance_matrices: list[np.ndarray] = []
-        duration_matrices: list[np.ndarray] = []
-        self.type_vehicles: list[list[int]] = []
-        type_keys: dict[tuple, int] = {}
-        unit_distance: list[int] = []
-        vehicle_profile: list[int] = []
-        for v in range(data.n_vehicles):
-            speed = int(data.vehicle_profile[v])
-            keeps_distance = bool(data.max_distance[v] >= 0)
-            costs = (
-                float(data.distance_cost[v]),
-                0.0 if keeps_distance else float(data.duration_cost[v]),
-            )
-            key = (keeps_distance, costs, speed, data.compatible[:, v].tobytes())
-            if key not in profiles:
-                if keeps_distance:
-                    matrix, unit = data.distance, round(costs[0])
-                else:
-                    matrix, unit = data.arc_cost(v), 1
-                profiles[key] = len(distance_matrices)
-                blocked.append(np.flatnonzero(~data.compatible[:, v]))
-                is_cost.append(data.max_distance[v] < 0)
-                profile_unit.append(unit)
-                distance_matrices.append(matrix)
-                duration_matrices.append(data.durations[speed])
-            vehicle_profile.append(profiles[key])
-            unit_distance.append(profile_unit[profiles[key]])
-
-        # Cost-carrying numbers share a divisor: fixed and span costs, arc-cost matrices, and
-        # the unit cost of profiles that keep real distances (those matrices stay as they are).
-        money = [int(x) for x in data.fixed_cost] + [round(float(x)) for x in data.span_cost]
-        money += [
-            int(np.gcd.reduce(m.ravel())) if cost else unit
-            for m, cost, unit in zip(distance_matrices, is_cost, profile_unit, strict=True)
-            if m.size
-        ]
-        divisor = reduce(math.gcd, [abs(x) for x in money if x], 0) or 1
-        self.scale = divisor  # prizes are divided too, rounding down
-        distance_matrices = [
-            m // divisor if cost else m for m, cost in zip(distance_matrices, is_cost, strict=True)
-        ]
-        # Loads on a scale that suits PyVRP's load penalty, judged on real arc costs (before
-        # the skills below put some arcs out of reach).
-        demand, pickup, capacity = _load_scale(data, distance_matrices[0])
-        # Skills: a vehicle type's profile makes the stops it may not serve unreachable (any
-        # visit would arrive after every shift ends, so it is never part of a feasible plan).
-        unreachable_t = 2 * int(data.shift[:, 1].max()) + 1
-        for k, stops in enumerate(blocked):
-            if len(stops) == 0:
-                continue
-            far = int(max(distance_matrices[k].max(initial=0), 1)) * 1000
-            distance_matrices[k] = distance_matrices[k].copy()
-            duration_matrices[k] = duration_matrices[k].copy()
-            for m, value in ((distance_matrices[k], far), (duration_matrices[k], unreachable_t)):
-                m[stops, :] = value
-                m[:, stops] = value
-                m[stops, stops] = 0
-
-        # Max stops: one more load dimension where each client weighs the same. PyVRP has one
-        # penalty for excess load in any dimension, so that weight is on the scale of the
-        # other demands (a weight of 1 next to demands in the thousands is too cheap to break).
-        count_stops = bool(np.any(data.max_stops >= 0))
-        positive = demand[: data.n_stops][demand[: data.n_stops] > 0]
-        stop_weight = int(np.median(positive)) if positive.size else 1
-
-        # PyVRP's locations: depots first, then the other nodes (as PyVRP's own readers do),
-        # at their coordinates when known: its search uses them to pair nearby routes.
-        depot_set = set(depot_nodes)
-        order = depot_nodes + [node for node in range(n) if node not in depot_set]
+        profiles = _profiles(data)
+        self.scale = divisor = _divide_costs(data, profiles)  # prizes are divided too, rounded down
+        # Loads are judged on real arc costs, before the skills put some arcs out of reach.
+        loads = _loads(data, profiles.distance[0])
+        _block_skills(data, profiles)
+        order, locations = _locations(data, depot_nodes)
         at = {node: k for k, node in enumerate(order)}
-        points = data.coordinates
-        if points is None or not np.all(np.isfinite(points)):
-            points = np.zeros((n, 2))
-        locations = [pyvrp.Location(float(points[i, 0]), float(points[i, 1])) for i in order]
-        self.client_node: list[int] = []
-        clients: list[pyvrp.Client] = []
-        groups: list[pyvrp.ClientGroup] = []
-        for stop in range(data.n_stops):
-            windows = data.time_windows[stop]
-            required = not all_optional and bool(data.mandatory[stop])
-            prize = 0 if required else max(int(data.penalty[stop]) // divisor, 0)
-            spans = [(int(lo), int(hi)) for lo, hi in windows] or [(0, np.iinfo(np.int64).max)]
-            members = []
-            for lo, hi in spans:
-                members.append(len(clients))
-                self.client_node.append(stop)
-                clients.append(
-                    pyvrp.Client(
-                        location=at[stop],
-                        delivery=[int(x) for x in demand[stop]] + [stop_weight] * count_stops,
-                        pickup=[int(x) for x in pickup[stop]] + [0] * count_stops,
-                        service_duration=int(data.service[stop]),
-                        tw_early=lo,
-                        tw_late=hi,
-                        prize=prize,
-                        required=required and len(spans) == 1,
-                        group=len(groups) if len(spans) > 1 else None,
-                    )
-                )
-            if len(spans) > 1:
-                groups.append(pyvrp.ClientGroup(members, required=required))
-        depots = [pyvrp.Depot(location=at[node]) for node in depot_nodes]
-
-        vehicle_types = []
-        for v in range(data.n_vehicles):
-            key = (
-                tuple(int(x) for x in data.capacity[v]),
-                int(data.vehicle_start[v]),
-                int(data.vehicle_end[v]),
-                int(data.fixed_cost[v]),
-                int(data.shift[v, 0]),
-                int(data.shift[v, 1]),
-                int(data.max_duration[v]),
-                int(data.max_distance[v]),
-                int(data.max_stops[v]),
-                unit_distance[v],
-                round(float(data.span_cost[v])),
-                vehicle_profile[v],
-            )
-            if key not in type_keys:
-                type_keys[key] = len(self.type_vehicles)
-                self.type_vehicles.append([])
-            self.type_vehicles[type_keys[key]].append(v)
-        unlimited = np.iinfo(np.int64).max
-        for vehicles in self.type_vehicles:
-            v = vehicles[0]
-            shift_end = (
-                unlimited
-                if len(blocked[vehicle_profile[v]]) == 0 and _shift_end_never_binds(data, v)
-                else int(data.shift[v, 1])
-            )
-            vehicle_types.append(
-                pyvrp.VehicleType(
-                    num_available=len(vehicles),
-                    capacity=[int(x) for x in capacity[v]]
-                    + (
-                        [
-                            stop_weight
-                            * (int(data.max_stops[v]) if data.max_stops[v] >= 0 else data.n_stops)
-                        ]
-                        if count_stops
-                        else []
-                    ),
-                    start_depot=self.depot_index[int(data.vehicle_start[v])],
-                    end_depot=self.depot_index[int(data.vehicle_end[v])],
-                    fixed_cost=int(data.fixed_cost[v]) // divisor,
-                    tw_early=int(data.shift[v, 0]),
-                    tw_late=shift_end,
-                    shift_duration=int(data.max_duration[v])
-                    if data.max_duration[v] >= 0
-                    else unlimited,
-                    max_distance=int(data.max_distance[v])
-                    if data.max_distance[v] >= 0
-                    else unlimited,
-                    unit_distance_cost=1
-                    if is_cost[vehicle_profile[v]]
-                    else profile_unit[vehicle_profile[v]] // divisor,
-                    unit_duration_cost=round(float(data.span_cost[v])) // divisor,
-                    profile=vehicle_profile[v],
-                )
-            )
+        clients, groups, self.client_node = _clients(data, loads, at, divisor, all_optional)
+        self.type_vehicles = _vehicle_groups(data, profiles)
+        # PyVRP's stub calls a matrix ``np.ndarray[int]`` (a shape type), which no array is.
+        distance: list[Any] = [m[np.ix_(order, order)] for m in profiles.distance]
+        duration: list[Any] = [
+            np.asarray(m, dtype=np.int64)[np.ix_(order, order)] for m in profiles.duration
+        ]
         self.problem = pyvrp.ProblemData(
             locations=locations,
             clients=clients,
-            depots=depots,
-            vehicle_types=vehicle_types,
-            distance_matrices=[m[np.ix_(order, order)] for m in distance_matrices],
-            duration_matrices=[
-                np.asarray(m, dtype=np.int64)[np.ix_(order, order)] for m in duration_matrices
+            depots=[pyvrp.Depot(location=at[node]) for node in depot_nodes],
+            vehicle_types=[
+                _vehicle_type(data, vehicles, profiles, loads, self.depot_index, divisor)
+                for vehicles in self.type_vehicles
             ],
+            distance_matrices=distance,
+            duration_matrices=duration,
             groups=groups,
         )
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from api.cli import app
-from benchmarks.allocation import olist_frames, synthetic_frames
+from api.formats.allocation_files import load_csv
+from benchmarks.allocation import PLAN_DATE, olist_frames, request_from_frames, synthetic_frames
+from models.allocation import AllocationOptions
 
 runner = CliRunner()
 
@@ -41,3 +44,30 @@ def test_synthetic_instance_shape() -> None:
     orders, stock, sites = synthetic_frames(200, 7, seed=2)
     assert orders.order_id.nunique() == 200 and len(sites) == 7
     assert set(stock.site_id) <= set(sites.site_id)
+
+
+def _assert_csv_files_give_the_same_request(
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], folder: Path
+) -> None:
+    """The benchmark builds its request from the frames; ``routeplan allocate`` reads the CSV
+    files it writes: both must be the same request, so the two paths cannot drift apart."""
+    options = AllocationOptions(time_limit_s=3.0)
+    built = request_from_frames(*frames, options, folder)
+    loaded = load_csv(
+        folder / "orders.csv",
+        folder / "stock.csv",
+        folder / "sites.csv",
+        options=options,
+        plan_date=PLAN_DATE,
+    )
+    assert loaded.rejected == []
+    assert loaded.request == built
+
+
+def test_synthetic_csv_files_read_back_as_the_same_request(tmp_path: Path) -> None:
+    _assert_csv_files_give_the_same_request(synthetic_frames(300, 10, seed=1), tmp_path)
+
+
+def test_olist_csv_files_read_back_as_the_same_request(shared_data: Path, tmp_path: Path) -> None:
+    frames = olist_frames(shared_data / "olist", n_sites=10, max_orders=800)
+    _assert_csv_files_give_the_same_request(frames, tmp_path)

@@ -33,4 +33,4 @@ def plan_day(
     allocation and for each site's routing); bigger days: ``POST /v1/jobs`` with ``kind: plan``.
     """
     check_plan(request, settings, sync=True)
-    return plan(request)
+    return plan(request, matrix_cache_dir=settings.graph_cache_dir())

@@ -33,4 +33,4 @@ def plan_routes(
     ``POST /v1/jobs`` with ``kind: routes``.
     """
     check_routing(request, settings, sync=True)
-    return solve_routes(request)
+    return solve_routes(request, matrix_cache_dir=settings.graph_cache_dir())

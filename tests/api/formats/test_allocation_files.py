@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from api.formats.allocation_files import load_csv, load_json, write_shipments_csv
-from engine.allocation import allocate, check_allocation
+from engine.allocation import allocate, evaluate_allocation
 from engine.allocation.validate import AllocationInputError
 from tests.allocation_helpers import DAY
 
@@ -39,7 +39,8 @@ def test_csv_round_trip_keeps_every_order(tmp_path: Path) -> None:
     assert [(r.order_id, r.reason) for r in loaded.rejected] == [("o2", "invalid_order")]
     assert "quantity 'abc' is not a number" in loaded.rejected[0].detail
     result = allocate(loaded.request, loaded.rejected)
-    assert check_allocation(loaded.request, result, DAY, loaded.rejected) == []
+    checked = evaluate_allocation(loaded.request, result, DAY, loaded.rejected)
+    assert checked.feasible, [v.message for v in checked.violations]
     reasons = {u.order_id: (u.reason, u.detail) for u in result.unfulfilled}
     assert reasons["o3"] == ("invalid_order", "location is missing")
     other = write_shipments_csv(result, tmp_path / "shipments.csv")
@@ -82,5 +83,6 @@ def test_json_request_with_one_bad_order(tmp_path: Path) -> None:
     assert [o.id for o in loaded.request.orders] == [1]
     assert loaded.rejected[0].order_id == 2 and "location" in loaded.rejected[0].detail
     result = allocate(loaded.request, loaded.rejected)
-    assert check_allocation(loaded.request, result, DAY, loaded.rejected) == []
+    checked = evaluate_allocation(loaded.request, result, DAY, loaded.rejected)
+    assert checked.feasible, [v.message for v in checked.violations]
     assert result.totals.orders == 2

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from api.formats.vroom import default_time_limit_s, to_vroom_output, translate
 from engine.routing.evaluate import evaluate
 from engine.routing.solve import solve_routes
-from models.errors import InvalidFieldsError, describe
+from models.errors import InvalidInputError, describe
 from models.vroom import VroomProblem
 from tests.vroom_check import check_vroom_solution
 
@@ -252,7 +252,7 @@ def test_unsupported_or_invalid_keys_are_refused_by_name(patch: dict[str, Any], 
     ],
 )
 def test_inconsistent_problems_name_the_field(data: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidFieldsError) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         translate(VroomProblem.model_validate(data), 1.0)
     assert field in [d["field"] for d in caught.value.details]
 

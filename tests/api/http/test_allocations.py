@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.http.examples import ALLOCATION_REQUEST
-from engine.allocation import check_allocation
+from engine.allocation import evaluate_allocation
 from models.allocation import AllocationRequest, AllocationResult
 from tests.api.conftest import MakeClient
 from tests.api.payloads import assert_error_shape, wait_for
@@ -24,7 +24,8 @@ def allocation_request(time_limit_s: float = 2) -> dict[str, Any]:
 def check(request: dict[str, Any], body: dict[str, Any]) -> AllocationResult:
     parsed = AllocationRequest.model_validate(request)
     result = AllocationResult.model_validate(body)
-    assert check_allocation(parsed, result, dt.date.fromisoformat(request["plan_date"])) == []
+    checked = evaluate_allocation(parsed, result, dt.date.fromisoformat(request["plan_date"]))
+    assert checked.feasible, [v.message for v in checked.violations]
     return result
 
 

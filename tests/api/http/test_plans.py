@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.http.examples import PLAN_REQUEST
-from engine.allocation import check_allocation
+from engine.allocation import evaluate_allocation
 from engine.plan.pipeline import site_requests
 from engine.routing.evaluate import evaluate
 from models.plan import PlanRequest, PlanResult
@@ -26,7 +26,8 @@ def check(request: dict[str, Any], body: dict[str, Any]) -> PlanResult:
     parsed = PlanRequest.model_validate(request)
     result = PlanResult.model_validate(body)
     plan_date = dt.date.fromisoformat(request["plan_date"])
-    assert check_allocation(parsed.allocation_request(), result.allocation, plan_date) == []
+    checked = evaluate_allocation(parsed.allocation_request(), result.allocation, plan_date)
+    assert checked.feasible, [v.message for v in checked.violations]
     routing = site_requests(parsed, result.allocation)
     for site in result.sites:
         verdict = evaluate(routing[site.site_id][0], site.routing)

@@ -11,13 +11,14 @@ import pytest
 
 from engine.jobs import JobRunner, JobStore
 from engine.jobs.kinds import KINDS as DEFAULT_KINDS
-from engine.jobs.kinds import load, register
+from engine.jobs.kinds import JobContext, load, register
 from models.jobs import JobStatus
 
 KINDS = {
     "sleepy": "tests.engine.jobs.job_kinds:sleepy",
     "crash": "tests.engine.jobs.job_kinds:crash",
     "boom": "tests.engine.jobs.job_kinds:boom",
+    "context": "tests.engine.jobs.job_kinds:context",
 }
 
 
@@ -100,6 +101,19 @@ def test_stopping_the_runner_hands_running_jobs_back(store: JobStore) -> None:
     runner.stop()
     back = store.get(job.id)
     assert back.status is JobStatus.QUEUED and back.attempts == 0
+
+
+def test_handlers_get_the_runners_job_context(store: JobStore, tmp_path: Path) -> None:
+    context = JobContext(matrix_cache_dir=tmp_path / "graphs")
+    runner = JobRunner(store, kinds=KINDS, lease_s=3, poll_s=0.05, job_context=context)
+    runner.start()
+    try:
+        job = store.submit("context", {})
+        runner.wake()
+        _wait(store, job.id, {JobStatus.SUCCEEDED})
+    finally:
+        runner.stop()
+    assert store.get(job.id).result == {"matrix_cache_dir": str(tmp_path / "graphs")}
 
 
 def test_register_adds_a_kind_by_module_and_function() -> None:

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.matrices import MatrixError, provider_for
+from engine.matrices import DEFAULT_GRAPH_CACHE_DIR, MatrixError, osm, provider_for
 from engine.matrices.geometric import haversine_m
 from engine.matrices.osm import OsmProvider
 from engine.matrices.osm_graph import RoadGraph
 from engine.matrices.osm_profile import node_rule, parse_maxspeed_kmh, way_speeds_kmh
+from engine.routing.locations import resolve
 from models.matrices import OsmMatrix
+from models.routing import RoutingRequest
 
 # Places in Monaco, [lon, lat]: Casino, Fontvieille, Larvotto, the port, the palace, Moneghetti.
 MONACO = np.array(
@@ -183,6 +185,46 @@ def test_provider_for_osm_spec(monaco_file: Path) -> None:
     provider = provider_for(OsmMatrix(osm_file=str(monaco_file), max_snap_m=250))
     assert isinstance(provider, OsmProvider)
     assert provider.max_snap_m == 250
+
+
+def _spy_on_cache_folders(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The folders that road graphs are looked up in, from now on."""
+    folders: list[Path] = []
+    real = osm.cached_graph
+
+    def spy(osm_file: Path, cache_dir: Path) -> tuple[RoadGraph, bool, str]:
+        folders.append(cache_dir)
+        return real(osm_file, cache_dir)
+
+    monkeypatch.setattr(osm, "cached_graph", spy)
+    return folders
+
+
+def test_routing_caches_road_graphs_in_the_folder_it_is_given(
+    monaco_file: Path, graph_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders = _spy_on_cache_folders(monkeypatch)
+    request = RoutingRequest.model_validate(
+        {
+            "stops": [{"id": f"s{i}", "location": p} for i, p in enumerate(MONACO[1:].tolist())],
+            "vehicles": [{"id": "van", "start": MONACO[0].tolist()}],
+            "matrix": {"provider": "osm", "osm_file": str(monaco_file)},
+        }
+    )
+    resolved = resolve(request, cache_dir=graph_cache)
+    assert folders == [graph_cache]
+    assert resolved.ticks.distance.shape == (len(MONACO), len(MONACO))
+
+
+def test_without_a_folder_the_engine_default_is_used_not_the_settings(
+    monaco_file: Path, graph_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders = _spy_on_cache_folders(monkeypatch)
+    monkeypatch.setattr(osm, "DEFAULT_GRAPH_CACHE_DIR", graph_cache)
+    monkeypatch.setenv("ROUTEPLAN_CACHE_DIR", "/nonexistent/settings-cache")
+    provider_for(OsmMatrix(osm_file=str(monaco_file))).matrices(MONACO[:2])
+    assert folders == [graph_cache]
+    assert Path("~/.cache/routeplan/osm-graphs") == DEFAULT_GRAPH_CACHE_DIR
 
 
 # ---------------------------------------------------------------------------- profile rules

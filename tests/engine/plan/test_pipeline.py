@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.formats.sample_plan import sample_plan
-from engine.allocation.evaluate import check_allocation
+from engine.allocation.evaluate import evaluate_allocation
 from engine.plan.pipeline import plan, site_requests
 from engine.routing.evaluate import evaluate
 from models.plan import PlanRequest, PlanResult
@@ -30,7 +30,11 @@ def test_allocation_passes_the_independent_checker(
 ) -> None:
     day, result = planned
     assert day.plan_date is not None
-    assert check_allocation(day.allocation_request(), result.allocation, day.plan_date) == []
+    checked = evaluate_allocation(day.allocation_request(), result.allocation, day.plan_date)
+    assert checked.feasible, [v.message for v in checked.violations]
+    # The plan's allocation carries the same verdict, attached by allocate.
+    assert result.allocation.evaluation is not None
+    assert result.allocation.evaluation.feasible
 
 
 def test_every_sites_routes_pass_the_evaluator(planned: tuple[PlanRequest, PlanResult]) -> None:
