@@ -98,6 +98,14 @@ class PyVrpParams:
     seed: int = 0
     max_iterations: int | None = None
     stall_s: float | None = None
+    #: Default ``stall_s`` as a share of the time limit, and its floor in seconds.
+    stall_share: float = 0.05
+    min_stall_s: float = 1.0
+    #: Share of the time limit after which a search with no feasible plan yet gives up on the
+    #: all-mandatory model and restarts with every stop optional (penalised).
+    give_up_share: float = 0.2
+    #: How often (seconds) a search sharing an exchange offers its best and looks at the others'.
+    exchange_every_s: float = 0.25
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -106,15 +114,19 @@ class PyVrpParams:
             raise ValueError(f"max_iterations must be >= 1, got {self.max_iterations}")
         if self.stall_s is not None and self.stall_s <= 0:
             raise ValueError(f"stall_s must be > 0, got {self.stall_s}")
+        for name in ("stall_share", "give_up_share"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+        for name in ("min_stall_s", "exchange_every_s"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
 
     @property
     def stall_limit_s(self) -> float:
         """``stall_s``, or its default for the time limit."""
-        return self.stall_s if self.stall_s is not None else max(1.0, 0.05 * self.time_limit_s)
-
-
-#: How often (seconds) a search sharing an exchange offers its best and looks at the others'.
-EXCHANGE_EVERY_S = 0.25
+        if self.stall_s is not None:
+            return self.stall_s
+        return max(self.min_stall_s, self.stall_share * self.time_limit_s)
 
 
 class _BestPlan(IteratedLocalSearchCallbacks):
@@ -136,6 +148,7 @@ class _Sharing:
     plan_of: Callable[[pyvrp.Solution], Plan]
     stall_s: float
     callbacks: _BestPlan
+    every_s: float  # how often it offers its best and looks at the others'
     offered: float = math.inf
     looked_at: float = -math.inf
 
@@ -182,7 +195,7 @@ class _Stop:
         if now >= self.deadline:
             return True
         sharing = self.sharing
-        if sharing is not None and now - sharing.looked_at >= EXCHANGE_EVERY_S:
+        if sharing is not None and now - sharing.looked_at >= sharing.every_s:
             sharing.looked_at = now
             return self._share(sharing, now)
         return False
@@ -607,13 +620,15 @@ def _solve(
     began = time.perf_counter()
     deadline = began + params.time_limit_s
     problem = _Problem(data, all_optional=False)
-    give_up: float | None = began + params.time_limit_s / 5
+    give_up: float | None = began + params.time_limit_s * params.give_up_share
     callbacks = _BestPlan()
     search = _Search(problem.problem, params.seed, callbacks)
     sharing = (
         None
         if exchange is None
-        else _Sharing(exchange, problem.plan, params.stall_limit_s, callbacks)
+        else _Sharing(
+            exchange, problem.plan, params.stall_limit_s, callbacks, params.exchange_every_s
+        )
     )
     result: pyvrp.Result | None = None
     initial: pyvrp.Solution | None = None
