@@ -1,29 +1,31 @@
 """The independent evaluator: recompute every number of a plan and check every constraint.
 
-It never calls a solver and never trusts a reported figure: it walks each route step by step
-over the same tick-rounded matrices the solve used, and reports each broken constraint or
-each number that does not add up as a :class:`Violation`. It checks:
+It reads the request and the result only (rows, tick matrices and schedules of its own, in
+:mod:`engine.routing.evaluate_schedule`), never trusts a reported figure, and reports each
+broken constraint or figure that does not add up as a :class:`Violation`:
 
 * coverage: every stop served exactly once or listed as unassigned, ids known;
 * capacity in every dimension, skills, shifts, time windows, service times;
-* travel consistency: no step is reached before the previous one's departure plus travel
-  (and breaks taken on the way), waiting and departure add up;
+* travel: no step reached before the previous departure plus travel (and breaks on the way);
 * breaks: each break of a used vehicle taken once, inside a window, between visits;
 * max duration, distance and stops per vehicle;
-* reported loads, cumulative distances, route summaries, costs and totals.
+* loads, cumulative distances and durations, every route summary figure, the plan's totals
+  and its cost split;
+* every reason given for a stop left out (:mod:`engine.routing.evaluate_reasons`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.matrices import TravelMatrices
-from engine.routing.compile import compile_request
-from engine.routing.decode import plan_from_sequences
-from engine.routing.locations import NO_LOCATION, ResolvedRequest, resolve
+from engine.routing.evaluate_plan import plan_from_routes
+from engine.routing.evaluate_reasons import check_reasons
+from engine.routing.evaluate_schedule import NOWHERE, Geometry, build_geometry
 from engine.units import DISTANCE_SCALE, TIME_SCALE
 from models.routing import (
     Break,
@@ -94,20 +96,33 @@ class _RouteTotals:
     distance_m: float = 0.0
     travel_s: float = 0.0
     duration_s: float = 0.0
+    service_s: float = 0.0
+    waiting_s: float = 0.0
+    break_s: float = 0.0
+    fixed_cost: float = 0.0
+    drop_penalty: float = 0.0
     cost: float = 0.0
+
+    def add(self, other: _RouteTotals) -> None:
+        """Add a route's totals to the plan's."""
+        for name in (
+            "distance_m", "travel_s", "duration_s", "service_s", "waiting_s", "break_s",
+            "fixed_cost", "cost",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
 class _Walk:
     """One route walked step by step: the vehicle, and the running state after each step."""
 
-    resolved: ResolvedRequest
+    geo: Geometry
     vehicle: Vehicle
     report: _Report
     travel: npt.NDArray[np.int64]  # travel ticks at the vehicle's speed
     stop_index: dict[Id | None, int]  # a step without an id finds nothing
     break_specs: dict[Id, Break]
-    here: int  # the matrix row the vehicle is at (NO_LOCATION: anywhere, on an open route)
+    here: int  # the matrix row the vehicle is at (NOWHERE: anywhere, on an open route)
     end_row: int
     load: dict[str, float]  # on board now
     clock: float  # when the previous step ends
@@ -116,6 +131,9 @@ class _Walk:
     distance_m: float = 0.0
     travel_s: float = 0.0
     stops: int = 0
+    service_s: float = 0.0  # what the stops need, from the request
+    break_s: float = 0.0  # what the breaks taken last, from the request
+    delivered: dict[str, float] = field(default_factory=dict)
     breaks_taken: dict[Id, int] = field(default_factory=dict)
 
     def add(self, code: ViolationCode, message: str, stop: Id | None = None) -> None:
@@ -140,22 +158,20 @@ def _check_shape(steps: list[Step], vid: Id, report: _Report) -> bool:
     return True
 
 
-def _check_start(
-    resolved: ResolvedRequest, route: Route, vehicle_index: int, report: _Report
-) -> _Walk:
+def _check_start(geo: Geometry, route: Route, vehicle_index: int, report: _Report) -> _Walk:
     """The start step: where the vehicle sets off, what it carries, and when (in its shift).
 
     The route's deliveries are on board at the start; pickups add, drops remove.
     """
-    table, tasks = resolved.table, resolved.tasks
-    vehicle = resolved.request.vehicles[vehicle_index]
+    tasks = geo.tasks
+    vehicle = geo.request.vehicles[vehicle_index]
     stop_index: dict[Id | None, int] = {s.id: i for i, s in enumerate(tasks)}
     jobs = [stop_index.get(s.id) for s in route.steps if s.type.is_visit]
     known = [i for i in jobs if i is not None]
-    rows = [int(table.stop_location[i]) for i in known]
-    here = int(table.vehicle_start[vehicle_index])
-    if here == NO_LOCATION:
-        here = rows[0] if rows else NO_LOCATION
+    rows = [geo.stop_row[i] for i in known]
+    here = geo.start_row[vehicle_index]
+    if here == NOWHERE:
+        here = rows[0] if rows else NOWHERE
     names = set(vehicle.capacity) | {n for i in known for n in tasks[i].demand}
     load = {name: sum(tasks[i].delivery.get(name, 0.0) for i in known) for name in names}
     _check_load(load, vehicle.capacity, "at the start", vehicle.id, report)
@@ -168,14 +184,14 @@ def _check_start(
             vehicle.id,
         )
     return _Walk(
-        resolved=resolved,
+        geo=geo,
         vehicle=vehicle,
         report=report,
-        travel=resolved.ticks.time(vehicle.speed_factor),
+        travel=geo.time(vehicle),
         stop_index=stop_index,
         break_specs={b.id: b for b in vehicle.breaks},
         here=here,
-        end_row=int(table.vehicle_end[vehicle_index]),
+        end_row=geo.end_row[vehicle_index],
         load=load,
         clock=start.departure_s,
         leg_departure=start.departure_s,
@@ -214,16 +230,17 @@ def _check_break(walk: _Walk, step: Step) -> None:
             f"not {spec.duration_s} s",
         )
     walk.leg_breaks += spec.duration_s
+    walk.break_s += spec.duration_s
     walk.clock = max(walk.clock, step.departure_s)
 
 
 def _check_travel(walk: _Walk, step: Step, row: int, who: Id | None) -> None:
     """The leg to ``row``: not reached before the earliest possible arrival, distance adds up."""
-    here, ticks = walk.here, walk.resolved.ticks
-    leg_ticks = 0 if NO_LOCATION in (here, row) else int(walk.travel[here, row])
+    here = walk.here
+    leg_ticks = 0 if NOWHERE in (here, row) else int(walk.travel[here, row])
     leg_s = leg_ticks / TIME_SCALE
     walk.distance_m += (
-        0 if NO_LOCATION in (here, row) else int(ticks.distance[here, row]) / DISTANCE_SCALE
+        0 if NOWHERE in (here, row) else int(walk.geo.distance[here, row]) / DISTANCE_SCALE
     )
     walk.travel_s += leg_s
     earliest = max(walk.clock, walk.leg_departure + leg_s + walk.leg_breaks)
@@ -301,7 +318,7 @@ def _check_visit(walk: _Walk, step: Step, served: dict[Id, Id]) -> None:
     if i is None:
         walk.add(ViolationCode.UNKNOWN_STOP, f"step visits unknown stop {step.id!r}")
         return
-    stop = walk.resolved.tasks[i]
+    stop = walk.geo.tasks[i]
     vid = walk.vehicle.id
     if step.type.value != stop.kind:
         walk.add(
@@ -317,7 +334,14 @@ def _check_visit(walk: _Walk, step: Step, served: dict[Id, Id]) -> None:
         )
     served[stop.id] = vid
     walk.stops += 1
-    row = int(walk.resolved.table.stop_location[i])
+    walk.service_s += stop.service_s
+    for name in set(stop.delivery) | set(stop.unload):
+        walk.delivered[name] = (
+            walk.delivered.get(name, 0.0)
+            + stop.delivery.get(name, 0.0)
+            + stop.unload.get(name, 0.0)
+        )
+    row = walk.geo.stop_row[i]
     _check_travel(walk, step, row, stop.id)
     _check_service(walk, step, stop)
     _check_handover(walk, step, stop)
@@ -328,7 +352,7 @@ def _check_visit(walk: _Walk, step: Step, served: dict[Id, Id]) -> None:
 
 def _check_end(walk: _Walk, step: Step) -> None:
     """The end step: the drive back (or nowhere, on an open route), inside the shift."""
-    row = walk.end_row if walk.end_row != NO_LOCATION else walk.here
+    row = walk.end_row if walk.end_row != NOWHERE else walk.here
     _check_travel(walk, step, row, None)
     walk.clock = step.arrival_s
     walk.leg_breaks = 0.0
@@ -397,10 +421,21 @@ def _check_route_summary(walk: _Walk, route: Route, totals: _RouteTotals) -> Non
             f"to {totals.travel_s + parts} s",
         )
     summary = route.summary
+    many = TIME_TOL_S * len(steps)
     checks = [
         ("distance_m", summary.distance_m, totals.distance_m, DIST_TOL_M),
         ("travel_s", summary.travel_s, totals.travel_s, TIME_TOL_S),
         ("duration_s", summary.duration_s, totals.duration_s, TIME_TOL_S),
+        ("service_s", summary.service_s, totals.service_s, many),
+        ("waiting_s", summary.waiting_s, totals.waiting_s, many),
+        ("break_s", summary.break_s, totals.break_s, many),
+        ("start_s", summary.start_s, steps[0].departure_s, TIME_TOL_S),
+        ("end_s", summary.end_s, steps[-1].arrival_s, TIME_TOL_S),
+    ]
+    names = set(summary.delivered) | set(walk.delivered)
+    checks += [
+        (f"delivered[{n!r}]", summary.delivered.get(n, 0.0), walk.delivered.get(n, 0.0), 1e-6)
+        for n in sorted(names)
     ]
     for name, reported, recomputed, tol in checks:
         if not _close(reported, recomputed, tol):
@@ -419,7 +454,7 @@ def _check_route_summary(walk: _Walk, route: Route, totals: _RouteTotals) -> Non
 
 
 def _check_route(
-    resolved: ResolvedRequest,
+    geo: Geometry,
     route: Route,
     vehicle_index: int,
     served: dict[Id, Id],
@@ -427,10 +462,17 @@ def _check_route(
 ) -> _RouteTotals:
     """Walk one route step by step, then check its limits and its summary."""
     steps = route.steps
-    if not _check_shape(steps, resolved.request.vehicles[vehicle_index].id, report):
+    if not _check_shape(steps, geo.request.vehicles[vehicle_index].id, report):
         return _RouteTotals()
-    walk = _check_start(resolved, route, vehicle_index, report)
+    walk = _check_start(geo, route, vehicle_index, report)
     for step in steps[1:]:
+        if not _close(step.duration_s, step.arrival_s - steps[0].departure_s, TIME_TOL_S):
+            walk.add(
+                ViolationCode.SUMMARY_MISMATCH,
+                f"step reports {step.duration_s} s since the start, recomputed "
+                f"{step.arrival_s - steps[0].departure_s} s",
+                step.id,
+            )
         if step.type == StepType.BREAK:
             _check_break(walk, step)
         elif step.type.is_visit:
@@ -441,6 +483,10 @@ def _check_route(
         distance_m=walk.distance_m,
         travel_s=walk.travel_s,
         duration_s=steps[-1].arrival_s - steps[0].departure_s,
+        service_s=walk.service_s,
+        waiting_s=sum(max(s.service_start_s - s.arrival_s, 0.0) for s in steps),
+        break_s=walk.break_s,
+        fixed_cost=walk.vehicle.fixed_cost,
     )
     _check_limits(walk, totals)
     totals.cost = _route_cost(walk.vehicle, totals)
@@ -486,10 +532,10 @@ def _check_shipments(
 
 
 def _check_routes(
-    resolved: ResolvedRequest, result: RoutingResult, served: dict[Id, Id], report: _Report
+    geo: Geometry, result: RoutingResult, served: dict[Id, Id], report: _Report
 ) -> _RouteTotals:
     """Every route: a known vehicle, one route each; return the routes' totals added up."""
-    vehicle_index = {v.id: i for i, v in enumerate(resolved.request.vehicles)}
+    vehicle_index = {v.id: i for i, v in enumerate(geo.request.vehicles)}
     used: set[Id] = set()
     plan = _RouteTotals()
     for route in result.routes:
@@ -501,10 +547,7 @@ def _check_routes(
         if route.vehicle_id in used:
             report.add(ViolationCode.VEHICLE_TWICE, "vehicle has two routes", route.vehicle_id)
         used.add(route.vehicle_id)
-        totals = _check_route(resolved, route, vehicle_index[route.vehicle_id], served, report)
-        plan.cost += totals.cost
-        plan.distance_m += totals.distance_m
-        plan.duration_s += totals.duration_s
+        plan.add(_check_route(geo, route, vehicle_index[route.vehicle_id], served, report))
     return plan
 
 
@@ -547,17 +590,31 @@ def _check_plan_summary(
     plan: _RouteTotals,
     report: _Report,
 ) -> None:
-    """The plan's reported summary against the recomputed cost, distance and counts."""
+    """The plan's reported summary against the recomputed totals, cost split and counts."""
     summary = result.summary
-    if not _cost_close(summary.cost, plan.cost):
-        report.add(
-            ViolationCode.COST_MISMATCH, f"total cost is {summary.cost}, recomputed {plan.cost}"
-        )
-    if not _close(summary.distance_m, plan.distance_m, DIST_TOL_M * max(1, len(result.routes))):
-        report.add(
-            ViolationCode.SUMMARY_MISMATCH,
-            f"total distance is {summary.distance_m}, recomputed {plan.distance_m}",
-        )
+    for name, reported, recomputed in (
+        ("cost", summary.cost, plan.cost),
+        ("travel_cost", summary.travel_cost, plan.cost - plan.fixed_cost - plan.drop_penalty),
+        ("fixed_cost", summary.fixed_cost, plan.fixed_cost),
+        ("drop_penalty", summary.drop_penalty, plan.drop_penalty),
+    ):
+        if not _cost_close(reported, recomputed):
+            report.add(
+                ViolationCode.COST_MISMATCH, f"total {name} is {reported}, recomputed {recomputed}"
+            )
+    n_steps = sum(len(r.steps) for r in result.routes)
+    for name, reported, recomputed, tol in (
+        ("distance_m", summary.distance_m, plan.distance_m, DIST_TOL_M * max(1, n_steps)),
+        ("duration_s", summary.duration_s, plan.duration_s, TIME_TOL_S * max(1, n_steps)),
+        ("travel_s", summary.travel_s, plan.travel_s, TIME_TOL_S * max(1, n_steps)),
+        ("service_s", summary.service_s, plan.service_s, TIME_TOL_S * max(1, n_steps)),
+        ("waiting_s", summary.waiting_s, plan.waiting_s, TIME_TOL_S * max(1, n_steps)),
+    ):
+        if not _close(reported, recomputed, tol):
+            report.add(
+                ViolationCode.SUMMARY_MISMATCH,
+                f"total {name} is {reported}, recomputed {recomputed}",
+            )
     if summary.stops_served != len(served) or summary.unassigned != len(listed):
         report.add(
             ViolationCode.SUMMARY_MISMATCH, "served or unassigned counts do not match the routes"
@@ -566,22 +623,52 @@ def _check_plan_summary(
         report.add(ViolationCode.SUMMARY_MISMATCH, "route count does not match")
 
 
+class _HasTicks(Protocol):
+    """What :func:`evaluate` reads of a legacy ``resolved`` argument: the input matrices."""
+
+    @property
+    def ticks(self) -> Any: ...
+
+
+def _given_matrices(resolved: _HasTicks) -> TravelMatrices:
+    """The request's own matrices, back from a caller's tick copy (exact: whole ticks)."""
+    return TravelMatrices(
+        np.asarray(resolved.ticks.distance, dtype=np.float64) / DISTANCE_SCALE,
+        np.asarray(resolved.ticks.base_time, dtype=np.float64) / TIME_SCALE,
+    )
+
+
 def evaluate(
     request: RoutingRequest,
     result: RoutingResult,
     matrices: TravelMatrices | None = None,
-    resolved: ResolvedRequest | None = None,
+    resolved: _HasTicks | None = None,
 ) -> Evaluation:
-    """Check ``result`` against ``request`` from scratch and return the verdict."""
-    resolved = resolved or resolve(request, matrices)
+    """Check ``result`` against ``request`` from scratch and return the verdict.
+
+    ``matrices``: the request's travel matrices if already built (rows in the order of
+    :func:`engine.routing.evaluate_schedule.build_geometry`); else they are built again from
+    the request. ``resolved`` (kept for callers that hold only the engine's resolved request)
+    is read for its raw matrices alone; every row, window, time and reason is recomputed.
+    """
+    if matrices is None and resolved is not None:
+        matrices = _given_matrices(resolved)
+    geo = build_geometry(request, matrices)
+    return evaluate_with(geo, result)
+
+
+def evaluate_with(geo: Geometry, result: RoutingResult) -> Evaluation:
+    """:func:`evaluate` over a geometry already built."""
     report = _Report()
-    tasks = resolved.tasks
+    tasks = geo.tasks
     served: dict[Id, Id] = {}
-    plan = _check_routes(resolved, result, served, report)
+    plan = _check_routes(geo, result, served, report)
     listed = _check_coverage(tasks, result, served, report)
     _check_shipments(tasks, result, served, report)
-    plan.cost += sum(s.drop_penalty or 0.0 for s in tasks if s.optional and s.id in listed)
+    plan.drop_penalty = sum(s.drop_penalty or 0.0 for s in tasks if s.optional and s.id in listed)
+    plan.cost += plan.drop_penalty
     _check_plan_summary(result, served, listed, plan, report)
+    report.violations.extend(check_reasons(geo, result))
     return Evaluation(
         feasible=not report.violations,
         violations=report.violations,
@@ -598,9 +685,11 @@ def evaluate_routes(
 ) -> tuple[RoutingResult, Evaluation]:
     """Evaluate bare routes (stop ids per vehicle id): schedule them, then check everything.
 
-    Returns the scheduled plan and the verdict; pre-checks that would reject a stop are not
-    applied, so a stop no vehicle can serve shows up as a violation here.
+    The evaluator schedules them itself (:func:`engine.routing.evaluate_plan.plan_from_routes`);
+    stops in no route are listed ``dropped_for_cost`` if optional, else ``no_room_in_plan``,
+    and those reasons are proven like any other, so a missing mandatory stop that fits
+    (or every stop, with no routes at all) makes the verdict infeasible.
     """
-    resolved = resolve(request, matrices)
-    result = plan_from_sequences(compile_request(resolved), sequences)
-    return result, evaluate(request, result, resolved=resolved)
+    geo = build_geometry(request, matrices)
+    result = plan_from_routes(geo, sequences)
+    return result, evaluate_with(geo, result)

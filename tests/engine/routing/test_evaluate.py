@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
@@ -10,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from engine.routing.evaluate import evaluate
+from engine.routing.evaluate import evaluate, evaluate_routes
 from models.routing import (
     RoutingRequest,
     RoutingResult,
@@ -309,6 +310,115 @@ def misreport_route_count(request: RoutingRequest, result: RoutingResult) -> Rou
     return request
 
 
+@breaker(ViolationCode.FALSE_REASON)
+def misstate_a_reason(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    result.unassigned[0].reason = UnassignedReason.NO_VEHICLE_WITH_SKILLS  # any van may serve d
+    return request
+
+
+@breaker(ViolationCode.INSERTABLE_UNASSIGNED)
+def leave_out_a_stop_that_fits(request: RoutingRequest, result: RoutingResult) -> RoutingRequest:
+    stops = [
+        s.model_copy(update={"optional": False, "drop_penalty": None, "location": (40.0, 0.0)})
+        if s.id == "d"
+        else s
+        for s in request.stops
+    ]
+    vans = [v.model_copy(update={"max_stops": 4}) for v in request.vehicles]
+    return request.model_copy(update={"stops": stops, "vehicles": vans})
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["service_s", "waiting_s", "break_s", "start_s", "end_s", "travel_s", "duration_s"],
+)
+def test_every_route_summary_figure_is_recomputed(
+    planned: tuple[RoutingRequest, RoutingResult], field: str
+) -> None:
+    request, result = planned
+    broken = result.model_copy(deep=True)
+    summary = broken.routes[0].summary
+    setattr(summary, field, getattr(summary, field) + 1)
+    assert ViolationCode.SUMMARY_MISMATCH in _codes(request, broken)
+
+
+def test_what_a_route_delivered_is_recomputed(
+    planned: tuple[RoutingRequest, RoutingResult],
+) -> None:
+    request, result = planned
+    broken = result.model_copy(deep=True)
+    broken.routes[0].summary.delivered["kg"] = broken.routes[0].summary.delivered["kg"] - 1
+    assert ViolationCode.SUMMARY_MISMATCH in _codes(request, broken)
+
+
+@pytest.mark.parametrize(
+    ("field", "code"),
+    [
+        ("duration_s", ViolationCode.SUMMARY_MISMATCH),
+        ("travel_s", ViolationCode.SUMMARY_MISMATCH),
+        ("service_s", ViolationCode.SUMMARY_MISMATCH),
+        ("waiting_s", ViolationCode.SUMMARY_MISMATCH),
+        ("travel_cost", ViolationCode.COST_MISMATCH),
+        ("fixed_cost", ViolationCode.COST_MISMATCH),
+        ("drop_penalty", ViolationCode.COST_MISMATCH),
+    ],
+)
+def test_every_plan_total_is_recomputed(
+    planned: tuple[RoutingRequest, RoutingResult], field: str, code: ViolationCode
+) -> None:
+    request, result = planned
+    broken = result.model_copy(deep=True)
+    setattr(broken.summary, field, getattr(broken.summary, field) + 1)
+    assert code in _codes(request, broken)
+
+
+def test_a_step_duration_since_the_start_is_recomputed(
+    planned: tuple[RoutingRequest, RoutingResult],
+) -> None:
+    request, result = planned
+    broken = result.model_copy(deep=True)
+    _job(broken, "b").duration_s += 1
+    assert ViolationCode.SUMMARY_MISMATCH in _codes(request, broken)
+
+
+EVALUATOR_MODULES = [
+    "engine.routing.evaluate",
+    "engine.routing.evaluate_reasons",
+    "engine.routing.evaluate_schedule",
+    "engine.routing.evaluate_plan",
+]
+
+
+def test_the_evaluator_reads_nothing_the_solve_computed() -> None:
+    """No evaluator module imports the solve path (compile, decode, schedule, locations)."""
+    forbidden = {
+        "engine.routing.compile",
+        "engine.routing.decode",
+        "engine.routing.schedule",
+        "engine.routing.locations",
+        "engine.routing.solve",
+        "engine.routing.repair",
+        "solvers",
+    }
+    for name in EVALUATOR_MODULES:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        bad = {m for m in imported if any(m == f or m.startswith(f + ".") for f in forbidden)}
+        assert not bad, (name, bad)
+
+
+def test_evaluate_routes_with_no_routes_is_infeasible(
+    planned: tuple[RoutingRequest, RoutingResult],
+) -> None:
+    request, _ = planned
+    plan, verdict = evaluate_routes(request, {})
+    assert plan.summary.cost == pytest.approx(1)  # d's penalty: nothing else is counted
+    assert not verdict.feasible
+    flagged = {v.stop_id for v in verdict.violations if v.code == "insertable_unassigned"}
+    assert flagged == {"a", "b", "c"}
+
+
 @pytest.mark.parametrize("name", sorted(BREAKERS))
 def test_evaluator_catches_a_broken_plan(
     planned: tuple[RoutingRequest, RoutingResult], name: str
@@ -387,7 +497,8 @@ def emitted_codes(module: ModuleType) -> set[ViolationCode]:
 
 def test_every_code_the_evaluator_emits_is_provoked_by_a_broken_plan() -> None:
     provoked = {code for code, _ in BREAKERS.values()} | SHIPMENT_CODES
-    assert emitted_codes(importlib.import_module("engine.routing.evaluate")) == provoked
+    emitted = set().union(*(emitted_codes(importlib.import_module(m)) for m in EVALUATOR_MODULES))
+    assert emitted == provoked
 
 
 def test_violations_serialise_with_the_same_shape(
