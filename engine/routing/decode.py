@@ -210,6 +210,7 @@ def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> Rou
         first_solution_s=solution.first_solution_s,
         solve_s=solution.solve_s,
         matrix_s=problem.resolved.matrix_s,
+        worker_errors=list(solution.worker_errors),
     )
     return RoutingResult(
         summary=summary,
@@ -218,6 +219,21 @@ def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> Rou
         stats=stats,
         day_start=request.day_start,
     )
+
+
+def scheduled_route(
+    problem: CompiledProblem, vehicle: int, stops: list[int], breaks: list[tuple[int, int]]
+) -> Route:
+    """The route of ``vehicle`` over ``stops`` (request indices) with ``breaks`` as
+    (break index, leg) pairs, on its best punctual schedule."""
+    return _scheduled(problem, vehicle, stops, breaks)
+
+
+def plan_summary(
+    problem: CompiledProblem, routes: list[Route], unassigned: list[Unassigned]
+) -> Summary:
+    """The totals of a plan made of ``routes``, with ``unassigned`` left out."""
+    return _summary(problem, routes, unassigned)
 
 
 def empty_solution(problem: CompiledProblem) -> VrpSolution:

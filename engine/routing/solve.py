@@ -13,15 +13,39 @@ from engine.routing.decode import decode, empty_solution, place_breaks
 from engine.routing.evaluate import evaluate
 from engine.routing.locations import resolve
 from engine.routing.portfolio import solve_portfolio, worker_seed
+from engine.routing.repair import repair
 from engine.units import COST_SCALE
 from models.errors import InvalidInputError, SolverError
 from models.routing import RoutingOptions, RoutingRequest, RoutingResult
-from solvers.routing.data import BreakVisit, ProgressCallback, VehicleRoute
+from solvers.routing.data import BreakVisit, ProgressCallback, VehicleRoute, VrpSolution
 from solvers.routing.hybrid import hybrid_supported, relax_breaks
 from solvers.routing.pyvrp import PyVrpParams, solve_pyvrp, unsupported
 
 #: The least search time a request gets, however long building its problem took.
 MIN_SEARCH_S = 0.05
+#: The least share of ``time_limit_s`` the search gets, however long building the matrices
+#: took: a slow matrix build then makes the call overrun its limit (by up to this share;
+#: ``stats.matrix_s`` says how long the matrices took) instead of starving the search.
+MIN_SEARCH_SHARE = 0.5
+#: Backend statuses of a search that stopped on its time limit before it had any plan.
+#: PyVRP's ``feasible_with_drops`` is not one: PyVRP gives up on serving every mandatory stop
+#: after a fifth of its time, the usual sign that they cannot all be served; the repair step
+#: then proves each stop still left out fits nowhere (``no_room_in_plan``).
+CUT_SHORT_STATUSES = frozenset({"fail_timeout"})
+
+
+def search_time_s(time_limit_s: float, spent_s: float) -> float:
+    """The search's share of the call: what is left of the limit, at least
+    :data:`MIN_SEARCH_SHARE` of it (and :data:`MIN_SEARCH_S`)."""
+    return max(time_limit_s - spent_s, MIN_SEARCH_SHARE * time_limit_s, MIN_SEARCH_S)
+
+
+def cut_short(solution: VrpSolution, options: RoutingOptions, starved: bool) -> bool:
+    """Whether the search stopped on a limit before it could finish: no plan at all, a status
+    of :data:`CUT_SHORT_STATUSES`, a solution limit reached, or less than its time share."""
+    limited = options.solution_limit is not None and solution.solve_s < options.time_limit_s
+    return not solution.found or solution.status in CUT_SHORT_STATUSES or limited or starved
+
 
 #: Called with (seconds since the search began, best objective so far in cost units).
 Progress = Callable[[float, float], None]
@@ -63,7 +87,10 @@ def solve_routes(
 
     ``matrices`` may be given to reuse travel matrices already built for the request's
     locations (in the order of :class:`engine.routing.locations.LocationTable`). The time limit
-    covers the whole call: building the problem counts against the search's share.
+    covers the whole call: building the problem counts against the search's share, but the
+    search gets at least :data:`MIN_SEARCH_SHARE` of the limit (the call may then overrun).
+    Mandatory stops the search left out but that fit are inserted by
+    :func:`engine.routing.repair.repair` before the evaluation.
     ``matrix_cache_dir`` is where road graphs of OSM extracts are cached (None: the engine's
     default, :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`).
     """
@@ -80,18 +107,33 @@ def solve_routes(
             def relay(elapsed: float, objective: int) -> None:
                 on_progress(elapsed, objective / COST_SCALE)
 
-        spent = time.monotonic() - began
-        options = request.options.model_copy(
-            update={"time_limit_s": max(request.options.time_limit_s - spent, MIN_SEARCH_S)}
-        )
+        limit_s = request.options.time_limit_s
+        spent_s = time.monotonic() - began
+        search_s = search_time_s(limit_s, spent_s)
+        # the search got less than it asked for: the floor, not the remainder, gave its time
+        starved = spent_s > (1 - MIN_SEARCH_SHARE) * limit_s
+        options = request.options.model_copy(update={"time_limit_s": search_s})
         try:
             if backend == "hybrid":
-                return _solve_hybrid(problem, options, relay)
+                return _solve_hybrid(problem, options, relay, starved)
             solution = solve_portfolio(problem.data, backend, options, relay)
         except (RuntimeError, ValueError, MemoryError) as error:
             raise SolverError(f"the {backend} backend failed: {error}") from error
-    result = decode(problem, solution, backend=backend)
-    result.evaluation = evaluate(request, result, resolved=resolved)
+        return _finish(problem, solution, backend, cut_short(solution, options, starved))
+    return _finish(problem, solution, backend, False)
+
+
+def _finish(
+    problem: CompiledProblem, solution: VrpSolution, backend: str, short: bool
+) -> RoutingResult:
+    """Decode, repair (keeping the plan as decoded should the repair ever break it), evaluate."""
+    decoded = decode(problem, solution, backend=backend)
+    result = repair(problem, decoded.model_copy(deep=True), cut_short=short)
+    result.evaluation = evaluate(problem.request, result, resolved=problem.resolved)
+    if result.stats.repaired and not result.evaluation.feasible:
+        decoded.evaluation = evaluate(problem.request, decoded, resolved=problem.resolved)
+        if decoded.evaluation.feasible:
+            return decoded
     return result
 
 
@@ -100,11 +142,13 @@ HYBRID_PYVRP_SHARE = 0.3
 
 
 def _solve_hybrid(
-    problem: CompiledProblem, options: RoutingOptions, relay: ProgressCallback | None
+    problem: CompiledProblem,
+    options: RoutingOptions,
+    relay: ProgressCallback | None,
+    starved: bool = False,
 ) -> RoutingResult:
     """PyVRP on the relaxation (breaks fitted in afterwards), OR-Tools on the real problem;
     the better feasible plan wins (fewest mandatory stops left out, then cost)."""
-    request = problem.request
     began = time.monotonic()
     first = solve_pyvrp(
         relax_breaks(problem.data),
@@ -129,16 +173,15 @@ def _solve_hybrid(
             )
             for r in first.routes
         ]
-        plan = decode(problem, dataclasses.replace(first, routes=routes), backend="hybrid")
-        plan.evaluation = evaluate(request, plan, resolved=problem.resolved)
+        relaxed = dataclasses.replace(first, routes=routes)
+        plan = _finish(problem, relaxed, "hybrid", cut_short(relaxed, options, starved))
+        assert plan.evaluation is not None
         if plan.evaluation.feasible:
             candidates.append(plan)
     remaining = max(options.time_limit_s - (time.monotonic() - began), 0.1)
     rest = options.model_copy(update={"time_limit_s": remaining})
-    second = decode(
-        problem, solve_portfolio(problem.data, "ortools", rest, relay), backend="hybrid"
-    )
-    second.evaluation = evaluate(request, second, resolved=problem.resolved)
+    solution = solve_portfolio(problem.data, "ortools", rest, relay)
+    second = _finish(problem, solution, "hybrid", cut_short(solution, rest, starved))
     candidates.append(second)
     mandatory = {t.id for t in problem.resolved.tasks if not t.optional}
 
