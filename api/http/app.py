@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.deps import check_api_key
 from api.http.errors import InternalErrorMiddleware, error_json, install_error_handlers
-from api.http.routers import allocations, health, jobs, plans, routes, vroom
+from api.http.routers import allocations, checks, health, jobs, plans, routes, vroom
 from api.settings import Settings, get_settings
 from engine.jobs import JobRunner, JobStore
 from engine.jobs.kinds import JobContext
@@ -145,6 +145,6 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiKeyMiddleware, keys=settings.api_key_list())
     app.add_middleware(InternalErrorMiddleware)  # outermost: answers what nothing else does
-    for module in (health, routes, allocations, plans, jobs, vroom):
+    for module in (health, routes, checks, allocations, plans, jobs, vroom):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

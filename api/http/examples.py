@@ -65,7 +65,7 @@ def _step(kind: str, at: float, **extra: Any) -> dict[str, Any]:
         "type": kind,
         "arrival_s": at,
         "service_start_s": at,
-        "departure_s": at + extra.pop("service_s", 0.0),
+        "departure_s": at + extra.get("service_s", 0.0),
         "waiting_s": 0.0,
         **extra,
     }
@@ -73,8 +73,8 @@ def _step(kind: str, at: float, **extra: Any) -> dict[str, Any]:
 
 ROUTES_RESULT: dict[str, Any] = {
     "summary": {
-        "cost": 8.85,
-        "travel_cost": 8.85,
+        "cost": 8.8511,
+        "travel_cost": 8.8511,
         "fixed_cost": 0.0,
         "drop_penalty": 0.0,
         "routes": 1,
@@ -140,7 +140,7 @@ ROUTES_RESULT: dict[str, Any] = {
                 "start_s": 0.0,
                 "end_s": 1396.6,
                 "delivered": {"weight_kg": 50.0},
-                "cost": 8.85,
+                "cost": 8.8511,
             },
         }
     ],
@@ -157,7 +157,7 @@ ROUTES_RESULT: dict[str, Any] = {
     "evaluation": {
         "feasible": True,
         "violations": [],
-        "cost": 8.85,
+        "cost": 8.8511,
         "distance_m": 8851.1,
         "duration_s": 1396.6,
     },
@@ -402,3 +402,29 @@ JOB_SUBMISSION_EXAMPLES["plan"] = {
     "summary": "Plan a whole day in the background",
     "value": {"kind": "plan", "request": PLAN_REQUEST},
 }
+
+
+def _without_evaluation(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "evaluation"}
+
+
+def _broken_result() -> dict[str, Any]:
+    """ROUTES_RESULT with order-3 taken out of its route and listed nowhere."""
+    result = json.loads(json.dumps(_without_evaluation(ROUTES_RESULT)))
+    route = result["routes"][0]
+    route["steps"] = [s for s in route["steps"] if s.get("id") != "order-3"]
+    return result
+
+
+CHECK_BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    "feasible": {
+        "summary": "A plan that holds (answers feasible: true)",
+        "value": {"request": ROUTES_REQUEST, "result": _without_evaluation(ROUTES_RESULT)},
+    },
+    "missing_stop": {
+        "summary": "A plan with a stop left out and not listed as unassigned",
+        "value": {"request": ROUTES_REQUEST, "result": _broken_result()},
+    },
+}
+#: The verdict on the feasible example.
+CHECK_VERDICT: dict[str, Any] = ROUTES_RESULT["evaluation"]
