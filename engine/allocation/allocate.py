@@ -87,6 +87,8 @@ def allocate(
                 lp_fix=opts.lp_fix,
             )
             plan = allocation_mip.solve(data, params, warm_start=tuple(baselines))
+            # Units the (pruned, time-limited) MIP left short that still pay for themselves.
+            plan = allocation_greedy.top_up(data, plan)
         else:
             plan = next(p for p in baselines if p.method == opts.method)
         tell(f"solved: {plan.method} {plan.status}")

@@ -85,7 +85,7 @@ def cost_matrices(
         fixed = np.full(dist.shape, ship.fixed)
         per_unit = np.full(dist.shape, ship.per_unit)
     handling = np.broadcast_to(
-        np.asarray([s.handling_cost_per_unit for s in sites], dtype=np.float64), dist.shape
+        np.asarray([costs.handling_for(s) for s in sites], dtype=np.float64), dist.shape
     )
     lateness = (
         late * costs.lateness_penalty_per_day if costs.sla == "soft" else np.zeros(dist.shape)
@@ -93,6 +93,32 @@ def cost_matrices(
     return CostMatrices(
         dist, transit, late, fixed, ship.per_km * dist, lateness, per_unit, handling
     )
+
+
+def line_penalties(
+    order_penalty: npt.NDArray[np.float64],
+    lateness_cost: npt.NDArray[np.float64],
+    eligible: npt.NDArray[np.bool_],
+    holds: npt.NDArray[np.bool_],
+    line_start: npt.NDArray[np.int64],
+    line_qty: npt.NDArray[np.int64],
+) -> npt.NDArray[np.float64]:
+    """Per unit of each line: the priority penalty plus the line's unavoidable lateness.
+
+    An unserved order is later still than a late one, so leaving line ``l`` of order ``o``
+    wholly unfulfilled costs ``penalty * quantity + min_s lateness_cost[o, s]`` over the
+    eligible sites holding the line's sku (``holds[l, s]``; all eligible sites if none does):
+    lateness that the best site cannot avoid never makes dropping cheaper.
+    """
+    n_lines = np.diff(line_start)
+    line_order = np.repeat(np.arange(order_penalty.shape[0]), n_lines)
+    late = lateness_cost[line_order]
+    elig = eligible[line_order]
+    best = np.where(elig & holds, late, np.inf).min(axis=1, initial=np.inf)
+    any_elig = np.where(elig, late, np.inf).min(axis=1, initial=np.inf)
+    best = np.where(np.isfinite(best), best, any_elig)
+    best = np.where(np.isfinite(best), best, 0.0)
+    return np.repeat(order_penalty, n_lines) + best / np.maximum(line_qty, 1)
 
 
 def compile_request(
@@ -113,7 +139,6 @@ def compile_request(
     line_sku = np.asarray([sku_index[ln.sku] for o in orders for ln in o.lines], dtype=np.int64)
     line_qty = np.asarray([ln.quantity for o in orders for ln in o.lines], dtype=np.int64)
     pen = np.asarray([request.costs.penalty_for(o.priority) for o in orders], dtype=np.float64)
-    line_pen = np.repeat(pen, n_lines)
     xy = np.asarray([o.location for o in orders], dtype=np.float64).reshape(-1, 2)
     cm = cost_matrices(xy, [o.promised_date for o in orders], sites, request.costs, plan_date)
     online = np.asarray([s.online for s in sites], dtype=bool)
@@ -124,6 +149,8 @@ def compile_request(
             channel_ok[:, j] = [o.channel in allowed for o in orders]
     sla_ok = cm.days_late == 0 if request.costs.sla == "hard" else np.ones_like(channel_ok)
     eligible = online[None, :] & channel_ok & sla_ok
+    holds = available[:, line_sku].T > 0
+    line_pen = line_penalties(pen, cm.lateness_cost, eligible, holds, line_start, line_qty)
     far = dt.date.max
     rank_key = sorted(
         range(len(orders)),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.allocation.compile import UNLIMITED, Compiled
 from models.allocation import (
@@ -14,7 +16,7 @@ from models.allocation import (
     SiteShipment,
     UnfulfilledLine,
 )
-from solvers.allocation.data import AllocationSolution
+from solvers.allocation.data import AllocationData, AllocationSolution
 
 
 def shipments_of(compiled: Compiled, plan: AllocationSolution) -> list[SiteShipment]:
@@ -72,91 +74,149 @@ def shipments_of(compiled: Compiled, plan: AllocationSolution) -> list[SiteShipm
     return out
 
 
+@dataclass(frozen=True)
+class _Left:
+    """What the plan leaves: stock per (site, sku), loads per site, sites per order."""
+
+    stock: npt.NDArray[np.int64]
+    orders_at: npt.NDArray[np.int64]
+    units_at: npt.NDArray[np.float64]
+    ships_from: npt.NDArray[np.bool_]  # [order, site]
+
+
+def _left(compiled: Compiled, plan: AllocationSolution) -> _Left:
+    data = compiled.data
+    keep = plan.quantity > 0
+    used = np.zeros_like(data.available)
+    np.add.at(used, (plan.site[keep], data.line_sku[plan.line[keep]]), plan.quantity[keep])
+    ships_from = np.zeros((data.n_orders, data.n_sites), dtype=bool)
+    ships_from[data.line_order[plan.line[keep]], plan.site[keep]] = True
+    units_at = np.bincount(plan.site[keep], weights=plan.quantity[keep], minlength=data.n_sites)
+    orders_at = ships_from.sum(axis=0).astype(np.int64)
+    return _Left(data.available - used, orders_at, units_at.astype(np.float64), ships_from)
+
+
+def _room(data: AllocationData, left: _Left, o: int, units: int) -> npt.NDArray[np.bool_]:
+    """Per site: order ``o`` could still ship ``units`` more units from it."""
+    ships = left.ships_from[o]
+    new_ok = (ships.sum() < data.order_max_shipments[o]) & (
+        left.orders_at < data.site_capacity_orders
+    )
+    return (left.units_at + units <= data.site_capacity_units) & (ships | new_ok)
+
+
+def _ship_complete_blocked(compiled: Compiled, left: _Left, o: int) -> str | None:
+    """Why a ship-complete order that ships nothing cannot be shipped whole, or None."""
+    data = compiled.data
+    lines = np.arange(int(data.line_start[o]), int(data.line_start[o + 1]))
+    skus, qtys = data.line_sku[lines], data.line_quantity[lines]
+    elig = data.eligible[o]
+    whole = elig & np.all(left.stock[:, skus] >= qtys, axis=1)
+    if np.any(whole & _room(data, left, o, int(qtys.sum()))):
+        return None
+    open_sites = elig & _room(data, left, o, 1)
+    cover = np.maximum(left.stock[open_sites][:, skus], 0).sum(axis=0)
+    lacking = [compiled.skus[int(k)] for k, c, q in zip(skus, cover, qtys, strict=True) if c < q]
+    if lacking:
+        return f"ship-complete: not enough {', '.join(lacking)} left at eligible sites with room"
+    if data.order_max_shipments[o] == 1:
+        return "ship-complete: no single eligible site can ship the whole order"
+    return None
+
+
+def _uneconomic_detail(compiled: Compiled, left: _Left, o: int, ln: int, short: int) -> str:
+    """Which site would have been cheapest for the units, and which cost part outweighs."""
+    data, cm = compiled.data, compiled.costs
+    k = int(data.line_sku[ln])
+    ok = data.eligible[o] & (left.stock[:, k] > 0) & _room(data, left, o, 1)
+    if not np.any(ok):
+        return "shipping it costs more than the unfulfilled penalty"
+    room_units = np.maximum(data.site_capacity_units - left.units_at, 0).astype(np.int64)
+    q = np.minimum(np.minimum(np.maximum(left.stock[:, k], 0), short), room_units)
+    once = np.where(
+        left.ships_from[o], 0.0, cm.fixed[o] + cm.distance_cost[o] + cm.lateness_cost[o]
+    )
+    price = np.where(ok, once + data.unit_cost[o] * q, np.inf)
+    s = int(price.argmin())
+    new = not left.ships_from[o, s]
+    parts = {
+        "fixed": float(cm.fixed[o, s]) if new else 0.0,
+        "distance": float(cm.distance_cost[o, s]) if new else 0.0,
+        "lateness": float(cm.lateness_cost[o, s]) if new else 0.0,
+        "per-unit shipping": float(cm.per_unit[o, s]) * int(q[s]),
+        "handling": float(cm.handling[o, s]) * int(q[s]),
+    }
+    holders = data.eligible[o] & (data.available[:, k] > 0)
+    unavoidable = float(cm.lateness_cost[o, holders].min()) if np.any(holders) else 0.0
+    beyond = dict(parts, lateness=max(parts["lateness"] - unavoidable, 0.0))
+    top = max(beyond, key=lambda p: beyond[p])  # unavoidable lateness is in the penalty
+    shown = ", ".join(f"{p} {v:.2f}" for p, v in parts.items() if v)
+    if parts["lateness"] and unavoidable:
+        shown += f"; lateness {unavoidable:.2f} is unavoidable, so in the penalty too"
+    pen = float(data.line_penalty[ln]) * int(q[s])
+    return (
+        f"cheapest: {compiled.sites[s].id} for {int(q[s])} unit(s) costs {price[s]:.2f}"
+        f" ({shown}), mostly {top}, against a penalty of {pen:.2f}"
+    )
+
+
+def _reason(
+    compiled: Compiled, left: _Left, o: int, ln: int, short: int, blocked: str | None
+) -> tuple[str, str]:
+    """The most specific true reason for line ``ln`` of order ``o`` and its detail."""
+    data = compiled.data
+    order = compiled.orders[o]
+    k = int(data.line_sku[ln])
+    elig = data.eligible[o]
+    sku = compiled.skus[k]
+    base_ok = compiled.online & compiled.channel_ok[o]
+    if blocked is not None:
+        return "ship_complete_impossible", blocked
+    if not np.any(elig) or data.available[elig, k].sum() == 0:
+        if np.any(base_ok & ~compiled.sla_ok[o] & (data.available[:, k] > 0)):
+            return "sla_unreachable", f"sites holding {sku} cannot deliver by {order.promised_date}"
+        if not np.any(elig):
+            return "no_stock", "no site is online for this order's channel"
+        return "no_stock", f"no eligible site holds {sku} beyond safety stock"
+    has = elig & (left.stock[:, k] > 0)
+    if not np.any(has):
+        return "no_stock", f"stock of {sku} at eligible sites went to other orders"
+    if not np.any(has & _room(data, left, o, 1)):
+        if left.ships_from[o].sum() >= data.order_max_shipments[o]:
+            return "capacity", (
+                f"the sites still holding {sku} are full or the order is at"
+                f" max_shipments={order.max_shipments}"
+            )
+        return "capacity", f"the sites still holding {sku} are at capacity"
+    return "uneconomic", _uneconomic_detail(compiled, left, o, ln, short)
+
+
 def unfulfilled_of(compiled: Compiled, plan: AllocationSolution) -> list[UnfulfilledLine]:
     """Shortfall per line, with the most specific reason that holds.
 
-    In order: ship-complete order whose lines cannot all be had at eligible sites
-    (``ship_complete_impossible``); no eligible site at all because of a hard SLA
-    (``sla_unreachable``); no stock left at eligible sites (``no_stock``); stock left but the
-    sites holding it are full, or the order is at its max shipments (``capacity``); else the
-    optimiser judged shipping dearer than the penalty (``uneconomic``).
+    In order: a ship-complete order that cannot be shipped whole from the stock and capacity
+    the plan leaves (``ship_complete_impossible``, on all its lines); no eligible site at all
+    because of a hard SLA (``sla_unreachable``); no stock left at eligible sites
+    (``no_stock``); stock left but no site holding it has room, or the order is at its max
+    shipments (``capacity``); else shipping costs more than the penalty (``uneconomic``,
+    naming the cheapest site and its cost parts).
     """
     data = compiled.data
     shipped = plan.line_shipped(data.n_lines)
     short = data.line_quantity - shipped
     if not np.any(short > 0):
         return []
-    keep = plan.quantity > 0
-    used = np.zeros_like(data.available)
-    np.add.at(used, (plan.site[keep], data.line_sku[plan.line[keep]]), plan.quantity[keep])
-    left = data.available - used
-    o_of = data.line_order[plan.line[keep]]
-    pairs = np.unique(o_of * max(data.n_sites, 1) + plan.site[keep])
-    orders_at = np.bincount(pairs % max(data.n_sites, 1), minlength=data.n_sites)
-    units_at = np.bincount(plan.site[keep], weights=plan.quantity[keep], minlength=data.n_sites)
-    full = (orders_at >= data.site_capacity_orders) | (units_at >= data.site_capacity_units)
-    n_ship = np.bincount(pairs // max(data.n_sites, 1), minlength=data.n_orders)
-    base_ok = compiled.online[None, :] & compiled.channel_ok
+    left = _left(compiled, plan)
     out: list[UnfulfilledLine] = []
-    line_order = data.line_order
+    blocked: dict[int, str | None] = {}
     for ln in np.nonzero(short > 0)[0].tolist():
-        o = int(line_order[ln])
+        o = int(data.line_order[ln])
         order = compiled.orders[o]
+        if o not in blocked:
+            whole = order.ship_complete and not left.ships_from[o].any()
+            blocked[o] = _ship_complete_blocked(compiled, left, o) if whole else None
+        reason, detail = _reason(compiled, left, o, ln, int(short[ln]), blocked[o])
         line_model = order.lines[ln - int(data.line_start[o])]
-        k = int(data.line_sku[ln])
-        elig = data.eligible[o]
-        sku = compiled.skus[k]
-        if order.ship_complete and shipped[ln] == 0:
-            lines = range(int(data.line_start[o]), int(data.line_start[o + 1]))
-            lacking = [
-                compiled.skus[int(data.line_sku[j])]
-                for j in lines
-                if data.available[elig, data.line_sku[j]].sum() < data.line_quantity[j]
-            ]
-            one_site = np.any(
-                np.all(
-                    data.available[elig][:, data.line_sku[list(lines)]]
-                    >= data.line_quantity[list(lines)],
-                    axis=1,
-                )
-            )
-            if lacking or (data.order_max_shipments[o] < len(lines) and not one_site):
-                detail = (
-                    f"ship-complete: not enough stock at eligible sites for {', '.join(lacking)}"
-                    if lacking
-                    else "ship-complete: no site combination within max_shipments"
-                )
-                out.append(
-                    _line(
-                        order,
-                        line_model,
-                        int(short[ln]),
-                        "ship_complete_impossible",
-                        detail,
-                        data.line_penalty[ln],
-                    )
-                )
-                continue
-        if not np.any(elig) or data.available[elig, k].sum() == 0:
-            if compiled.data.eligible.shape[1] and np.any(
-                base_ok[o] & ~compiled.sla_ok[o] & (data.available[:, k] > 0)
-            ):
-                reason, detail = (
-                    "sla_unreachable",
-                    (f"sites holding {sku} cannot deliver by {order.promised_date}"),
-                )
-            elif not np.any(elig):
-                reason, detail = "no_stock", "no site is online for this order's channel"
-            else:
-                reason, detail = "no_stock", f"no eligible site holds {sku} beyond safety stock"
-        elif left[elig, k].sum() <= 0:
-            reason, detail = "no_stock", f"stock of {sku} at eligible sites went to other orders"
-        elif np.all(full[elig & (left[:, k] > 0)]):
-            reason, detail = "capacity", f"the sites still holding {sku} are at capacity"
-        elif n_ship[o] >= data.order_max_shipments[o]:
-            reason, detail = "capacity", f"order is at max_shipments={order.max_shipments}"
-        else:
-            reason, detail = "uneconomic", "shipping costs more than the unfulfilled penalty"
         out.append(_line(order, line_model, int(short[ln]), reason, detail, data.line_penalty[ln]))
     return out
 

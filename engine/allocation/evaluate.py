@@ -8,7 +8,8 @@ or in a solver cannot hide behind itself. It checks, step by step:
   and its distance, expected date and cost parts are what the settings give;
 * stock above safety stock and site capacities;
 * orders: one shipment per site, max shipments, ship-complete, split penalty;
-* the totals.
+* the totals;
+* every unfulfilled reason, and every explanation (``evaluate_reasons``).
 
 Each finding is a :class:`~models.verdict.Violation` naming the order, line or site.
 """
@@ -21,6 +22,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from engine.allocation.evaluate_reasons import (
+    SiteOption,
+    check_reasons,
+    free_sites,
+    site_options,
+    unit_penalty,
+)
 from models.allocation import (
     AllocationEvaluation,
     AllocationRequest,
@@ -225,7 +233,7 @@ def _check_shipment_cost(
         "fixed": fixed,
         "distance": ship.per_km * km,
         "units": per_unit * units,
-        "handling": site.handling_cost_per_unit * units,
+        "handling": costs.handling_for(site) * units,
         "lateness": costs.lateness_penalty_per_day * late if costs.sla == "soft" else 0.0,
     }
     for part, value in want.items():
@@ -342,14 +350,26 @@ def _check_orders(ctx: _Context, tally: _Tally, report: _Report) -> int:
 
 
 def _penalty(ctx: _Context, result: AllocationResult) -> float:
-    """The unfulfilled penalty: per unit, by priority; held and invalid orders cost nothing."""
+    """The unfulfilled penalty: per unit, by priority, plus the order's unavoidable lateness
+    (its least late eligible site's) spread over the line; held and invalid orders cost
+    nothing (whether they truly are is checked with the reasons)."""
     penalty = 0.0
+    free = free_sites(ctx.request)
+    options: dict[Id, list[SiteOption]] = {}
     for u in result.unfulfilled:
         if u.reason in (UnfulfilledReason.INVALID_ORDER, UnfulfilledReason.PAYMENT_NOT_AUTHORISED):
             continue
         order = ctx.first.get(u.order_id)
-        if order is not None:
+        if order is None:
+            continue
+        line = next((ln for ln in order.lines if ln.id == u.line_id), None)
+        if order.location is None or line is None:
             penalty += ctx.request.costs.penalty_for(order.priority) * u.quantity
+            continue
+        if order.id not in options:
+            options[order.id] = site_options(ctx.request, ctx.plan_date, order)
+        pen = unit_penalty(ctx.request, options[order.id], order, free[line.sku], line.quantity)
+        penalty += pen * u.quantity
     return penalty
 
 
@@ -409,6 +429,7 @@ def evaluate_allocation(
     splits = _check_orders(ctx, tally, report)
     penalty = _penalty(ctx, result)
     _check_totals(result, tally, penalty, splits, report)
+    report.violations.extend(check_reasons(request, result, plan_date, rejected))
     return AllocationEvaluation(
         feasible=not report.violations,
         violations=report.violations,

@@ -215,3 +215,116 @@ def nearest_full_stock(data: AllocationData) -> AllocationSolution:
 def fewest_splits(data: AllocationData) -> AllocationSolution:
     """Fewest shipments first: a site with everything, else greedy set cover by units."""
     return _walk(data, _cover_greedily, "greedy_fewest_splits")
+
+
+class _Fill:
+    """Stock, loads and shipments a plan leaves, updated as units are added."""
+
+    def __init__(self, data: AllocationData, plan: AllocationSolution) -> None:
+        keep = plan.quantity > 0
+        self.takes: dict[tuple[int, int], int] = {}
+        for ln, s, q in zip(plan.line[keep], plan.site[keep], plan.quantity[keep], strict=True):
+            self.takes[(int(ln), int(s))] = self.takes.get((int(ln), int(s)), 0) + int(q)
+        self.left = data.available.copy()
+        self.units_at = np.zeros(data.n_sites, dtype=np.int64)
+        self.ships_from = np.zeros((data.n_orders, data.n_sites), dtype=bool)
+        self.short = data.line_quantity.copy()
+        order = self.line_order = data.line_order
+        for (ln, s), q in self.takes.items():
+            self.left[s, data.line_sku[ln]] -= q
+            self.units_at[s] += q
+            self.ships_from[order[ln], s] = True
+            self.short[ln] -= q
+        self.orders_at = self.ships_from.sum(axis=0).astype(np.int64)
+
+    def add(self, data: AllocationData, ln: int, s: int, q: int) -> None:
+        self.takes[(ln, s)] = self.takes.get((ln, s), 0) + q
+        self.left[s, data.line_sku[ln]] -= q
+        self.units_at[s] += q
+        o = self.line_order[ln]
+        self.orders_at[s] += 0 if self.ships_from[o, s] else 1
+        self.ships_from[o, s] = True
+        self.short[ln] -= q
+
+
+def _best_site(data: AllocationData, fill: _Fill, ln: int) -> tuple[int, int] | None:
+    """The site that ships the most-saving units of short line ``ln``, if any saves."""
+    o, k = int(fill.line_order[ln]), int(data.line_sku[ln])
+    ships = fill.ships_from[o]
+    room = np.maximum(data.site_capacity_units - fill.units_at, 0)
+    qty = np.minimum(np.minimum(fill.short[ln], np.maximum(fill.left[:, k], 0)), room)
+    orders_at = fill.orders_at
+    new_ok = (ships.sum() < data.order_max_shipments[o]) & (orders_at < data.site_capacity_orders)
+    ok = data.eligible[o] & (qty > 0) & (fill.units_at + qty <= data.site_capacity_units)
+    ok &= ships | new_ok
+    split = data.split_penalty if ships.any() else 0.0
+    once = np.where(ships, 0.0, data.shipment_cost[o] + split)
+    saving = data.line_penalty[ln] * qty - (once + data.unit_cost[o] * qty)
+    saving = np.where(ok, saving, -np.inf)
+    s = int(saving.argmax()) if saving.size else 0
+    return (s, int(qty[s])) if saving.size and saving[s] > 1e-9 else None
+
+
+def _whole_order(data: AllocationData, fill: _Fill, o: int) -> None:
+    """Ship ship-complete order ``o`` whole from its cheapest single site, if that saves."""
+    lines = np.arange(int(data.line_start[o]), int(data.line_start[o + 1]))
+    qty = data.line_quantity[lines]
+    units = int(qty.sum())
+    orders_at = fill.orders_at
+    ok = data.eligible[o] & np.all(fill.left[:, data.line_sku[lines]] >= qty, axis=1)
+    ok &= (fill.units_at + units <= data.site_capacity_units) & (
+        orders_at < data.site_capacity_orders
+    )
+    penalty = float((data.line_penalty[lines] * qty).sum())
+    saving = np.where(ok, penalty - data.shipment_cost[o] - data.unit_cost[o] * units, -np.inf)
+    if saving.size and saving.max() > 1e-9:
+        s = int(saving.argmax())
+        for ln, q in zip(lines.tolist(), qty.tolist(), strict=True):
+            fill.add(data, ln, s, int(q))
+
+
+def top_up(data: AllocationData, plan: AllocationSolution) -> AllocationSolution:
+    """``plan`` plus every unit it leaves short that some site can still ship for less than
+    the unit's penalty (stock, capacities and max shipments kept; ship-complete orders that
+    ship nothing are left alone). The result is never dearer than ``plan``."""
+    fill = _Fill(data, plan)
+    ship_whole = data.order_ship_complete[fill.line_order]
+    for o in np.nonzero(data.order_ship_complete & ~fill.ships_from.any(axis=1))[0].tolist():
+        _whole_order(data, fill, o)
+    changed = True
+    while changed:
+        changed = False
+        for ln in np.nonzero((fill.short > 0) & ~ship_whole)[0].tolist():
+            while fill.short[ln] > 0:
+                best = _best_site(data, fill, ln)
+                if best is None:
+                    break
+                fill.add(data, ln, *best)
+                changed = True
+    if not fill.takes:
+        return plan
+    keys = sorted(fill.takes)
+    added = AllocationSolution(
+        line=np.asarray([k[0] for k in keys], dtype=np.int64),
+        site=np.asarray([k[1] for k in keys], dtype=np.int64),
+        quantity=np.asarray([fill.takes[k] for k in keys], dtype=np.int64),
+        method=plan.method,
+        status=plan.status,
+        bound=plan.bound,
+        solve_time_s=plan.solve_time_s,
+        stats=plan.stats,
+    )
+    cost = plan_cost(data, added)
+    if np.isfinite(plan.objective) and cost > plan.objective + 1e-9:
+        return plan
+    return AllocationSolution(
+        added.line,
+        added.site,
+        added.quantity,
+        plan.method,
+        plan.status,
+        cost,
+        plan.bound,
+        plan.solve_time_s,
+        plan.stats,
+    )

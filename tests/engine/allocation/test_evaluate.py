@@ -291,6 +291,21 @@ def split_beyond_the_limit(req: AllocationRequest, result: AllocationResult) -> 
     _order_of(req, result).max_shipments = 1
 
 
+@breaker(ViolationCode.FALSE_UNFULFILLED_REASON)
+def blame_no_stock_while_stock_is_left(req: AllocationRequest, result: AllocationResult) -> None:
+    result.shipments = [sh for sh in result.shipments if sh.order_id != 2]
+    result.unfulfilled.append(
+        UnfulfilledLine(order_id=2, line_id=1, sku="a", quantity=1, reason="no_stock")
+    )
+
+
+@breaker(ViolationCode.EXPLANATION_MISMATCH)
+def explain_a_shipped_order_as_unfulfilled(
+    req: AllocationRequest, result: AllocationResult
+) -> None:
+    result.explanations[0].status = "unfulfilled"
+
+
 @breaker(ViolationCode.SHIP_COMPLETE)
 def ship_part_of_a_complete_order(req: AllocationRequest, result: AllocationResult) -> None:
     complete = next(sh for sh in result.shipments if sh.order_id == 1)
@@ -307,12 +322,20 @@ def test_checker_catches_a_broken_allocation(
     assert code in _codes(req, result)
 
 
+def _allocation_codes() -> set[ViolationCode]:
+    return emitted_codes(importlib.import_module("engine.allocation.evaluate")) | emitted_codes(
+        importlib.import_module("engine.allocation.evaluate_reasons")
+    )
+
+
 def test_every_code_the_checker_emits_is_provoked_by_a_broken_allocation() -> None:
-    emitted = emitted_codes(importlib.import_module("engine.allocation.evaluate"))
+    emitted = _allocation_codes()
     assert emitted == {code for code, _ in BREAKERS.values()}
 
 
 def test_every_violation_code_is_emitted_by_an_evaluator() -> None:
-    routing = emitted_codes(importlib.import_module("engine.routing.evaluate"))
-    allocation = emitted_codes(importlib.import_module("engine.allocation.evaluate"))
+    routing: set[ViolationCode] = set()
+    for name in ("evaluate", "evaluate_reasons", "evaluate_schedule", "evaluate_plan"):
+        routing |= emitted_codes(importlib.import_module(f"engine.routing.{name}"))
+    allocation = _allocation_codes()
     assert routing | allocation == set(ViolationCode)

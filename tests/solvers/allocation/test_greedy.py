@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from solvers.allocation.data import AllocationData, plan_cost
-from solvers.allocation.greedy import fewest_splits, nearest_full_stock
+from solvers.allocation.data import AllocationData, empty_plan, plan_cost
+from solvers.allocation.greedy import fewest_splits, nearest_full_stock, top_up
 
 
 def tiny(
@@ -71,7 +72,9 @@ def test_greedy_respects_capacity_and_ship_complete() -> None:
         assert plan.site[plan.line == 0].tolist() == [0]
         assert plan.site[plan.line == 1].tolist() == [1]
         assert 2 not in plan.line.tolist()
-        assert plan.objective == plan_cost(data, plan)
+        # worked by hand: order 0 at site 0 (shipment 5 + 1 km, one unit at 1), order 1 at
+        # site 1 (shipment 5 + 2 km, one unit at 1), order 2's 9 units short at 100 each
+        assert plan.objective == pytest.approx((6 + 1) + (7 + 1) + 9 * 100)
 
 
 def test_greedy_never_oversells_repeated_skus_in_one_order() -> None:
@@ -80,3 +83,23 @@ def test_greedy_never_oversells_repeated_skus_in_one_order() -> None:
         used = np.zeros((2, 1), dtype=np.int64)
         np.add.at(used, (plan.site, data.line_sku[plan.line]), plan.quantity)
         assert np.all(used <= data.available)
+
+
+def test_top_up_ships_what_pays_and_leaves_what_does_not() -> None:
+    # line 0 is cheap at site 0 (6 + 2 units = 8 < 200); line 1's sku is only at site 1,
+    # 500 km away (505 + 1 > 100); the ship-complete order 2 fits whole at site 0
+    data = tiny(
+        [[5, 0, 5], [0, 5, 0]],
+        [[(0, 2)], [(1, 1)], [(2, 1), (0, 1)]],
+        [[1.0, 500.0], [1.0, 500.0], [1.0, 500.0]],
+        sc=[False, False, True],
+        cap_units=[4, 99],
+    )
+    plan = top_up(data, empty_plan("mip"))
+    got = {
+        (int(ln), int(s)): int(q)
+        for ln, s, q in zip(plan.line, plan.site, plan.quantity, strict=True)
+    }
+    assert got == {(0, 0): 2, (2, 0): 1, (3, 0): 1}
+    assert plan_cost(data, plan) < plan_cost(data, empty_plan("mip"))
+    assert plan.line_shipped(data.n_lines)[1] == 0
