@@ -121,6 +121,15 @@ class BenchReport:
         """Mean gaps per set and solver, and the per-instance table."""
         return self.out_dir / "summary.md"
 
+    def failures(self) -> list[str]:
+        """One line per run without a feasible plan or with clients not served."""
+        return [
+            f"{row.instance} · {row.solver}: "
+            + (row.note or f"infeasible, {row.unassigned} clients not served")
+            for row in self.rows
+            if not row.feasible or row.unassigned
+        ]
+
 
 def instance_set(name: str) -> str:
     """The set an instance belongs to: ``X``, or a Solomon class (``C1`` … ``RC2``)."""

@@ -104,13 +104,24 @@ def bench_vrp(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("bench-vrp"),
     quick: Annotated[
         bool,
-        typer.Option("--quick", help=f"CI smoke run: {', '.join(QUICK_INSTANCES)}, 2 s per run"),
+        typer.Option(
+            "--quick",
+            help=f"CI smoke run: {', '.join(QUICK_INSTANCES)}, 2 s per run; implies --strict",
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="exit 1 if any run of any solver has no feasible plan or leaves a client out",
+        ),
     ] = False,
 ) -> None:
     """Run each instance with each solver, one at a time, and compare with best-known costs.
 
     Writes results.csv, solutions/<solver>/<instance>.sol, summary.md, gap.png and
-    convergence.png to --out. Every plan is checked by the evaluator.
+    convergence.png to --out. Every plan is checked by the evaluator. With --strict (and
+    --quick) the command exits 1 when any run has no feasible plan or leaves a client out.
     """
     shared = get_settings().shared_data_dir()
     if quick:
@@ -158,11 +169,15 @@ def bench_vrp(
         progress.advance(task)
     console.print(_results_table(report))
     console.print(_gaps_table(report))
-    infeasible = [r for r in report.rows if not r.feasible]
-    if infeasible:
+    failures = report.failures()
+    if failures:
         error_console.print(
-            f"[yellow]{len(infeasible)} of {len(report.rows)} runs without a feasible plan "
-            "(see the notes in summary.md)[/]"
+            f"[yellow]{len(failures)} of {len(report.rows)} runs without a feasible plan "
+            "serving every client (see the notes in summary.md)[/]"
         )
     console.print(f"results, .sol files, summary.md and plots written to {out}")
+    if failures and (strict or quick):
+        for line in failures:
+            error_console.print(f"[red]failed: {line}[/]")
+        raise typer.Exit(1)
     raise typer.Exit(0)

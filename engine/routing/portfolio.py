@@ -10,16 +10,19 @@ reproducible for a given seed. PyVRP searches share their best plans through fil
 temporary folder (:class:`FileExchange`): one stalled behind a better plan restarts from it.
 All stop at the same deadline (``time.monotonic``, shared by the processes); the plan with
 the lowest objective wins. A child that fails or
-overruns is ignored: the in-process search always gives a plan.
+overruns gives no plan (the in-process search always gives one); why it failed, with its
+stderr, is logged as a warning and kept in the solution's ``worker_errors``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,8 @@ from models.routing import RoutingOptions
 from solvers.routing.data import ProgressCallback, VrpData, VrpSolution
 from solvers.routing.ortools import OrToolsParams, solve_ortools
 from solvers.routing.pyvrp import Plan, PyVrpParams, solve_pyvrp
+
+logger = logging.getLogger(__name__)
 
 #: Time limits below this run a single search: a spawned process needs about a second.
 MIN_PARALLEL_S = 5.0
@@ -112,8 +117,14 @@ def run_backend(
 
 
 def worker_count(options: RoutingOptions) -> int:
-    """How many searches to run: as asked, else one per core for long enough limits."""
+    """How many searches to run: as asked, else one per core for long enough limits.
+
+    A ``solution_limit`` always runs one search: only then does a seed reproduce the plan
+    (parallel searches race to the deadline, so which one wins depends on timing).
+    """
     cores = os.cpu_count() or 1
+    if options.solution_limit is not None:
+        return 1
     if options.workers:
         return min(options.workers, cores)
     if options.solution_limit is not None or options.time_limit_s < MIN_PARALLEL_S:
@@ -138,8 +149,14 @@ def solve_portfolio(
     backend: str,
     options: RoutingOptions,
     on_progress: ProgressCallback | None = None,
+    *,
+    child_search: Callable[..., VrpSolution] = run_backend,
 ) -> VrpSolution:
-    """Run ``worker_count`` independent searches until the time limit; return the best."""
+    """Run ``worker_count`` independent searches until the time limit; return the best.
+
+    The child processes run ``child_search`` (a module-level function taking
+    :func:`run_backend`'s arguments; tests pass one that fails).
+    """
     began = time.monotonic()
     deadline = began + options.time_limit_s
     workers = worker_count(options)
@@ -148,20 +165,32 @@ def solve_portfolio(
             data, backend, deadline, options.seed, 0, options.solution_limit, on_progress
         )
     folder = tempfile.mkdtemp(prefix="routeplan-exchange-") if backend == "pyvrp" else None
+    errors: list[str] = []
     try:
         children = [
-            start_call(run_backend, data, backend, deadline, options.seed, k, None, None, folder)
+            start_call(child_search, data, backend, deadline, options.seed, k, None, None, folder)
             for k in range(1, workers)
         ]
         best = run_backend(data, backend, deadline, options.seed, 0, None, on_progress, folder)
-        for child in children:
+        for k, child in enumerate(children, start=1):
             other = None if child is None else child.collect(deadline + CHILD_GRACE_S)
             if isinstance(other, VrpSolution):
                 best = _better(best, other)
+                continue
+            why = "could not be started" if child is None else child.error
+            error = f"search {k} ({backend}) gave no plan: {why or 'it returned no solution'}"
+            logger.warning("%s", error)
+            errors.append(error)
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
     solve_s = time.monotonic() - began
     return VrpSolution(
-        best.routes, best.dropped, best.objective, best.status, solve_s, best.first_solution_s
+        best.routes,
+        best.dropped,
+        best.objective,
+        best.status,
+        solve_s,
+        best.first_solution_s,
+        errors,
     )

@@ -172,6 +172,7 @@ class VrpSolution:
     status: str
     solve_s: float
     first_solution_s: float | None
+    worker_errors: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:

@@ -20,7 +20,7 @@ from benchmarks.vrp_bench import (
     instance_set,
     plan_result,
 )
-from benchmarks.vrp_peers import SolverRun, available_solvers
+from benchmarks.vrp_peers import RUNNERS, SolverRun, available_solvers
 from engine.routing.evaluate import evaluate
 
 runner = CliRunner()
@@ -94,7 +94,9 @@ def test_plan_result_lists_clients_no_route_visits_as_unassigned(shared_data: Pa
     request = to_request(instance)
     result = plan_result(request, routes, SolverRun(routes, 0.0, "test"), "test")
     assert [u.id for u in result.unassigned] == [left_out]
-    assert evaluate(request, result).feasible  # feasible as a plan, but not complete
+    # feasible as a plan, but not complete: the evaluator may only flag the client left out
+    verdict = evaluate(request, result)
+    assert all(v.stop_id == left_out for v in verdict.violations), verdict.violations
 
 
 def test_plan_result_rejects_a_client_the_instance_lacks(shared_data: Path) -> None:
@@ -219,3 +221,41 @@ def test_quick_bench_writes_summary_and_plots(quick_run: Path) -> None:
     with (quick_run / "convergence.csv").open() as handle:
         samples = list(csv.DictReader(handle))
     assert {s["solver"] for s in samples} >= {"routeplan", "pyvrp"}
+
+
+def _one_client_runner(instance: object, time_limit_s: float, seed: int) -> SolverRun:
+    """A fake solver whose plan serves client 1 alone: feasible routes, 99 clients left out."""
+    return SolverRun([[1]], 0.01, "fake", claimed_cost=1.0)
+
+
+def _crashing_runner(instance: object, time_limit_s: float, seed: int) -> SolverRun:
+    raise RuntimeError("fake solver crashed")
+
+
+@pytest.mark.parametrize(
+    ("runner_fn", "note"),
+    [(_one_client_runner, "99 clients not served"), (_crashing_runner, "fake solver crashed")],
+)
+@pytest.mark.parametrize(
+    ("flags", "exit_code"), [(["--quick"], 1), (["--strict"], 1), ([], 0)], ids=str
+)
+def test_bench_vrp_strict_and_quick_exit_1_on_an_unserved_or_failed_run(
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    runner_fn: object,
+    note: str,
+    flags: list[str],
+    exit_code: int,
+) -> None:
+    monkeypatch.setitem(RUNNERS, "routeplan", runner_fn)
+    folder = shared_data / "vrp" / "vrptw"
+    args = ["bench", "vrp", *flags, "--instances", str(folder), "--only", "C101"]
+    result = runner.invoke(app, [*args, "--solvers", "routeplan", "--out", str(tmp_path)])
+    assert result.exit_code == exit_code, result.output
+    rows = _rows(tmp_path)
+    assert [(r["solver"], r["feasible"]) for r in rows] == [("routeplan", "False")]
+    if exit_code:
+        text = " ".join(result.output.split())  # rich wraps long lines
+        assert text.count("failed: ") == 1
+        assert "failed: C101 · routeplan: " in text and note in text.split("failed: ")[1]

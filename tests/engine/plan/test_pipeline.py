@@ -3,14 +3,83 @@ routing evaluator, and the plan's own figures against both."""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import pytest
 
 from api.formats.sample_plan import sample_plan
 from engine.allocation.evaluate import evaluate_allocation
-from engine.plan.pipeline import plan, site_requests
+from engine.plan.pipeline import plan
 from engine.routing.evaluate import evaluate
+from models.allocation import AllocationResult
 from models.plan import PlanRequest, PlanResult
-from models.routing import StepType
+from models.routing import Id, RoutingRequest, StepType
+
+
+def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km between two ``(lon, lat)`` points, by the test's own sum."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(math.sqrt(min(h, 1.0)))
+
+
+def expected_site_requests(
+    day: PlanRequest, allocation: AllocationResult
+) -> dict[Id, RoutingRequest]:
+    """Per site with vans, the routing request the plan should have solved, built here from
+    the inputs: a site's vans deliver its shipments to orders within the local radius."""
+    orders = {o.id: o for o in day.orders}
+    sizes = {p.sku: p for p in day.products}
+    deliveries = {d.order_id: d for d in day.deliveries}
+    options = day.options
+    out: dict[Id, RoutingRequest] = {}
+    for site in day.sites:
+        fleet = [v for v in day.fleet if v.site_id == site.id]
+        if not fleet:
+            continue
+        stops: list[dict[str, Any]] = []
+        for shipment in allocation.shipments:
+            order = orders[shipment.order_id]
+            if shipment.site_id != site.id or order.location is None:
+                continue
+            if _haversine_km(tuple(site.location), tuple(order.location)) > options.local_radius_km:
+                continue
+            delivery = deliveries.get(order.id)
+            windows = (delivery.time_windows if delivery else []) or options.default_time_windows
+            service_s = delivery.service_s if delivery else None
+            units = [(ln.quantity, sizes.get(ln.sku)) for ln in shipment.lines]
+            stops.append(
+                {
+                    "id": f"{order.id}@{site.id}",
+                    "location": list(order.location),
+                    "demand": {
+                        "weight_kg": sum(q * p.weight_kg for q, p in units if p is not None),
+                        "volume_l": sum(q * p.volume_l for q, p in units if p is not None),
+                    },
+                    "service_s": options.default_service_s if service_s is None else service_s,
+                    "time_windows": [[w.start_s, w.end_s] for w in windows],
+                    "priority": min(order.priority * 10, 100),
+                }
+            )
+        vehicles = []
+        for van in fleet:
+            data = van.model_dump(exclude={"site_id"}, exclude_none=True)
+            if not van.has_start and not van.has_end:
+                data["start"] = data["end"] = list(site.location)
+            vehicles.append(data)
+        out[site.id] = RoutingRequest.model_validate(
+            {
+                "stops": stops,
+                "vehicles": vehicles,
+                "matrix": options.matrix.model_dump() if options.matrix else None,
+                "day_start": day.day_start,
+            }
+        )
+    return out
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["in_process", "parallel"])
@@ -39,10 +108,11 @@ def test_allocation_passes_the_independent_checker(
 
 def test_every_sites_routes_pass_the_evaluator(planned: tuple[PlanRequest, PlanResult]) -> None:
     day, result = planned
-    requests = site_requests(day, result.allocation)
+    requests = expected_site_requests(day, result.allocation)
     assert {s.site_id for s in result.sites} == set(requests)
+    assert any(r.stops for r in requests.values())  # the sample day has van deliveries
     for site in result.sites:
-        verdict = evaluate(requests[site.site_id][0], site.routing)
+        verdict = evaluate(requests[site.site_id], site.routing)
         assert verdict.feasible, [v.message for v in verdict.violations]
 
 
