@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-OSM_FILE ?= ../shared/data/osm/porto_portugal.osm.pbf
+ROUTEPLAN_SHARED_DATA ?= ../shared/data
+OSM_FILE ?= $(ROUTEPLAN_SHARED_DATA)/osm/porto_portugal.osm.pbf
 
 .PHONY: venv demo demo-osm check test bench-quick lint clean
 
@@ -32,7 +33,7 @@ test: check
 	$(PY) -m pytest -q
 
 bench-quick: $(STAMP)
-	$(VENV)/bin/routeplan bench vrp --quick --out bench-output/quick
+	$(VENV)/bin/routeplan bench vrp --quick --strict --out bench-output/quick
 
 lint: check
 

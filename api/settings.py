@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     max_stops: int = 2000
     #: Most orders in one allocation or plan request.
     max_orders: int = 20_000
+    #: Most visits (stops, plus two per shipment) one ``routeplan route`` or the orders of one
+    #: ``routeplan plan`` may hold on the command line (its travel matrices grow as the square).
+    cli_max_stops: int = 20_000
     #: Longest search time an async job may ask for, in seconds.
     max_time_limit_s: float = 600.0
     #: Longest search time a synchronous request may ask for, in seconds.

@@ -30,14 +30,21 @@ Km = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class Site(StrictModel):
-    """A warehouse or store that can ship orders."""
+    """A warehouse or store that can ship orders.
+
+    ``kind`` sets the site's handling cost per unit when ``handling_cost_per_unit`` is not
+    given: ``costs.handling_per_unit_by_kind`` (picking in a store costs more than in a
+    warehouse by default, so stores ship when they are worth it).
+    """
 
     id: Id
     kind: SiteKind = "warehouse"
     location: Coordinates = Field(description="[lon, lat]")
     capacity_orders: Units | None = Field(None, description="orders per day; None = unlimited")
     capacity_units: Units | None = Field(None, description="units per day; None = unlimited")
-    handling_cost_per_unit: Money = 0.0
+    handling_cost_per_unit: Money | None = Field(
+        None, description="per unit shipped; None = costs.handling_per_unit_by_kind[kind]"
+    )
     online: bool = Field(True, description="an offline site ships nothing today")
     channels: list[str] = Field(default_factory=list, description="channels served; [] = all")
 
@@ -129,6 +136,10 @@ def _default_transit() -> list[TransitBand]:
     ]
 
 
+def _default_handling() -> dict[SiteKind, float]:
+    return {"warehouse": 0.0, "store": 0.5}
+
+
 class CostSettings(StrictModel):
     """What the allocation minimises."""
 
@@ -146,6 +157,10 @@ class CostSettings(StrictModel):
     sla: SlaMode = Field(
         "soft", description="hard: a site that would deliver late is ineligible; soft: penalty"
     )
+    handling_per_unit_by_kind: dict[SiteKind, Money] = Field(
+        default_factory=_default_handling,
+        description="handling per unit for sites that give none, by site kind",
+    )
 
     @model_validator(mode="after")
     def _transit_sorted(self) -> CostSettings:
@@ -153,6 +168,12 @@ class CostSettings(StrictModel):
         if not kms or kms != sorted(kms):
             raise ValueError(f"transit bands must be non-empty and sorted by max_km, got {kms}")
         return self
+
+    def handling_for(self, site: Site) -> float:
+        """Handling cost per unit at ``site``: its own, else its kind's default."""
+        if site.handling_cost_per_unit is not None:
+            return site.handling_cost_per_unit
+        return self.handling_per_unit_by_kind.get(site.kind, 0.0)
 
     def penalty_for(self, priority: int) -> float:
         """Unfulfilled penalty per unit for an order of this priority."""

@@ -209,7 +209,8 @@ class RoutingOptions(StrictModel):
         None,
         ge=1,
         description="deterministic stop: after this many solutions (OR-Tools) or "
-        "iterations (PyVRP), if the time limit is not reached first",
+        "iterations (PyVRP), if the time limit is not reached first; when set, one "
+        "search runs whatever 'workers' says, so a seed reproduces the plan",
     )
     backend: RoutingBackend = Field(
         "auto",
@@ -217,7 +218,11 @@ class RoutingOptions(StrictModel):
         "(PyVRP plans, OR-Tools fits the breaks); else OR-Tools",
     )
     workers: int = Field(
-        0, ge=0, le=64, description="parallel searches; 0 = one per core for limits >= 5 s"
+        0,
+        ge=0,
+        le=64,
+        description="parallel searches; 0 = one per core for limits >= 5 s; "
+        "always one when solution_limit is set",
     )
     objective: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
 
@@ -424,9 +429,15 @@ class Unassigned(StrictModel):
 
 
 class Summary(StrictModel):
-    """Totals of the whole plan."""
+    """Totals of the whole plan, recomputed from its routes in the user's units.
 
-    cost: float
+    ``cost`` = ``travel_cost`` + ``fixed_cost`` + ``drop_penalty``: what the plan costs by the
+    vehicles' rates. It differs from ``stats.objective`` (the search's own figure), see there.
+    """
+
+    cost: float = Field(
+        description="travel_cost + fixed_cost + drop_penalty, recomputed from the final routes"
+    )
     travel_cost: float
     fixed_cost: float
     drop_penalty: float
@@ -441,15 +452,46 @@ class Summary(StrictModel):
 
 
 class RoutingStats(StrictModel):
-    """How the search went."""
+    """How the search went.
+
+    ``objective`` is the search's own figure for the plan it returned, before the repair step:
+    fixed, distance and time costs each times its weight in ``options.objective``, plus the
+    search's penalty for each stop it dropped (optional: ``drop_penalty`` times its weight;
+    mandatory: a dominant penalty), on integer ticks. With the hybrid backend it is PyVRP's
+    figure for its plan without breaks (the breaks, fitted in afterwards, lengthen the routes),
+    or OR-Tools' when OR-Tools' plan wins. ``summary.cost`` is the final plan's cost by the
+    vehicles' rates, recomputed from its routes, with unit weights: the two differ whenever
+    weights, mandatory drops, breaks, the repair step or rounding play a part. Compare plans
+    by ``summary.cost``.
+
+    ``time_limit_reached`` is True when the search was cut short with mandatory stops left
+    out: it found no plan at all in its time, stopped on ``options.solution_limit``, or got
+    only its floor share of the time because building the matrices took more than half the
+    limit. The mandatory stops still left out after the repair step then carry
+    ``search_time_exhausted`` (no route of this plan has room, a longer search may find one);
+    otherwise ``no_room_in_plan``. ``repaired`` counts the mandatory stops (shipment ends
+    counted one by one) the repair step inserted after the search.
+    """
 
     status: SolveStatus
     backend: str
     solver_status: str
-    objective: float | None = Field(None, description="the solver's own objective, cost units")
+    objective: float | None = Field(
+        None,
+        description="the search's own weighted objective incl. its drop penalties, cost units, "
+        "before the repair step; not summary.cost",
+    )
     first_solution_s: float | None = None
     solve_s: float
     matrix_s: float = 0.0
+    worker_errors: list[str] = Field(
+        default_factory=list,
+        description="why parallel searches in child processes gave no plan (one per failure)",
+    )
+    time_limit_reached: bool = Field(
+        False, description="the search stopped on its limit with mandatory stops left out"
+    )
+    repaired: int = Field(0, ge=0, description="mandatory stops the repair step inserted")
 
 
 class Evaluation(Verdict):

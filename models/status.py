@@ -35,7 +35,10 @@ class UnassignedReason(StrEnum):
     EXCEEDS_MAX_DURATION = "exceeds_max_duration"
     NO_STOPS_ALLOWED = "no_stops_allowed"
     DROPPED_FOR_COST = "dropped_for_cost"
-    NO_ROOM_IN_PLAN = "no_room_in_plan"
+    NO_ROOM_IN_PLAN = "no_room_in_plan"  # fits no route of the final plan; the search finished
+    # fits no route of the final plan, but the search stopped on its time (or solution) limit
+    # before finding a plan serving every mandatory stop: a longer time limit may place it
+    SEARCH_TIME_EXHAUSTED = "search_time_exhausted"
 
 
 class UnfulfilledReason(StrEnum):
@@ -55,6 +58,9 @@ class ViolationCode(StrEnum):
 
     # Both evaluators: a reported figure that does not match its recomputation.
     COST_MISMATCH = "cost_mismatch"
+    # Allocation: an unfulfilled reason or an explanation that the input does not bear out.
+    FALSE_UNFULFILLED_REASON = "false_unfulfilled_reason"
+    EXPLANATION_MISMATCH = "explanation_mismatch"
     DISTANCE_MISMATCH = "distance_mismatch"
     SUMMARY_MISMATCH = "summary_mismatch"
 
@@ -95,6 +101,9 @@ class ViolationCode(StrEnum):
     MAX_DISTANCE = "max_distance"
     MAX_STOPS = "max_stops"
     TIME_UNACCOUNTED = "time_unaccounted"
+    # Routing: the reasons given for stops left out.
+    FALSE_REASON = "false_reason"
+    INSERTABLE_UNASSIGNED = "insertable_unassigned"
 
     # Allocation: every requested unit accounted for.
     LINE_MISSING = "line_missing"

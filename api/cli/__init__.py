@@ -6,6 +6,7 @@ from api.cli import (
     allocate,  # noqa: F401
     bench_allocation,  # noqa: F401
     bench_vrp,  # noqa: F401
+    check,  # noqa: F401
     demo,  # noqa: F401
     matrix,  # noqa: F401
     plan,  # noqa: F401

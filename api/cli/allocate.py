@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -27,20 +29,17 @@ def _load(
     stock: Path | None,
     sites: Path | None,
     request: Path | None,
-    options: AllocationOptions,
+    given: dict[str, Any],
     plan_date: dt.date | None,
 ) -> LoadedInput:
+    """The request; ``given`` holds only the option flags the user gave, and only they
+    override the options of a ``--request`` file."""
     if request is not None:
         loaded = load_json(request)
+        merged = loaded.request.options.model_dump() | given
         loaded.request = loaded.request.model_copy(
             update={
-                "options": options.model_copy(
-                    update={
-                        k: v
-                        for k, v in loaded.request.options.model_dump().items()
-                        if k not in options.model_fields_set
-                    }
-                ),
+                "options": _options(merged),
                 "plan_date": plan_date or loaded.request.plan_date,
             }
         )
@@ -53,7 +52,15 @@ def _load(
         why = "is required without --request"
         raise InvalidInputError(f"{names} {why}", [detail(names, None, why)])
     assert orders is not None and stock is not None and sites is not None
-    return load_csv(orders, stock, sites, options=options, plan_date=plan_date)
+    return load_csv(orders, stock, sites, options=_options(given), plan_date=plan_date)
+
+
+def _options(values: dict[str, Any]) -> AllocationOptions:
+    """The options validated; a bad value is invalid input naming the option."""
+    try:
+        return AllocationOptions.model_validate(values)
+    except ValidationError as error:
+        raise InvalidInputError.from_validation(error, "invalid allocation options") from None
 
 
 @app.command("allocate")
@@ -64,17 +71,23 @@ def allocate_command(
     request: Path | None = typer.Option(
         None, "--request", help="a whole request as JSON (instead of the three CSV files)"
     ),
-    time_limit: float = typer.Option(10.0, "--time-limit", min=0.1, help="seconds for the MIP"),
-    method: str = typer.Option(
-        "mip", "--method", help="mip, greedy_nearest or greedy_fewest_splits"
+    time_limit: float | None = typer.Option(
+        None, "--time-limit", min=0.1, help="seconds for the MIP [default: the file's, else 10]"
     ),
-    backend: str = typer.Option("highs", "--backend", help="highs, scip or cp_sat"),
+    method: str | None = typer.Option(
+        None, "--method", help="mip, greedy_nearest or greedy_fewest_splits [default: mip]"
+    ),
+    backend: str | None = typer.Option(
+        None, "--backend", help="highs, scip or cp_sat [default: highs]"
+    ),
     plan_date: str | None = typer.Option(None, "--plan-date", help="ship date, YYYY-MM-DD"),
     out: Path | None = typer.Option(None, "--out", help="write the whole result as JSON"),
     shipments: Path | None = typer.Option(
         None, "--shipments", help="write shipments.csv (and unfulfilled.csv beside it)"
     ),
-    explain: bool = typer.Option(True, "--explain/--no-explain", help="per-order explanations"),
+    explain: bool | None = typer.Option(
+        None, "--explain/--no-explain", help="per-order explanations [default: on]"
+    ),
 ) -> None:
     """Allocate the day's orders to sites: cost-optimal MIP, compared with greedy."""
     console = Console(stderr=True)
@@ -84,11 +97,10 @@ def allocate_command(
         raise InvalidInputError.for_field(
             "--plan-date", plan_date, "is not a date (YYYY-MM-DD)"
         ) from None
-    options = AllocationOptions(
-        time_limit_s=time_limit, method=method, backend=backend, explain=explain
-    )
+    flags = {"time_limit_s": time_limit, "method": method, "backend": backend, "explain": explain}
+    given = {key: value for key, value in flags.items() if value is not None}
     with console.status("reading input") as status:
-        loaded = _load(orders, stock, sites, request, options, day)
+        loaded = _load(orders, stock, sites, request, given, day)
         status.update(f"allocating {len(loaded.request.orders)} orders")
 
         def progress(stage: str, seconds: float) -> None:

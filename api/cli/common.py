@@ -46,7 +46,8 @@ def fail_invalid(message: str | list[str]) -> NoReturn:
 def run_with_progress(
     label: str, time_limit_s: float, work: Callable[[Callable[[float, float], None]], T]
 ) -> T:
-    """Run ``work(on_progress)`` in a thread, showing elapsed time and the best cost so far."""
+    """Run ``work(on_progress)`` in a thread, showing elapsed time and the search's best
+    objective so far (its own weighted figure, not the plan's cost printed afterwards)."""
     best: list[float] = []
     outcome: list[T] = []
     failure: list[BaseException] = []
@@ -66,7 +67,7 @@ def run_with_progress(
         BarColumn(),
         TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
         TimeElapsedColumn(),
-        TextColumn("best cost {task.fields[best]}"),
+        TextColumn("search objective {task.fields[best]}"),
         console=console,
         transient=True,
     ) as progress:
@@ -86,7 +87,8 @@ def run_with_progress(
 
 
 def routes_table(result: RoutingResult) -> Table:
-    """A table with one row per route and a total row."""
+    """A table with one row per route, the drop penalty of the unassigned stops (when there
+    is one) on its own row, and a total row (``summary.cost``: routes plus drop penalty)."""
     table = Table(title="Routes", show_footer=False)
     for name in ("vehicle", "stops", "km", "start", "end", "driving", "waiting", "cost"):
         table.add_column(name, justify="left" if name == "vehicle" else "right")
@@ -111,6 +113,9 @@ def routes_table(result: RoutingResult) -> Table:
             f"{s.cost:,.2f}",
         )
     total = result.summary
+    if total.drop_penalty:
+        table.add_row("drop penalty", *[""] * 6, f"{total.drop_penalty:,.2f}")
+        table.caption = f"total cost = routes + drop penalty of {total.unassigned} unassigned"
     table.add_row(
         "[bold]total",
         str(total.stops_served),

@@ -46,7 +46,8 @@ def demo(
         if matrix is not None:
             request = request.model_copy(update={"matrix": matrix})
         console.print(
-            f"sample day: {len(request.stops)} stops, {len(request.vehicles)} vans, 2 depots, "
+            f"sample day: {len(request.stops)} stops, {len(request.vehicles)} vans available, "
+            "2 depots, "
             f"{time_limit:.0f} s of search, driving on {roads}"
         )
         result = solve_with_progress(request)
@@ -59,7 +60,8 @@ def demo(
     if matrix is not None:
         day = day.model_copy(update={"options": day.options.model_copy(update={"matrix": matrix})})
     console.print(
-        f"sample day: {len(day.orders)} orders, {len(day.sites)} sites, {len(day.fleet)} vans, "
+        f"sample day: {len(day.orders)} orders, {len(day.sites)} sites, "
+        f"{len(day.fleet)} vans available, "
         f"{time_limit:.0f} s of route search per site, driving on {roads}"
     )
     (out / "request.json").write_text(json.dumps(day.model_dump(mode="json"), indent=2))

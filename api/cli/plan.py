@@ -12,6 +12,7 @@ from rich.table import Table
 
 from api.cli.app import app
 from api.cli.common import console, fail_invalid, routes_table
+from api.cli.limits import check_plan_size
 from api.formats.plan_files import load_plan_csv, load_plan_json, validate_plan, write_plan_outputs
 from api.formats.plots import plot_plan
 from api.settings import get_settings
@@ -82,7 +83,7 @@ def print_plan(result: PlanResult) -> None:
         counts: dict[tuple[str, str], int] = {}
         for item in result.unassigned:
             counts[(item.stage, item.reason)] = counts.get((item.stage, item.reason), 0) + 1
-        left = Table(title="Left out")
+        left = Table(title="Left out: order lines (allocation) and shipments (routing)")
         for name in ("stage", "reason", "count"):
             left.add_column(name)
         for (stage, reason), count in sorted(counts.items()):
@@ -112,13 +113,17 @@ def plan(
     out: Annotated[Path, typer.Option(help="folder for the outputs")] = Path("plan-output"),
 ) -> None:
     """Plan the whole day: allocate orders to sites, then route each site's vans."""
+    files: dict[str, str] | None = None
     if request_json is not None:
         raw, rejected = load_plan_json(request_json)
     elif orders and stock and sites and fleet:
         raw, rejected = load_plan_csv(orders, stock, sites, fleet, products, deliveries)
+        given = {"fleet": fleet, "products": products, "deliveries": deliveries}
+        files = {key: path.name for key, path in given.items() if path is not None}
     else:
         fail_invalid("give a PLAN.json, or --orders, --stock, --sites and --fleet CSV files")
-    request = validate_plan(raw)
+    request = validate_plan(raw, files)
+    check_plan_size(request, get_settings())
     result = run_plan(request, rejected)
     print_plan(result)
     write_outputs(request, result, out)

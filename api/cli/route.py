@@ -10,6 +10,7 @@ import typer
 from api.cli.app import app
 from api.cli.common import console, print_result_summary, run_with_progress
 from api.cli.errors import EXIT_SOLVER_FAILURE
+from api.cli.limits import check_routing_size
 from api.formats.routing_csv import load_request
 from api.settings import get_settings
 from engine.routing.solve import solve_routes
@@ -44,7 +45,8 @@ def route(
 ) -> None:
     """Plan routes for a request (JSON, or stops.csv + vehicles.csv)."""
     request = load_request(request_json, stops, vehicles)
-    updates = {}
+    check_routing_size(request, get_settings())
+    updates: dict[str, float | int] = {}  # only the flags given override the file's options
     if time_limit is not None:
         updates["time_limit_s"] = time_limit
     if seed is not None:

@@ -4,7 +4,8 @@ orders.csv: order_id, line_id, sku, quantity, lat, lon and optional channel, pri
 created_date, promised_date, payment_status, ship_complete, max_shipments (order-level values
 are read from an order's first row). stock.csv: site_id, sku, on_hand, safety_stock.
 sites.csv: site_id, kind, lat, lon, capacity_orders, capacity_units, handling_cost_per_unit,
-and optional online and channels (``;``-separated). Extra columns are allowed and ignored.
+and optional online and channels (``;``-separated). Any other column is an error naming
+it and the known ones (a misspelt column must not vanish).
 
 A bad order row makes its order ``invalid_order`` (the others go on); a bad site or stock
 row is an :class:`AllocationInputError` naming file, row, field, value and why.
@@ -13,6 +14,7 @@ row is an :class:`AllocationInputError` naming file, row, field, value and why.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import math
 from dataclasses import dataclass, field
@@ -46,6 +48,17 @@ SITE_COLUMNS = (
     "capacity_units",
     "handling_cost_per_unit",
 )
+#: Optional columns of orders.csv (order-level values are read from an order's first row).
+ORDER_OPTIONAL = (
+    "channel",
+    "priority",
+    "created_date",
+    "promised_date",
+    "payment_status",
+    "ship_complete",
+    "max_shipments",
+)
+SITE_OPTIONAL = ("online", "channels")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
 
@@ -58,7 +71,9 @@ class LoadedInput:
     rejected: list[UnfulfilledLine] = field(default_factory=list)
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> pd.DataFrame:
+    """The file as text cells; a required column missing, or a column not ``known``, is an
+    error naming the file and the column."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
@@ -71,6 +86,12 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
         raise AllocationInputError(
             f"{path.name} columns", list(frame.columns), f"lack required column(s) {missing}"
         )
+    for column in frame.columns:
+        if column not in known:
+            close = difflib.get_close_matches(column, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            why = f"is not a known column{hint}; known: {', '.join(known)}"
+            raise AllocationInputError(f"{path.name}, column {column}", column, why)
     return frame
 
 
@@ -114,26 +135,14 @@ def _date(text: str, where: str) -> dt.date | None:
 
 def read_orders_csv(path: Path) -> tuple[list[Order], list[UnfulfilledLine]]:
     """Orders from ``path``; orders with an unreadable row come back as rejected lines."""
-    return orders_from_frame(_read_csv(path, ORDER_COLUMNS))
+    return orders_from_frame(_read_csv(path, ORDER_COLUMNS, ORDER_COLUMNS + ORDER_OPTIONAL))
 
 
 def orders_from_frame(frame: pd.DataFrame) -> tuple[list[Order], list[UnfulfilledLine]]:
     """Orders from a frame of text cells in the orders.csv layout (one row per line)."""
     frame = frame.astype(str)
     cols = {c: frame[c].tolist() for c in frame.columns}
-    opt = [
-        c
-        for c in (
-            "channel",
-            "priority",
-            "created_date",
-            "promised_date",
-            "payment_status",
-            "ship_complete",
-            "max_shipments",
-        )
-        if c in cols
-    ]
+    opt = [c for c in ORDER_OPTIONAL if c in cols]
     groups: dict[str, list[int]] = {}
     for i, oid in enumerate(cols["order_id"]):
         groups.setdefault(oid, []).append(i)
@@ -204,7 +213,7 @@ def _short(exc: Exception) -> str:
 
 def read_stock_csv(path: Path) -> list[StockRecord]:
     """Stock records; any bad row raises :class:`AllocationInputError`."""
-    frame = _read_csv(path, ("site_id", "sku", "on_hand"))
+    frame = _read_csv(path, ("site_id", "sku", "on_hand"), STOCK_COLUMNS)
     out = []
     for idx, row in frame.iterrows():
         where = f"{path.name} row {int(idx) + 2}"  # type: ignore[call-overload]
@@ -225,7 +234,7 @@ def read_stock_csv(path: Path) -> list[StockRecord]:
 
 def read_sites_csv(path: Path) -> list[Site]:
     """Sites; any bad row raises :class:`AllocationInputError`."""
-    frame = _read_csv(path, ("site_id", "lat", "lon"))
+    frame = _read_csv(path, ("site_id", "lat", "lon"), SITE_COLUMNS + SITE_OPTIONAL)
     out = []
     for idx, row in frame.iterrows():
         where = f"{path.name} row {int(idx) + 2}"  # type: ignore[call-overload]

@@ -18,7 +18,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.formats.allocation_files import read_orders_csv, read_sites_csv, read_stock_csv
 from api.formats.routing_csv import (
+    VEHICLE_COLUMNS,
+    VEHICLE_PATTERNS,
     InputFileError,
+    check_columns,
+    from_csv_validation,
     is_blank,
     parse_number,
     parse_windows,
@@ -28,13 +32,13 @@ from api.formats.routing_csv import (
     vehicle_from_row,
 )
 from models.allocation import Order, UnfulfilledLine
-from models.errors import describe
+from models.errors import InvalidInputError, describe, detail
 from models.plan import PlannedShipment, PlanRequest, PlanResult
 
 _ORDER = TypeAdapter(Order)
 
 
-def _table(path: Path, key: str) -> list[dict[str, Any]]:
+def _table(path: Path, key: str, optional: tuple[str, ...]) -> list[dict[str, Any]]:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
@@ -43,6 +47,7 @@ def _table(path: Path, key: str) -> list[dict[str, Any]]:
         raise InputFileError(f"{path}: not a readable CSV file ({error})") from None
     if key not in frame.columns:
         raise InputFileError(f"{path}: the column {key!r} is required")
+    check_columns(path, list(frame.columns), (key, *optional))
     return records(frame)
 
 
@@ -57,10 +62,12 @@ def load_plan_csv(
     """The raw plan request (to validate) and the order lines refused while reading."""
     order_list, rejected = read_orders_csv(orders)
     vehicles = []
-    for k, row in enumerate(records(read_csv_table(fleet))):
+    fleet_table = read_csv_table(fleet)
+    check_columns(fleet, list(fleet_table.columns), (*VEHICLE_COLUMNS, "site_id"), VEHICLE_PATTERNS)
+    for k, row in enumerate(records(fleet_table)):
         where = f"{fleet.name} row {k + 2}"
         if is_blank(row.get("site_id")):
-            raise InputFileError(f"{where}: site_id is required")
+            raise InputFileError.cell(f"{where}, column site_id", "", "is required")
         vehicle = vehicle_from_row(row, where)
         vehicle["site_id"] = str(row["site_id"]).strip()
         vehicles.append(vehicle)
@@ -75,22 +82,24 @@ def load_plan_csv(
             {
                 "sku": str(row["sku"]).strip(),
                 **{
-                    key: parse_number(row[key], f"{products.name} row {k + 2}, {key}")
+                    key: parse_number(row[key], f"{products.name} row {k + 2}, column {key}")
                     for key in ("weight_kg", "volume_l")
                     if not is_blank(row.get(key))
                 },
             }
-            for k, row in enumerate(_table(products, "sku"))
+            for k, row in enumerate(_table(products, "sku", ("weight_kg", "volume_l")))
         ]
     if deliveries is not None:
         raw["deliveries"] = []
-        for k, row in enumerate(_table(deliveries, "order_id")):
+        for k, row in enumerate(_table(deliveries, "order_id", ("time_windows", "service_s"))):
             where = f"{deliveries.name} row {k + 2}"
             item: dict[str, Any] = {"order_id": str(row["order_id"]).strip()}
             if not is_blank(row.get("time_windows")):
-                item["time_windows"] = parse_windows(row["time_windows"], f"{where}, time_windows")
+                item["time_windows"] = parse_windows(
+                    row["time_windows"], f"{where}, column time_windows"
+                )
             if not is_blank(row.get("service_s")):
-                item["service_s"] = parse_number(row["service_s"], f"{where}, service_s")
+                item["service_s"] = parse_number(row["service_s"], f"{where}, column service_s")
             raw["deliveries"].append(item)
     return raw, rejected
 
@@ -120,9 +129,47 @@ def load_plan_json(path: Path) -> tuple[dict[str, Any], list[UnfulfilledLine]]:
     return {**raw, "orders": valid}, rejected
 
 
-def validate_plan(raw: dict[str, Any]) -> PlanRequest:
-    """The validated request (raises pydantic's ``ValidationError`` naming each field)."""
-    return PlanRequest.model_validate(raw)
+def validate_plan(raw: dict[str, Any], files: dict[str, str] | None = None) -> PlanRequest:
+    """The validated request (raises pydantic's ``ValidationError`` naming each field; with
+    ``files``, the CSV file names of ``fleet``, ``products`` and ``deliveries``, an
+    :class:`InputFileError` naming file, row and column).
+
+    A plan routes orders by their addresses, so its matrices come from coordinates and its
+    vans start and end at coordinates (or their site): an explicit matrix, or a fleet
+    vehicle's ``start_index``/``end_index``, is invalid input naming the field.
+    """
+    try:
+        request = PlanRequest.model_validate(raw)
+    except ValidationError as error:
+        if files is None:
+            raise
+        raise from_csv_validation(error, files) from None
+    problems = []
+    matrix = request.options.matrix
+    if matrix is not None and matrix.provider == "explicit":
+        problems.append(
+            detail(
+                "options.matrix.provider",
+                "explicit",
+                "a plan needs coordinates (orders are routed by address); use haversine, "
+                "osm or osrm",
+            )
+        )
+    for i, vehicle in enumerate(request.fleet):
+        for end in ("start_index", "end_index"):
+            value = getattr(vehicle, end)
+            if value is not None:
+                why = "a plan's vans need coordinates; give start/end as [lon, lat] or leave "
+                problems.append(detail(f"fleet[{i}].{end}", value, why + "them to the site"))
+    if problems:
+        first = problems[0]
+        message = (
+            f"{first['field']} = {first['value']}: {first['message']}"
+            if len(problems) == 1
+            else f"{len(problems)} problems"
+        )
+        raise InvalidInputError(message, problems)
+    return request
 
 
 def write_plan_outputs(result: PlanResult, folder: Path) -> list[Path]:

@@ -11,7 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.matrices import TravelMatrices, explicit_matrices, provider_for
+from engine.matrices.geometric import EARTH_RADIUS_M
 from engine.units import to_distance_ticks, to_time_ticks, travel_time_ticks
+from models.errors import InvalidInputError, detail
 from models.matrices import ExplicitMatrix
 from models.routing import RoutingRequest, Task
 
@@ -127,3 +129,69 @@ def resolve(
         matrices = build_matrices(request, table, cache_dir=cache_dir)
     ticks = TickMatrices.from_matrices(matrices, [v.speed_factor for v in request.vehicles])
     return ResolvedRequest(request, table, ticks, time.perf_counter() - began, request.tasks())
+
+
+#: A stop farther than this from every other place of its request is reported as isolated.
+MAX_ISOLATION_M = 500_000.0
+#: Isolated stops named in one error (the count covers the rest).
+_ISOLATED_SHOWN = 20
+
+
+def check_isolated_stops(request: RoutingRequest, max_distance_m: float = MAX_ISOLATION_M) -> None:
+    """Refuse stops far from every other place of a geographic request: invalid input.
+
+    A stop (or shipment end) whose nearest other location, any vehicle start or end or any
+    other stop, is more than ``max_distance_m`` away is almost always a mistake, most often
+    latitude and longitude swapped; the solver would only leave it out later as
+    ``time_window_unreachable``. Checked for coordinates (haversine, OSM and OSRM matrices;
+    not euclidean or explicit ones) and only when the request has two locations or more.
+    Each detail names ``stops[i].location`` (or ``shipments[i].pickup``/``.delivery``), the
+    coordinates, the distance and the hint "lat/lon swapped?".
+    """
+    from scipy.spatial import cKDTree  # a spatial index: nearest neighbours in O(n log n)
+
+    matrix = request.matrix
+    if matrix is not None and matrix.provider in ("euclidean", "explicit"):
+        return
+    places: list[tuple[str, str, tuple[float, float]]] = []  # field, id, (lon, lat)
+    for i, stop in enumerate(request.stops):
+        if stop.location is not None:
+            places.append((f"stops[{i}].location", str(stop.id), stop.location))
+    for i, shipment in enumerate(request.shipments):
+        for end, step in (("pickup", shipment.pickup), ("delivery", shipment.delivery)):
+            if step.location is not None:
+                places.append((f"shipments[{i}].{end}.location", str(step.id), step.location))
+    visits = len(places)
+    for vehicle in request.vehicles:
+        places += [("", "", p) for p in (vehicle.start, vehicle.end) if p is not None]
+    points = np.radians(np.asarray([p[2] for p in places], dtype=np.float64).reshape(-1, 2))
+    unique, counts = np.unique(points, axis=0, return_counts=True)
+    if len(unique) < 2 or visits == 0:
+        return
+    lon, lat = unique[:, 0], unique[:, 1]
+    xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+    chord, _ = cKDTree(xyz).query(xyz, k=2)
+    nearest_m = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord[:, 1] / 2, 0.0, 1.0))
+    isolated = {
+        (float(p[0]), float(p[1])): float(d)
+        for p, d, n in zip(unique, nearest_m, counts, strict=True)
+        if d > max_distance_m and n == 1
+    }
+    problems = []
+    for field, ident, point in places[:visits]:
+        key = (float(np.radians(point[0])), float(np.radians(point[1])))
+        if key in isolated:
+            why = (
+                f"stop {ident!r} at lon {point[0]}, lat {point[1]} is "
+                f"{isolated[key] / 1000:,.0f} km from every other stop and vehicle "
+                f"(more than {max_distance_m / 1000:,.0f} km): lat/lon swapped?"
+            )
+            problems.append(detail(field, list(point), why))
+    if len(problems) == 1:
+        raise InvalidInputError(f"{problems[0]['field']}: {problems[0]['message']}", problems)
+    if problems:
+        more = len(problems) - _ISOLATED_SHOWN
+        message = f"{len(problems)} stops are far from all others (lat/lon swapped?)"
+        if more > 0:
+            problems = [*problems[:_ISOLATED_SHOWN], detail("stops", None, f"and {more} more")]
+        raise InvalidInputError(message, problems)

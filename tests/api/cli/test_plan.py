@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.formats.sample_plan import sample_plan
 from engine.allocation.evaluate import evaluate_allocation
-from engine.plan.pipeline import site_requests
 from engine.routing.evaluate import evaluate
 from models.plan import PlanRequest, PlanResult
+from tests.engine.plan.test_pipeline import expected_site_requests
 
 runner = CliRunner()
 
@@ -32,9 +32,10 @@ def _check(day: PlanRequest, result: PlanResult) -> None:
     assert day.plan_date is not None
     checked = evaluate_allocation(day.allocation_request(), result.allocation, day.plan_date)
     assert checked.feasible, [v.message for v in checked.violations]
-    requests = site_requests(day, result.allocation)
+    requests = expected_site_requests(day, result.allocation)
+    assert {s.site_id for s in result.sites} == set(requests)
     for site in result.sites:
-        assert evaluate(requests[site.site_id][0], site.routing).feasible
+        assert evaluate(requests[site.site_id], site.routing).feasible
 
 
 def test_plan_from_json_writes_checked_outputs(tmp_path: Path) -> None:

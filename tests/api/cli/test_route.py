@@ -125,7 +125,7 @@ def test_bad_csv_cell_exits_2_naming_row_and_column(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2
-    assert "stops.csv row 2, demand_kg: 'lots' is not a number" in result.output
+    assert "stops.csv row 2, column demand_kg: 'lots' is not a number" in result.output
 
 
 def test_demo_routes_only_writes_result_and_map(tmp_path: Path) -> None:

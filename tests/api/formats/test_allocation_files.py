@@ -12,11 +12,11 @@ from engine.allocation import allocate, evaluate_allocation
 from engine.allocation.validate import AllocationInputError
 from tests.allocation_helpers import DAY
 
-ORDERS = """order_id,line_id,sku,quantity,lat,lon,priority,ship_complete,max_shipments,extra
-o1,1,a,2,-22.9,-43.2,2,false,,x
-o1,2,b,1,-22.9,-43.2,2,false,,x
-o2,1,a,abc,-22.9,-43.2,1,false,,x
-o3,1,a,1,,,1,false,,x
+ORDERS = """order_id,line_id,sku,quantity,lat,lon,priority,ship_complete,max_shipments
+o1,1,a,2,-22.9,-43.2,2,false,
+o1,2,b,1,-22.9,-43.2,2,false,
+o2,1,a,abc,-22.9,-43.2,1,false,
+o3,1,a,1,,,1,false,
 """
 STOCK = "site_id,sku,on_hand,safety_stock\nrio,a,5,1\nrio,b,1,0\n"
 SITES = (
