@@ -41,6 +41,20 @@ class UnassignedReason(StrEnum):
     SEARCH_TIME_EXHAUSTED = "search_time_exhausted"
 
 
+#: The reasons found before the solve, in the order a (stop, vehicle) pair is examined: a stop
+#: no vehicle can take gets the furthest check its best vehicle passes (the engine's pre-checks
+#: and the evaluator's proof both follow this order).
+PRE_CHECK_REASONS: tuple[UnassignedReason, ...] = (
+    UnassignedReason.NO_VEHICLE_WITH_SKILLS,
+    UnassignedReason.DEMAND_EXCEEDS_CAPACITY,
+    UnassignedReason.NO_STOPS_ALLOWED,
+    UnassignedReason.OUTSIDE_EVERY_SHIFT,
+    UnassignedReason.TIME_WINDOW_UNREACHABLE,
+    UnassignedReason.EXCEEDS_MAX_DISTANCE,
+    UnassignedReason.EXCEEDS_MAX_DURATION,
+)
+
+
 class UnfulfilledReason(StrEnum):
     """Why units of an order line are not shipped."""
 

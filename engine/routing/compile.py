@@ -17,19 +17,11 @@ import numpy.typing as npt
 from engine.routing.locations import NO_LOCATION, ResolvedRequest, TickMatrices
 from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE, to_quantity_ticks, to_time_ticks
 from models.routing import RoutingRequest, Task, Unassigned, Vehicle
-from models.status import UnassignedReason
+from models.status import PRE_CHECK_REASONS, UnassignedReason
 from solvers.routing.data import VrpBreak, VrpData
 
 #: Pre-check levels, in the order a (stop, vehicle) pair is examined; OK passes them all.
-_CHECKS = [
-    UnassignedReason.NO_VEHICLE_WITH_SKILLS,
-    UnassignedReason.DEMAND_EXCEEDS_CAPACITY,
-    UnassignedReason.NO_STOPS_ALLOWED,
-    UnassignedReason.OUTSIDE_EVERY_SHIFT,
-    UnassignedReason.TIME_WINDOW_UNREACHABLE,
-    UnassignedReason.EXCEEDS_MAX_DISTANCE,
-    UnassignedReason.EXCEEDS_MAX_DURATION,
-]
+_CHECKS = PRE_CHECK_REASONS
 _OK = len(_CHECKS)
 
 

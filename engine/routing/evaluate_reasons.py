@@ -34,19 +34,11 @@ from engine.routing.evaluate_schedule import (
 )
 from engine.units import to_distance_ticks
 from models.routing import Id, RoutingResult, StepType, Unassigned
-from models.status import UnassignedReason, ViolationCode
+from models.status import PRE_CHECK_REASONS, UnassignedReason, ViolationCode
 from models.verdict import Violation
 
 #: The pre-check reasons, in the order the checks run.
-PRE_CHECKS: tuple[UnassignedReason, ...] = (
-    UnassignedReason.NO_VEHICLE_WITH_SKILLS,
-    UnassignedReason.DEMAND_EXCEEDS_CAPACITY,
-    UnassignedReason.NO_STOPS_ALLOWED,
-    UnassignedReason.OUTSIDE_EVERY_SHIFT,
-    UnassignedReason.TIME_WINDOW_UNREACHABLE,
-    UnassignedReason.EXCEEDS_MAX_DISTANCE,
-    UnassignedReason.EXCEEDS_MAX_DURATION,
-)
+PRE_CHECKS = PRE_CHECK_REASONS
 
 
 def unit_of(geo: Geometry, i: int) -> tuple[int, ...]:
