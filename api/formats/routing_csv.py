@@ -431,7 +431,7 @@ def load_request(
     """
     if request_json is not None:
         request = RoutingRequest.model_validate(read_json(request_json))
-        check_isolated_stops(request)
+        check_isolated_stops(request)  # before any work; the engine checks again in resolve
         return request
     if stops_csv is None or vehicles_csv is None:
         raise InputFileError("give a REQUEST.json, or both --stops and --vehicles CSV files")
@@ -441,7 +441,7 @@ def load_request(
         request = RoutingRequest.model_validate(raw)
     except ValidationError as error:
         raise from_csv_validation(error, files) from None
-    try:
+    try:  # checked here too, so that the error names the file, row and column
         check_isolated_stops(request)
     except InvalidInputError as error:
         problems = [{**d, "field": csv_cell(d["field"], files)} for d in error.details]

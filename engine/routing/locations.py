@@ -121,12 +121,15 @@ def resolve(
     """Locate everything and build (or take) the travel matrices, rounded to ticks.
 
     ``cache_dir``: where road graphs are cached when the matrices are built from an OSM
-    extract (None: :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`).
+    extract (None: :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`). A stop far from every
+    other place is invalid input (:func:`check_isolated_stops`), once the matrix provider
+    has accepted every location (so coordinates out of range are named as such first).
     """
     began = time.perf_counter()
     table = LocationTable.from_request(request)
     if matrices is None:
         matrices = build_matrices(request, table, cache_dir=cache_dir)
+        check_isolated_stops(request)
     ticks = TickMatrices.from_matrices(matrices, [v.speed_factor for v in request.vehicles])
     return ResolvedRequest(request, table, ticks, time.perf_counter() - began, request.tasks())
 

@@ -128,7 +128,7 @@ def _finish(
 ) -> RoutingResult:
     """Decode, repair (keeping the plan as decoded should the repair ever break it), evaluate."""
     decoded = decode(problem, solution, backend=backend)
-    result = repair(problem, decoded.model_copy(deep=True), cut_short=short)
+    result = repair(problem, decoded, cut_short=short)  # a new plan when it inserts anything
     result.evaluation = evaluate(problem.request, result, resolved=problem.resolved)
     if result.stats.repaired and not result.evaluation.feasible:
         decoded.evaluation = evaluate(problem.request, decoded, resolved=problem.resolved)

@@ -4,6 +4,7 @@ a request file's options are kept unless a flag is given; seed + solution_limit 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -236,9 +237,7 @@ def test_the_progress_figure_is_labelled_the_search_objective(
 
     def work(progress: Any) -> int:
         progress(0.1, 123.0)
-        import time
-
-        time.sleep(0.3)
+        time.sleep(0.3)  # the bar redraws every 0.1 s
         return 1
 
     assert common.run_with_progress("routing", 1.0, work) == 1

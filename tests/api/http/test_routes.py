@@ -60,3 +60,21 @@ def test_coordinates_out_of_range_are_a_422_about_the_matrix(client: TestClient)
     body = response.json()
     assert_error_shape(body, "invalid_input")
     assert body["details"][0]["field"] == "matrix"
+
+
+def test_a_stop_far_from_every_other_place_is_a_422_naming_it(client: TestClient) -> None:
+    # Porto's stops, one with latitude and longitude swapped (it lands in the Arabian Sea)
+    request = {
+        "stops": [
+            {"id": "a", "location": [-8.61, 41.15]},
+            {"id": "b", "location": [41.16, -8.60]},
+        ],
+        "vehicles": [{"id": "v", "start": [-8.63, 41.18]}],
+        "options": {"time_limit_s": 0.5},
+    }
+    response = client.post("/v1/routes", json=request)
+    assert response.status_code == 422
+    body = response.json()
+    assert_error_shape(body, "invalid_input")
+    assert [d["field"] for d in body["details"]] == ["stops[1].location"]
+    assert "lat/lon swapped?" in body["details"][0]["message"]
