@@ -141,7 +141,16 @@ def _default_handling() -> dict[SiteKind, float]:
 
 
 class CostSettings(StrictModel):
-    """What the allocation minimises."""
+    """What the allocation minimises.
+
+    A unit left unfulfilled costs its priority's penalty plus, unless ``drop_uneconomic``,
+    the dearest one-unit shipment any eligible site could make of its order (fixed, distance,
+    lateness, per unit, handling and a split): then leaving a unit out always costs more than
+    shipping it from anywhere, so lateness or distance never cause a drop, and the priority
+    penalties alone decide which orders get scarce stock or capacity. With
+    ``drop_uneconomic`` the penalty is the priority's plus the line's unavoidable lateness
+    (its least late eligible site's), so a line may be left out as ``uneconomic``.
+    """
 
     shipping: ShippingCost = Field(default_factory=ShippingCost)
     split_penalty: Money = Field(2.0, description="per shipment beyond an order's first")
@@ -151,6 +160,14 @@ class CostSettings(StrictModel):
     )
     unfulfilled_penalty_default: Money = Field(
         60.0, description="per unit, for priorities missing from unfulfilled_penalty"
+    )
+    drop_uneconomic: bool = Field(
+        False,
+        description=(
+            "false: every line some site can ship is shipped, and the penalties only rank "
+            "orders that compete for stock or capacity; true: a line whose shipping costs "
+            "more than its penalty is left unfulfilled as uneconomic"
+        ),
     )
     lateness_penalty_per_day: Money = Field(5.0, description="per shipment and day late (soft)")
     transit: list[TransitBand] = Field(default_factory=_default_transit)

@@ -97,22 +97,30 @@ def cost_matrices(
 
 def line_penalties(
     order_penalty: npt.NDArray[np.float64],
-    lateness_cost: npt.NDArray[np.float64],
+    cm: CostMatrices,
     eligible: npt.NDArray[np.bool_],
     holds: npt.NDArray[np.bool_],
     line_start: npt.NDArray[np.int64],
     line_qty: npt.NDArray[np.int64],
+    costs: CostSettings,
 ) -> npt.NDArray[np.float64]:
-    """Per unit of each line: the priority penalty plus the line's unavoidable lateness.
+    """Per unit of each line, what leaving it unfulfilled costs (see :class:`CostSettings`).
 
-    An unserved order is later still than a late one, so leaving line ``l`` of order ``o``
-    wholly unfulfilled costs ``penalty * quantity + min_s lateness_cost[o, s]`` over the
-    eligible sites holding the line's sku (``holds[l, s]``; all eligible sites if none does):
-    lateness that the best site cannot avoid never makes dropping cheaper.
+    Default: the priority penalty plus the dearest one-unit shipment over the order's eligible
+    sites (``fixed + distance + lateness + per_unit + handling``) plus a split, so a missing
+    unit always costs more than any shipment that could carry it. With ``drop_uneconomic``:
+    the priority penalty plus the line's unavoidable lateness, ``min_s lateness_cost[o, s]``
+    over the eligible sites holding its sku (all eligible sites if none does), spread over
+    the line's quantity.
     """
     n_lines = np.diff(line_start)
+    if not costs.drop_uneconomic:
+        one_unit = cm.fixed + cm.distance_cost + cm.lateness_cost + cm.per_unit + cm.handling
+        worst = np.where(eligible, one_unit, -np.inf).max(axis=1, initial=-np.inf)
+        worst = np.where(np.isfinite(worst), worst + costs.split_penalty, 0.0)
+        return np.repeat(order_penalty + worst, n_lines)
     line_order = np.repeat(np.arange(order_penalty.shape[0]), n_lines)
-    late = lateness_cost[line_order]
+    late = cm.lateness_cost[line_order]
     elig = eligible[line_order]
     best = np.where(elig & holds, late, np.inf).min(axis=1, initial=np.inf)
     any_elig = np.where(elig, late, np.inf).min(axis=1, initial=np.inf)
@@ -150,7 +158,7 @@ def compile_request(
     sla_ok = cm.days_late == 0 if request.costs.sla == "hard" else np.ones_like(channel_ok)
     eligible = online[None, :] & channel_ok & sla_ok
     holds = available[:, line_sku].T > 0
-    line_pen = line_penalties(pen, cm.lateness_cost, eligible, holds, line_start, line_qty)
+    line_pen = line_penalties(pen, cm, eligible, holds, line_start, line_qty, request.costs)
     far = dt.date.max
     rank_key = sorted(
         range(len(orders)),

@@ -105,6 +105,29 @@ def _room(data: AllocationData, left: _Left, o: int, units: int) -> npt.NDArray[
     return (left.units_at + units <= data.site_capacity_units) & (ships | new_ok)
 
 
+def _room_short(
+    stock: npt.NDArray[np.int64], room: npt.NDArray[np.float64], qtys: npt.NDArray[np.int64]
+) -> list[int] | None:
+    """A set of lines that the sites' unit room cannot carry, or None if all fit.
+
+    Gale's condition: the lines fit iff every subset ``L`` of them has
+    ``sum_L q <= sum_s min(room_s, sum_L stock[s, l])``; every subset is tried for up to 10
+    lines, else single lines and all lines together.
+    """
+    n = len(qtys)
+    if n <= 10:
+        subsets: list[list[int]] = [
+            [i for i in range(n) if mask >> i & 1] for mask in range(1, 1 << n)
+        ]
+    else:
+        subsets = [[i] for i in range(n)] + [list(range(n))]
+    for sub in subsets:
+        carry = np.minimum(room, stock[:, sub].sum(axis=1)).sum()
+        if qtys[sub].sum() > carry:
+            return sub
+    return None
+
+
 def _ship_complete_blocked(compiled: Compiled, left: _Left, o: int) -> str | None:
     """Why a ship-complete order that ships nothing cannot be shipped whole, or None."""
     data = compiled.data
@@ -119,6 +142,11 @@ def _ship_complete_blocked(compiled: Compiled, left: _Left, o: int) -> str | Non
     lacking = [compiled.skus[int(k)] for k, c, q in zip(skus, cover, qtys, strict=True) if c < q]
     if lacking:
         return f"ship-complete: not enough {', '.join(lacking)} left at eligible sites with room"
+    room = np.maximum(data.site_capacity_units - left.units_at, 0)[open_sites]
+    short_set = _room_short(np.maximum(left.stock[open_sites][:, skus], 0), room, qtys)
+    if short_set is not None:
+        names = ", ".join(compiled.skus[int(skus[i])] for i in short_set)
+        return f"ship-complete: eligible sites with {names} have no unit room for all of them"
     if data.order_max_shipments[o] == 1:
         return "ship-complete: no single eligible site can ship the whole order"
     return None

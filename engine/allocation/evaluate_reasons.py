@@ -14,6 +14,11 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_flow
 
 from models.allocation import AllocationRequest, AllocationResult, Order, Site, UnfulfilledLine
 from models.common import Id
@@ -94,12 +99,21 @@ def free_sites(request: AllocationRequest) -> dict[str, set[Id]]:
 def unit_penalty(
     request: AllocationRequest, options: list[SiteOption], order: Order, free: set[Id], qty: int
 ) -> float:
-    """Penalty per unfulfilled unit of a line of ``qty`` units whose sku ``free`` sites hold:
-    the priority's penalty plus the line's unavoidable lateness (its least late eligible site
-    holding the sku, else its least late eligible site) spread over the line."""
+    """Penalty per unfulfilled unit of a line of ``qty`` units whose sku ``free`` sites hold.
+
+    Default: the priority's penalty plus the dearest one-unit shipment over the order's
+    eligible sites plus a split. With ``drop_uneconomic``: the priority's penalty plus the
+    line's unavoidable lateness (its least late eligible site holding the sku, else its least
+    late eligible site) spread over the line.
+    """
+    costs = request.costs
+    base = costs.penalty_for(order.priority)
+    if not costs.drop_uneconomic:
+        dearest = [op.shipment_cost + op.unit_cost for op in options if op.eligible]
+        return base + (max(dearest) + costs.split_penalty if dearest else 0.0)
     late = [op.lateness_cost for op in options if op.eligible and op.site.id in free]
     late = late or [op.lateness_cost for op in options if op.eligible]
-    return request.costs.penalty_for(order.priority) + (min(late) if late else 0.0) / max(qty, 1)
+    return base + (min(late) if late else 0.0) / max(qty, 1)
 
 
 @dataclass
@@ -204,16 +218,35 @@ class _Judge:
         )
 
     def lines_coverable(self, order: Order) -> bool:
-        """Every line's quantity is left, in total, at eligible sites with room."""
-        return all(
-            sum(
-                max(self.stock(op.site.id, ln.sku), 0)
-                for op in self.options(order)
-                if op.eligible and self.room(order, op.site.id, 1)
-            )
-            >= ln.quantity
-            for ln in order.lines
-        )
+        """The order's lines fit, together, at eligible sites with stock and room.
+
+        A max flow of units from lines to sites (capped by each site's stock of the sku and
+        by its unit room), tried over every set of at most ``max_shipments`` sites when the
+        order limits its shipments and the sets are few.
+        """
+        sites = [
+            op.site for op in self.options(order) if op.eligible and self.room(order, op.site.id, 1)
+        ]
+        limit = order.max_shipments
+        if limit is None or limit >= len(sites) or math.comb(len(sites), limit) > 2000:
+            return self._flow_covers(order, sites)
+        return any(self._flow_covers(order, list(group)) for group in combinations(sites, limit))
+
+    def _flow_covers(self, order: Order, sites: Sequence[Site]) -> bool:
+        """Units of every line can flow to ``sites`` within their stock and unit room."""
+        n_l, n_s = len(order.lines), len(sites)
+        size = 2 + n_l + n_s
+        cap = np.zeros((size, size), dtype=np.int64)
+        total = 0
+        for i, ln in enumerate(order.lines):
+            cap[0, 1 + i] = ln.quantity
+            total += ln.quantity
+            for j, site in enumerate(sites):
+                cap[1 + i, 1 + n_l + j] = max(self.stock(site.id, ln.sku), 0)
+        for j, site in enumerate(sites):
+            cap[1 + n_l + j, size - 1] = min(max(self.unit_room(site), 0), total)
+        flow = maximum_flow(csr_matrix(cap), 0, size - 1).flow_value
+        return bool(flow >= total)
 
     def why_false(self, u: UnfulfilledLine) -> str | None:
         """None if the reason of ``u`` holds, else why not."""

@@ -7,7 +7,12 @@ import datetime as dt
 import pytest
 
 from engine.allocation import allocate, evaluate_allocation
-from models.allocation import AllocationRequest, AllocationResult, UnfulfilledLine
+from models.allocation import (
+    AllocationRequest,
+    AllocationResult,
+    CostSettings,
+    UnfulfilledLine,
+)
 from models.status import UnfulfilledReason, ViolationCode
 from tests.allocation_helpers import BH, DAY, RIO, SP, order, request, site, stock
 
@@ -54,9 +59,24 @@ def test_past_promised_dates_still_ship_at_least_what_the_greedy_ships() -> None
     assert not any(u.reason == UnfulfilledReason.UNECONOMIC for u in mip.unfulfilled)
 
 
-def _uneconomic() -> tuple[AllocationRequest, AllocationResult]:
+def _far_order(drop_uneconomic: bool) -> AllocationRequest:
     """A priority-0 order 2700 km from the only site: 63 to ship against a penalty of 30."""
-    req = request([site("sp", SP)], [stock("sp", "a", 5)], [order(1, MANAUS, ("a", 1), priority=0)])
+    return request(
+        [site("sp", SP)],
+        [stock("sp", "a", 5)],
+        [order(1, MANAUS, ("a", 1), priority=0)],
+        costs=CostSettings(drop_uneconomic=drop_uneconomic),
+    )
+
+
+def test_by_default_a_line_that_costs_more_than_its_penalty_still_ships() -> None:
+    result = _checked(_far_order(drop_uneconomic=False))
+    assert not result.unfulfilled
+    assert _units(result) == 1
+
+
+def _uneconomic() -> tuple[AllocationRequest, AllocationResult]:
+    req = _far_order(drop_uneconomic=True)
     result = _checked(req)
     assert [u.reason for u in result.unfulfilled] == [UnfulfilledReason.UNECONOMIC]
     return req, result
@@ -169,6 +189,7 @@ def test_uneconomic_with_unavoidable_lateness_blames_distance_not_lateness() -> 
         [site("sp", SP)],
         [stock("sp", "a", 5)],
         [order(1, MANAUS, ("a", 1), priority=0, promised_date=late)],
+        costs=CostSettings(drop_uneconomic=True),
     )
     result = _checked(req)
     assert [u.reason for u in result.unfulfilled] == [UnfulfilledReason.UNECONOMIC]

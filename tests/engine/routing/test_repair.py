@@ -3,6 +3,7 @@ and a search cut short says so instead of claiming ``no_room_in_plan``."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -242,3 +243,31 @@ def test_a_plan_repaired_from_nothing_passes_the_evaluator(request: RoutingReque
     served = [s for ids in served_by(fixed).values() for s in ids]
     assert fixed.stats.repaired == len(served)  # the repair inserted every served stop
     assert all(not t.optional for t in request.tasks() if t.id in served)
+
+
+def test_a_solve_whose_matrices_take_most_of_its_limit_still_serves_every_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """End to end (the OSM 3 s case): matrices that take 80 % of the limit leave the search
+    at least half of it, and the plan still serves every stop the vans can take."""
+    limit_s = 1.0
+    real_resolve, real_search = solve_module.resolve, solve_module.solve_portfolio
+    given_s: list[float] = []
+
+    def slow_resolve(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.8 * limit_s)
+        return real_resolve(*args, **kwargs)
+
+    def recorded(data: Any, backend: str, options: Any, relay: Any) -> VrpSolution:
+        given_s.append(options.time_limit_s)
+        return real_search(data, backend, options, relay)
+
+    monkeypatch.setattr(solve_module, "resolve", slow_resolve)
+    monkeypatch.setattr(solve_module, "solve_portfolio", recorded)
+    stops = [{"id": f"s{i}", "x": 100.0 * i, "demand": {"kg": 1}} for i in range(1, 31)]
+    vans = [{"id": f"v{k}", "capacity": {"kg": 10}, **DEPOT} for k in range(4)]
+    request = line_request(stops, vans, time_limit_s=limit_s)
+    result = _checked(request, solve_routes(request))
+    assert given_s and given_s[0] >= 0.5 * limit_s
+    assert not result.unassigned
+    assert not result.stats.time_limit_reached
