@@ -13,17 +13,21 @@ For each stop (or shipment: both ends, pickup first, one vehicle) listed as unas
   :func:`engine.routing.evaluate_schedule.fits`);
 * a mandatory stop that fits somewhere is reported whatever its reason.
 
-Approximation, on the safe side: a route keeps its breaks where the plan put them (in the
-order of its steps) and the stop is tried at every position among stops and breaks; an unused
-vehicle takes its breaks in the order of their first windows. A plan that needs its breaks
-moved to take the stop is therefore not reported: the evaluator never claims a stop fits
-unless it has built the schedule that proves it.
+A route first keeps its breaks where the plan put them and the stop is tried at every position
+among stops and breaks; if none fits, the breaks are moved too: for every position of the stop
+among the route's stops that fits with the breaks left out (breaks only add time, so no other
+position can fit with them), every placement of the breaks (in the plan's order) is tried, up
+to :data:`MOVED_BREAKS_BUDGET` schedules per stop. An unused vehicle takes its breaks in the
+order of their first windows, the stop at every position among them. What is left beyond the
+budget errs on the safe side: the evaluator never claims a stop fits unless it has built the
+schedule that proves it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import combinations_with_replacement
 
 from engine.routing.evaluate_schedule import (
     Geometry,
@@ -39,6 +43,8 @@ from models.verdict import Violation
 
 #: The pre-check reasons, in the order the checks run.
 PRE_CHECKS = PRE_CHECK_REASONS
+#: Most schedules tried per left-out stop with a route's breaks moved.
+MOVED_BREAKS_BUDGET = 20_000
 
 
 def unit_of(geo: Geometry, i: int) -> tuple[int, ...]:
@@ -137,6 +143,30 @@ def _unused_items(geo: Geometry, v: int) -> list[Item]:
     return [("break", b) for b in order]
 
 
+def _moved_breaks(
+    geo: Geometry, v: int, items: list[Item], unit: tuple[int, ...]
+) -> Iterator[list[Item]]:
+    """The route with ``unit`` put in and its breaks placed anew (in their order), only at
+    stop positions that fit without the breaks."""
+    stops = [it for it in items if it[0] == "stop"]
+    breaks = [it for it in items if it[0] == "break"]
+    if not breaks:
+        return
+    for seq in _insertions(stops, unit):
+        if fits(geo, v, seq) is None:
+            continue  # breaks only add time: no placement of them can fit
+        for places in combinations_with_replacement(range(len(seq) + 1), len(breaks)):
+            out: list[Item] = []
+            b = 0
+            for k in range(len(seq) + 1):
+                while b < len(breaks) and places[b] == k:
+                    out.append(breaks[b])
+                    b += 1
+                if k < len(seq):
+                    out.append(seq[k])
+            yield out
+
+
 @dataclass(frozen=True)
 class Insertion:
     """Where a left-out unit fits: the vehicle and the route with it put in."""
@@ -154,6 +184,17 @@ def find_insertion(
             continue  # skills, capacity, max_stops or shift rule the vehicle out for good
         base = routes.get(v)
         for items in _insertions(base if base is not None else _unused_items(geo, v), unit):
+            if fits(geo, v, items) is not None:
+                return Insertion(vehicle.id, items)
+    budget = MOVED_BREAKS_BUDGET
+    for v, vehicle in enumerate(geo.request.vehicles):
+        base = routes.get(v)
+        if base is None or solo_level(geo, v, unit) in (0, 1, 2, 3):
+            continue
+        for items in _moved_breaks(geo, v, base, unit):
+            budget -= 1
+            if budget < 0:
+                return None  # on the safe side: no schedule built, no claim made
             if fits(geo, v, items) is not None:
                 return Insertion(vehicle.id, items)
     return None

@@ -15,12 +15,13 @@ when the search was cut short, else keep :attr:`UnassignedReason.NO_ROOM_IN_PLAN
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations_with_replacement, islice
 
 from engine.routing.compile import CompiledProblem, vehicle_shift
 from engine.routing.decode import place_breaks, plan_summary, route_cost, scheduled_route
 from engine.routing.schedule import RouteSchedule, best_schedule, schedule_route
 from engine.units import DISTANCE_SCALE, TIME_SCALE
-from models.routing import Id, RoutingResult, StepType, Unassigned
+from models.routing import Id, RoutingResult, StepType, Unassigned, Vehicle
 from models.status import SolveStatus, UnassignedReason
 
 #: Capacity and limit tolerances, as the evaluator's.
@@ -29,6 +30,8 @@ _TIME_TOL_S = 0.5 / TIME_SCALE
 _DIST_TOL_M = 0.5 / DISTANCE_SCALE
 
 #: Reasons a repair may overturn: the search's, not a pre-check's proof.
+#: Most break placements tried per insertion once the usual ones fail.
+MOVED_BREAKS_BUDGET = 2000
 _SEARCH_REASONS = {UnassignedReason.NO_ROOM_IN_PLAN, UnassignedReason.SEARCH_TIME_EXHAUSTED}
 
 
@@ -126,15 +129,27 @@ def _try(
     if not vehicle.breaks:
         options = options[:1] or [[]]
     for breaks in [*options, None] if vehicle.breaks else options:
-        if breaks is None:  # last resort, dearer: each break on its first punctual leg
+        if breaks is None:  # dearer: each break on its first punctual leg
             breaks = place_breaks(problem, v, stops)
         timed = _timed(problem, v, stops, breaks)
         if timed is not None:
-            distance_m = timed.steps[-1].distance / DISTANCE_SCALE
-            travel_s = sum(s.travel for s in timed.steps) / TIME_SCALE
-            cost = route_cost(vehicle, distance_m, travel_s, timed.span / TIME_SCALE)
-            return cost - plan.cost.get(v, 0.0), breaks
+            return _cost(vehicle, timed) - plan.cost.get(v, 0.0), breaks
+    if vehicle.breaks and _timed(problem, v, stops, []) is not None:
+        # last resort (breaks only add time, so only when the stops fit without them): the
+        # breaks, in order, on every combination of legs, up to a budget
+        legs = combinations_with_replacement(range(len(stops) + 1), len(vehicle.breaks))
+        for placement in islice(legs, MOVED_BREAKS_BUDGET):
+            breaks = list(enumerate(placement))
+            timed = _timed(problem, v, stops, breaks)
+            if timed is not None:
+                return _cost(vehicle, timed) - plan.cost.get(v, 0.0), breaks
     return None
+
+
+def _cost(vehicle: Vehicle, timed: RouteSchedule) -> float:
+    distance_m = timed.steps[-1].distance / DISTANCE_SCALE
+    travel_s = sum(s.travel for s in timed.steps) / TIME_SCALE
+    return route_cost(vehicle, distance_m, travel_s, timed.span / TIME_SCALE)
 
 
 _Move = tuple[float, int, list[int], list[tuple[int, int]]]

@@ -410,3 +410,21 @@ def test_explicit_matrices_are_read_by_location_index() -> None:
     assert evaluate(request, claim).feasible
     result, _ = evaluate_routes(request, {})
     assert _flags(request, result) == {"near": {ViolationCode.INSERTABLE_UNASSIGNED}}
+
+
+def test_a_stop_that_fits_only_with_the_break_moved_is_insertable() -> None:
+    """The plan takes its break before ``s1``; ``c`` fits only once the break follows it."""
+    stops = [
+        {"id": "s1", "x": 100, "time_windows": [[0, 350]]},
+        {"id": "c", "x": 150, "time_windows": [[150, 160]]},
+    ]
+
+    def van(break_window: list[float]) -> dict[str, Any]:
+        rest = {"id": "rest", "time_windows": [break_window], "duration_s": 200}
+        return {"id": "v", **DEPOT, "shift": [0, 5000], "breaks": [rest]}
+
+    # a break window of [0, 10] forces the break first; the plan stays valid for [0, 2000]
+    plan, _ = evaluate_routes(line_request(stops, [van([0, 10])]), {"v": ["s1"]})
+    assert [s.type.value for s in plan.routes[0].steps][1:3] == ["break", "job"]
+    request = line_request(stops, [van([0, 2000])])
+    assert _flags(request, plan) == {"c": {ViolationCode.INSERTABLE_UNASSIGNED}}

@@ -271,3 +271,19 @@ def test_a_solve_whose_matrices_take_most_of_its_limit_still_serves_every_stop(
     assert given_s and given_s[0] >= 0.5 * limit_s
     assert not result.unassigned
     assert not result.stats.time_limit_reached
+
+
+def test_repair_moves_a_break_when_the_stop_fits_only_that_way() -> None:
+    """The plan takes its break before ``s1``; ``c`` fits only once the break follows it."""
+    stops = [
+        {"id": "s1", "x": 100, "time_windows": [[0, 350]]},
+        {"id": "c", "x": 150, "time_windows": [[150, 160]]},
+    ]
+    rest = {"id": "rest", "time_windows": [[0, 2000]], "duration_s": 200}
+    request = line_request(stops, [{"id": "v", **DEPOT, "shift": [0, 5000], "breaks": [rest]}])
+    plan = _plan(request, {"v": ["s1"]})
+    assert [s.type.value for s in plan.routes[0].steps][1:3] == ["break", "job"]
+    fixed = _checked(request, repair(_problem(request), plan, cut_short=False))
+    assert sorted(served_by(fixed)["v"]) == ["c", "s1"]
+    steps = [s.type.value for s in fixed.routes[0].steps]
+    assert steps.index("break") > 1  # the break moved after the first stop
