@@ -3,9 +3,12 @@
 Commands just raise. :class:`RouteplanGroup` (the class of the ``routeplan`` app) catches
 what a command raises and maps it, here and nowhere else, to an exit code: 2 invalid input
 (each line names the field, the value and why), 3 solver failure, 4 job store unavailable,
-1 anything else. An unexpected exception prints one line, ``internal error: Type: message``;
-its traceback goes to a log file in the cache folder, never to the terminal. Usage errors
-(unknown options, missing arguments) stay Typer's: exit 2 with the usage.
+1 anything else. A plan whose search was cut short on its time or solution limit with
+mandatory stops left out (``stats.time_limit_reached``) is written as usual, then the
+command exits 5 (:func:`exit_if_cut_short`). An unexpected exception prints one line,
+``internal error: Type: message``; its traceback goes to a log file in the cache folder,
+never to the terminal. Usage errors (unknown options, missing arguments) stay Typer's: exit 2
+with the usage.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from models.errors import ErrorCode, RouteplanError, detail_line, error_body
+from models.routing import RoutingResult
+from models.status import UnassignedReason
 
 logger = logging.getLogger(__name__)
 error_console = Console(stderr=True)
@@ -34,6 +39,9 @@ EXIT_INVALID_INPUT = 2
 EXIT_SOLVER_FAILURE = 3
 #: Exit code when the job store cannot be reached.
 EXIT_STORE_UNAVAILABLE = 4
+
+#: Exit code of a plan whose search was cut short with mandatory stops left out.
+EXIT_CUT_SHORT = 5
 
 #: The exit code of each error code; any other code exits 1.
 EXIT_CODES: dict[ErrorCode, int] = {
@@ -130,3 +138,22 @@ class RouteplanGroup(TyperGroup):
             raise
         except Exception as error:
             raise typer.Exit(report(error)) from None
+
+
+def left_out_by_time(result: RoutingResult) -> bool:
+    """The search was cut short and mandatory stops are still left out for it."""
+    return result.stats.time_limit_reached and any(
+        u.reason == UnassignedReason.SEARCH_TIME_EXHAUSTED for u in result.unassigned
+    )
+
+
+def exit_if_cut_short(sites_cut_short: list[str]) -> None:
+    """Exit 5, saying where, when a search was cut short with mandatory stops left out."""
+    if not sites_cut_short:
+        return
+    where = ", ".join(sites_cut_short)
+    error_console.print(
+        f"[yellow]the search was cut short ({where}): mandatory stops are left out as "
+        "search_time_exhausted; a longer --time-limit may place them[/]"
+    )
+    raise typer.Exit(EXIT_CUT_SHORT)

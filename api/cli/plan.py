@@ -12,6 +12,7 @@ from rich.table import Table
 
 from api.cli.app import app
 from api.cli.common import console, fail_invalid, routes_table
+from api.cli.errors import exit_if_cut_short, left_out_by_time
 from api.cli.limits import check_plan_size
 from api.formats.plan_files import load_plan_csv, load_plan_json, validate_plan, write_plan_outputs
 from api.formats.plots import plot_plan
@@ -127,3 +128,4 @@ def plan(
     result = run_plan(request, rejected)
     print_plan(result)
     write_outputs(request, result, out)
+    exit_if_cut_short([f"site {s.site_id}" for s in result.sites if left_out_by_time(s.routing)])

@@ -9,7 +9,7 @@ import typer
 
 from api.cli.app import app
 from api.cli.common import console, print_result_summary, run_with_progress
-from api.cli.errors import EXIT_SOLVER_FAILURE
+from api.cli.errors import EXIT_SOLVER_FAILURE, exit_if_cut_short, left_out_by_time
 from api.cli.limits import check_routing_size
 from api.formats.routing_csv import load_request
 from api.settings import get_settings
@@ -62,3 +62,4 @@ def route(
         write_result(result, out)
     if result.stats.status == "failed":
         raise typer.Exit(EXIT_SOLVER_FAILURE)
+    exit_if_cut_short(["the routing"] if left_out_by_time(result) else [])

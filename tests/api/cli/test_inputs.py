@@ -23,6 +23,7 @@ from engine.routing.evaluate import evaluate
 from engine.routing.portfolio import worker_count
 from models.allocation import AllocationRequest, AllocationResult
 from models.routing import RoutingOptions, RoutingRequest, RoutingResult
+from tests.engine.routing.test_repair import _sixty_stops
 
 runner = CliRunner()
 DEPOT = [-8.61, 41.155]
@@ -243,3 +244,23 @@ def test_the_progress_figure_is_labelled_the_search_objective(
     assert common.run_with_progress("routing", 1.0, work) == 1
     text = screen.export_text()
     assert "search objective 123.00" in text and "cost" not in text
+
+
+def test_a_route_cut_short_with_stops_left_out_exits_5_after_writing_the_plan(
+    tmp_path: Path,
+) -> None:
+    request = _sixty_stops(time_limit_s=1.0, solution_limit=1, backend="ortools")
+    path = _write(tmp_path, request.model_dump(mode="json"))
+    out = tmp_path / "result.json"
+    done = runner.invoke(app, ["route", str(path), "--out", str(out)])
+    assert done.exit_code == 5, done.output
+    result = RoutingResult.model_validate_json(out.read_text())
+    assert evaluate(request, result).feasible
+    assert {u.reason.value for u in result.unassigned} == {"search_time_exhausted"}
+    assert "cut short" in done.output
+
+
+def test_a_route_with_stops_that_fit_nowhere_exits_0(tmp_path: Path) -> None:
+    request = _sixty_stops(time_limit_s=1.0, backend="ortools")
+    done = runner.invoke(app, ["route", str(_write(tmp_path, request.model_dump(mode="json")))])
+    assert done.exit_code == 0, done.output
