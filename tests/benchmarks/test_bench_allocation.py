@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +12,9 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.formats.allocation_files import load_csv
 from benchmarks.allocation import PLAN_DATE, olist_frames, request_from_frames, synthetic_frames
+from engine.allocation import allocate, evaluate_allocation
 from models.allocation import AllocationOptions
+from models.status import UnfulfilledReason
 
 runner = CliRunner()
 
@@ -71,3 +75,23 @@ def test_synthetic_csv_files_read_back_as_the_same_request(tmp_path: Path) -> No
 def test_olist_csv_files_read_back_as_the_same_request(shared_data: Path, tmp_path: Path) -> None:
     frames = olist_frames(shared_data / "olist", n_sites=10, max_orders=800)
     _assert_csv_files_give_the_same_request(frames, tmp_path)
+
+
+def test_olist_with_every_promise_past_ships_at_least_the_nearest_greedy(
+    shared_data: Path,
+) -> None:
+    """Issue 10's acceptance, on real orders: with today as the plan date every promised
+    date is past, and the MIP still ships at least the units the nearest-site greedy ships."""
+    frames = olist_frames(shared_data / "olist", n_sites=20, seed=0, max_orders=1500)
+    units: dict[str, int] = {}
+    for method in ("mip", "greedy_nearest"):
+        options = AllocationOptions(method=method, time_limit_s=5.0, explain=False)
+        request = request_from_frames(*frames, options, Path(tempfile.mkdtemp()))
+        request = request.model_copy(update={"plan_date": dt.date.today()})
+        result = allocate(request)
+        verdict = evaluate_allocation(request, result, dt.date.today())
+        assert verdict.feasible, [v.message for v in verdict.violations][:3]
+        assert not any(u.reason == UnfulfilledReason.UNECONOMIC for u in result.unfulfilled)
+        units[method] = verdict.units_shipped
+    assert units["greedy_nearest"] > 0
+    assert units["mip"] >= units["greedy_nearest"]
