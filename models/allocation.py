@@ -13,9 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from models.common import Coordinates, Money, StrictModel
+from models.common import (
+    MAX_COUNT,
+    MAX_METRES,
+    MAX_QUANTITY,
+    Coordinates,
+    Date,
+    Money,
+    StrictModel,
+    TimeLimit,
+)
 from models.routing import Id
 from models.status import MipBackend, UnfulfilledReason
 from models.verdict import Verdict
@@ -25,8 +34,13 @@ PaymentStatus = Literal["authorised", "pending", "declined", "failed"]
 SlaMode = Literal["hard", "soft", "off"]
 Method = Literal["mip", "greedy_nearest", "greedy_fewest_splits"]
 
-Units = Annotated[int, Field(ge=0)]
-Km = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+#: Whole units of stock or capacity, 0 to 1e9.
+Units = Annotated[int, Field(ge=0, le=int(MAX_QUANTITY), strict=True)]
+#: A distance in km, 0 to 1e5 (the contract's longest distance).
+Km = Annotated[
+    float,
+    Field(ge=0, le=MAX_METRES / 1000, allow_inf_nan=False, strict=True, description="km"),
+]
 
 
 class Site(StrictModel):
@@ -63,7 +77,7 @@ class OrderLine(StrictModel):
 
     id: Id
     sku: str
-    quantity: int
+    quantity: int = Field(ge=-int(MAX_QUANTITY), le=int(MAX_QUANTITY), strict=True)
 
 
 class Order(StrictModel):
@@ -72,12 +86,16 @@ class Order(StrictModel):
     id: Id
     channel: str = "online"
     location: Coordinates | None = Field(None, description="customer [lon, lat]")
-    created_date: dt.date | None = None
-    promised_date: dt.date | None = None
-    priority: int = Field(1, ge=0, description="higher is more important")
+    created_date: Date | None = None
+    promised_date: Date | None = None
+    priority: int = Field(
+        1, ge=0, le=MAX_COUNT, strict=True, description="higher is more important"
+    )
     payment_status: PaymentStatus = "authorised"
     ship_complete: bool = False
-    max_shipments: int | None = Field(None, ge=1, description="None = no limit")
+    max_shipments: int | None = Field(
+        None, ge=1, le=MAX_COUNT, strict=True, description="None = no limit"
+    )
     lines: list[OrderLine]
 
     @field_validator("payment_status", mode="before")
@@ -104,26 +122,27 @@ class ShippingCost(StrictModel):
 
     With ``bands``, the first band whose ``max_km`` covers the distance sets the fixed and
     per-unit price (``per_km`` still applies); beyond the last band the last one is used.
+    Bands are kept sorted by ``max_km`` (in any order given; ``[]`` = no bands).
     """
 
     fixed: Money = 8.0
     per_km: Money = 0.02
     per_unit: Money = 1.0
-    bands: list[DistanceBand] = Field(default_factory=list)
+    bands: list[DistanceBand] = Field(
+        default_factory=list, description="any order (sorted by max_km); [] = no bands"
+    )
 
-    @model_validator(mode="after")
-    def _sorted(self) -> ShippingCost:
-        kms = [b.max_km for b in self.bands]
-        if kms != sorted(kms):
-            raise ValueError(f"bands must be sorted by max_km, got {kms}")
-        return self
+    @field_validator("bands", mode="after")
+    @classmethod
+    def _sorted(cls, bands: list[DistanceBand]) -> list[DistanceBand]:
+        return sorted(bands, key=lambda b: b.max_km)
 
 
 class TransitBand(StrictModel):
     """Transit time in days for shipments up to ``max_km``."""
 
     max_km: Km
-    days: Annotated[int, Field(ge=0)]
+    days: Annotated[int, Field(ge=0, le=3650, strict=True, description="0 to 3650")]
 
 
 def _default_transit() -> list[TransitBand]:
@@ -170,7 +189,11 @@ class CostSettings(StrictModel):
         ),
     )
     lateness_penalty_per_day: Money = Field(5.0, description="per shipment and day late (soft)")
-    transit: list[TransitBand] = Field(default_factory=_default_transit)
+    transit: list[TransitBand] = Field(
+        default_factory=_default_transit,
+        min_length=1,
+        description="at least one band, in any order (sorted by max_km)",
+    )
     sla: SlaMode = Field(
         "soft", description="hard: a site that would deliver late is ineligible; soft: penalty"
     )
@@ -179,12 +202,10 @@ class CostSettings(StrictModel):
         description="handling per unit for sites that give none, by site kind",
     )
 
-    @model_validator(mode="after")
-    def _transit_sorted(self) -> CostSettings:
-        kms = [b.max_km for b in self.transit]
-        if not kms or kms != sorted(kms):
-            raise ValueError(f"transit bands must be non-empty and sorted by max_km, got {kms}")
-        return self
+    @field_validator("transit", mode="after")
+    @classmethod
+    def _transit_sorted(cls, transit: list[TransitBand]) -> list[TransitBand]:
+        return sorted(transit, key=lambda b: b.max_km)
 
     def handling_for(self, site: Site) -> float:
         """Handling cost per unit at ``site``: its own, else its kind's default."""
@@ -201,9 +222,9 @@ class AllocationOptions(StrictModel):
     """How to solve."""
 
     method: Method = "mip"
-    time_limit_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 10.0
-    relative_gap: Annotated[float, Field(ge=0, lt=1)] = 0.001
-    candidates_per_line: Annotated[int, Field(ge=1)] = 3
+    time_limit_s: TimeLimit = 10.0
+    relative_gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.001
+    candidates_per_line: Annotated[int, Field(ge=1, le=1000, strict=True)] = 3
     backend: MipBackend = "highs"
     lp_fix: bool = Field(
         True, description="solve the LP, then MIPs around its fractional orders (HiGHS/SCIP)"
@@ -215,7 +236,7 @@ class AllocationOptions(StrictModel):
 class AllocationRequest(StrictModel):
     """The day's released orders against stock at sites."""
 
-    plan_date: dt.date | None = Field(None, description="ship date; default: today")
+    plan_date: Date | None = Field(None, description="ship date; default: today")
     sites: list[Site]
     stock: list[StockRecord]
     orders: list[Order]
@@ -333,12 +354,28 @@ class AllocationStats(StrictModel):
 
     method: str
     backend: str | None = None
-    status: str
+    status: str = Field(
+        description="how the solver ended on its (pruned, pattern) model; `gap` says how far "
+        "the plan is proven from the true optimum"
+    )
     objective: float
-    bound: float | None = None
-    gap: float | None = None
+    bound: float | None = Field(
+        None,
+        description="valid lower bound of the true optimum: the LP relaxation of the full model "
+        "(every eligible arc, no patterns); None when it was not computed (too many arcs or "
+        "out of time). The pattern model's own bound is details['pattern_bound']",
+    )
+    gap: float | None = Field(
+        None,
+        description="(objective - bound) / |objective|, proven against a valid lower bound (LP "
+        "relaxation of the full model); None when no valid bound was computed",
+    )
     solve_time_s: float
-    details: dict[str, float] = Field(default_factory=dict)
+    details: dict[str, float] = Field(
+        default_factory=dict,
+        description="solver figures: step times (bound_s: the valid bound's LP), model sizes, "
+        "bound_arcs (eligible arcs), pattern_bound (bound of the pruned model only)",
+    )
 
 
 class BaselineSummary(StrictModel):

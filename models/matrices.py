@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from models.common import StrictModel
+from models.common import Metres, Seconds, StrictModel
 
 
 class HaversineMatrix(StrictModel):
     """Great-circle distances between ``[lon, lat]`` points, driven at a constant speed."""
 
     provider: Literal["haversine"] = "haversine"
-    speed_kmh: float = Field(40.0, gt=0, le=300, description="average driving speed")
+    speed_kmh: float = Field(
+        40.0, gt=0, le=300, allow_inf_nan=False, strict=True, description="average driving speed"
+    )
     detour_factor: float = Field(
-        1.0, ge=1.0, le=5.0, description="road distance / straight-line distance"
+        1.0,
+        ge=1.0,
+        le=5.0,
+        allow_inf_nan=False,
+        strict=True,
+        description="road distance / straight-line distance",
     )
 
 
@@ -24,18 +30,21 @@ class EuclideanMatrix(StrictModel):
     """Straight-line distances between planar ``[x, y]`` points given in metres."""
 
     provider: Literal["euclidean"] = "euclidean"
-    speed_mps: float = Field(1.0, gt=0, le=100, description="speed in metres per second")
+    speed_mps: float = Field(
+        1.0, gt=0, le=100, allow_inf_nan=False, strict=True, description="metres per second"
+    )
 
 
 class ExplicitMatrix(StrictModel):
     """Matrices given by the caller; stops and vehicles refer to rows by ``location_index``.
 
     ``distances_m`` may be left out, then every distance is 0 (and only time is costed).
+    Every cell is bounded like any time or distance of the contract (``models.common``).
     """
 
     provider: Literal["explicit"] = "explicit"
-    durations_s: list[list[float]]
-    distances_m: list[list[float]] | None = None
+    durations_s: list[list[Seconds]] = Field(description="seconds from row to column")
+    distances_m: list[list[Metres]] | None = Field(None, description="metres from row to column")
 
     @model_validator(mode="after")
     def _valid(self) -> ExplicitMatrix:
@@ -51,11 +60,6 @@ class ExplicitMatrix(StrictModel):
                     raise ValueError(
                         f"{name} is not square: row {i} has {len(row)} values, expected {size}"
                     )
-                for j, value in enumerate(row):
-                    if not math.isfinite(value) or value < 0:
-                        raise ValueError(
-                            f"{name}[{i}][{j}] = {value}: values must be finite and >= 0"
-                        )
         if self.distances_m is not None and len(self.distances_m) != len(self.durations_s):
             raise ValueError(
                 f"distances_m is {len(self.distances_m)}x{len(self.distances_m)} but "
@@ -79,7 +83,12 @@ class OsmMatrix(StrictModel):
     provider: Literal["osm"] = "osm"
     osm_file: str = Field(min_length=1, description="path of the .osm.pbf extract")
     max_snap_m: float = Field(
-        500.0, gt=0, le=100_000, description="largest allowed distance from a location to a road"
+        500.0,
+        gt=0,
+        le=100_000,
+        allow_inf_nan=False,
+        strict=True,
+        description="largest allowed distance from a location to a road",
     )
 
 
@@ -90,10 +99,14 @@ class OsrmMatrix(StrictModel):
     url: str = Field(min_length=1, pattern=r"^https?://", description="e.g. http://127.0.0.1:5000")
     profile: str = Field("driving", pattern=r"^[A-Za-z0-9_-]+$")
     max_table_size: int = Field(
-        100, ge=1, le=10_000, description="the server's --max-table-size (locations per block)"
+        100,
+        ge=1,
+        le=10_000,
+        strict=True,
+        description="the server's --max-table-size (locations per block)",
     )
-    timeout_s: float = Field(30.0, gt=0, le=3600)
-    max_snap_m: float | None = Field(500.0, gt=0)
+    timeout_s: float = Field(30.0, gt=0, le=3600, allow_inf_nan=False, strict=True)
+    max_snap_m: float | None = Field(500.0, gt=0, le=100_000, allow_inf_nan=False, strict=True)
 
 
 MatrixSpec = Annotated[

@@ -22,7 +22,15 @@ from models.allocation import (
     Site,
     StockRecord,
 )
-from models.common import Seconds, StrictModel, TimeWindow, merge_windows
+from models.common import (
+    Date,
+    DateTime,
+    Seconds,
+    StrictModel,
+    TimeLimit,
+    TimeWindow,
+    merge_windows,
+)
 from models.matrices import MatrixSpec
 from models.routing import Id, RoutingResult, Vehicle
 
@@ -31,8 +39,12 @@ class Product(StrictModel):
     """Size of one unit of a sku, for the vans' capacities."""
 
     sku: str
-    weight_kg: float = Field(0.0, ge=0, allow_inf_nan=False)
-    volume_l: float = Field(0.0, ge=0, allow_inf_nan=False)
+    weight_kg: float = Field(
+        0.0, ge=0, le=1e6, allow_inf_nan=False, strict=True, description="kg, 0 to 1e6"
+    )
+    volume_l: float = Field(
+        0.0, ge=0, le=1e6, allow_inf_nan=False, strict=True, description="litres, 0 to 1e6"
+    )
 
 
 class FleetVehicle(Vehicle):
@@ -58,13 +70,18 @@ class PlanOptions(StrictModel):
     """How the day is planned."""
 
     local_radius_km: float = Field(
-        50.0, ge=0, le=1000, description="vans deliver shipments up to this far from the site"
+        50.0,
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        strict=True,
+        description="vans deliver shipments up to this far from the site",
     )
     default_service_s: Seconds = Field(300.0, description="hand-over time per delivery")
     default_time_windows: list[TimeWindow] = Field(
         default_factory=list, description="delivery windows of orders without their own"
     )
-    routing_time_limit_s: float = Field(10.0, gt=0, le=3600, description="per site")
+    routing_time_limit_s: TimeLimit = Field(10.0, description="per site")
     parallel: bool = Field(True, description="route the sites in parallel processes")
     matrix: MatrixSpec | None = Field(None, description="travel matrices; default haversine")
 
@@ -72,8 +89,8 @@ class PlanOptions(StrictModel):
 class PlanRequest(StrictModel):
     """Everything needed to plan a day."""
 
-    plan_date: dt.date | None = None
-    day_start: dt.datetime | None = Field(None, description="clock time of second 0 of the day")
+    plan_date: Date | None = None
+    day_start: DateTime | None = Field(None, description="clock time of second 0 of the day")
     sites: list[Site]
     stock: list[StockRecord]
     orders: list[Order]

@@ -15,13 +15,18 @@ from enum import StrEnum
 from pydantic import Field, field_validator, model_validator
 
 from models.common import (
+    MAX_COUNT,
     Coordinates,
+    Count,
+    DateTime,
     Metres,
     Money,
     Quantities,
     Seconds,
     StrictModel,
+    TimeLimit,
     TimeWindow,
+    Weight,
     merge_windows,
 )
 from models.common import Id as Id  # re-exported: ids are part of the routing contract
@@ -36,7 +41,7 @@ class Stop(StrictModel):
 
     id: Id
     location: Coordinates | None = None
-    location_index: int | None = Field(None, ge=0)
+    location_index: Count | None = Field(None, description="row of an explicit matrix")
     demand: Quantities = Field(
         default_factory=dict, description="named quantities delivered (loaded at the start)"
     )
@@ -52,7 +57,7 @@ class Stop(StrictModel):
     drop_penalty: Money | None = Field(
         None, description="cost of leaving an optional stop out (required when optional)"
     )
-    priority: int = Field(0, ge=0, le=100, description="0-100; higher is served first")
+    priority: int = Field(0, ge=0, le=100, strict=True, description="0-100; higher is served first")
 
     @field_validator("time_windows", mode="after")
     @classmethod
@@ -71,7 +76,7 @@ class ShipmentStep(StrictModel):
 
     id: Id
     location: Coordinates | None = None
-    location_index: int | None = Field(None, ge=0)
+    location_index: Count | None = Field(None, description="row of an explicit matrix")
     service_s: Seconds = Field(0.0, alias="service")
     time_windows: list[TimeWindow] = Field(default_factory=list)
 
@@ -90,7 +95,7 @@ class Shipment(StrictModel):
     skills: set[str] = Field(default_factory=set)
     optional: bool = False
     drop_penalty: Money | None = Field(None, description="for leaving both ends out")
-    priority: int = Field(0, ge=0, le=100)
+    priority: int = Field(0, ge=0, le=100, strict=True)
 
     @model_validator(mode="after")
     def _penalty_when_optional(self) -> Shipment:
@@ -154,15 +159,15 @@ class Vehicle(StrictModel):
     id: Id
     start: Coordinates | None = None
     end: Coordinates | None = None
-    start_index: int | None = Field(None, ge=0)
-    end_index: int | None = Field(None, ge=0)
+    start_index: Count | None = None
+    end_index: Count | None = None
     capacity: Quantities = Field(
         default_factory=dict, description="per named quantity; an unnamed one is unlimited"
     )
     shift: TimeWindow | None = Field(None, alias="time_window")
     max_duration_s: Seconds | None = Field(None, description="route start to end, all included")
     max_distance_m: Metres | None = Field(None, alias="max_distance")
-    max_stops: int | None = Field(None, ge=0, alias="max_tasks")
+    max_stops: Count | None = Field(None, alias="max_tasks")
     fixed_cost: Money = 0.0
     cost_per_km: Money = 1.0
     cost_per_hour: Money = Field(0.0, description="per hour of travel (VROOM's per_hour)")
@@ -171,7 +176,14 @@ class Vehicle(StrictModel):
     )
     skills: set[str] = Field(default_factory=set)
     breaks: list[Break] = Field(default_factory=list)
-    speed_factor: float = Field(1.0, gt=0, le=5, description="travel time = base / factor")
+    speed_factor: float = Field(
+        1.0,
+        ge=0.01,
+        le=5,
+        allow_inf_nan=False,
+        strict=True,
+        description="travel time = base / factor; 0.01 to 5",
+    )
 
     @model_validator(mode="after")
     def _unique_breaks(self) -> Vehicle:
@@ -194,20 +206,22 @@ class Vehicle(StrictModel):
 class ObjectiveWeights(StrictModel):
     """Multipliers on each part of the cost, to trade them off (1 = as priced)."""
 
-    fixed: float = Field(1.0, ge=0, le=1e6)
-    distance: float = Field(1.0, ge=0, le=1e6)
-    duration: float = Field(1.0, ge=0, le=1e6)
-    drop_penalty: float = Field(1.0, ge=0, le=1e6)
+    fixed: Weight = 1.0
+    distance: Weight = 1.0
+    duration: Weight = 1.0
+    drop_penalty: Weight = 1.0
 
 
 class RoutingOptions(StrictModel):
     """How long and how to search."""
 
-    time_limit_s: float = Field(10.0, gt=0, le=3600)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    time_limit_s: TimeLimit = 10.0
+    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True)
     solution_limit: int | None = Field(
         None,
         ge=1,
+        le=MAX_COUNT,
+        strict=True,
         description="deterministic stop: after this many solutions (OR-Tools) or "
         "iterations (PyVRP), if the time limit is not reached first; when set, one "
         "search runs whatever 'workers' says, so a seed reproduces the plan",
@@ -221,6 +235,7 @@ class RoutingOptions(StrictModel):
         0,
         ge=0,
         le=64,
+        strict=True,
         description="parallel searches; 0 = one per core for limits >= 5 s; "
         "always one when solution_limit is set",
     )
@@ -237,7 +252,7 @@ class RoutingRequest(StrictModel):
         None, description="default: haversine when locations are coordinates"
     )
     options: RoutingOptions = Field(default_factory=RoutingOptions)
-    day_start: datetime | None = Field(
+    day_start: DateTime | None = Field(
         None, description="ISO 8601; when given, results also carry clock times"
     )
 

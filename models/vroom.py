@@ -13,14 +13,29 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from models.common import Coordinates, StrictModel
+from models.common import MAX_METRES, MAX_MONEY, MAX_QUANTITY, Coordinates, StrictModel
 
+#: The largest VROOM time: VROOM's own limit (32 bits), so absolute timestamps fit.
+MAX_VROOM_SECONDS = 2**32 - 1
 #: A non-negative, finite number of seconds (VROOM sends integers; floats are accepted).
-VroomSeconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+VroomSeconds = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_VROOM_SECONDS,
+        allow_inf_nan=False,
+        strict=True,
+        description=f"seconds, 0 to {MAX_VROOM_SECONDS}",
+    ),
+]
 #: An amount vector: one non-negative integer per capacity dimension.
-Amount = list[Annotated[int, Field(ge=0)]]
-#: VROOM ids are unsigned integers.
-VroomId = Annotated[int, Field(ge=0)]
+Amount = list[Annotated[int, Field(ge=0, le=int(MAX_QUANTITY), strict=True)]]
+#: VROOM ids are unsigned 64-bit integers.
+VroomId = Annotated[int, Field(ge=0, le=2**64 - 1, strict=True)]
+#: A VROOM cost: finite, non-negative, at most the contract's largest amount of money.
+VroomMoney = Annotated[float, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False, strict=True)]
+#: A VROOM distance in metres, bounded like every distance of the contract.
+VroomMetres = Annotated[float, Field(ge=0, le=MAX_METRES, allow_inf_nan=False, strict=True)]
 
 
 def _ordered(window: tuple[float, float]) -> tuple[float, float]:
@@ -48,13 +63,13 @@ class VroomJob(StrictModel):
     id: VroomId
     description: str | None = None
     location: Coordinates | None = None
-    location_index: int | None = Field(None, ge=0)
+    location_index: int | None = Field(None, ge=0, le=2**32 - 1, strict=True)
     setup: VroomSeconds = 0
     service: VroomSeconds = 0
     delivery: Amount | None = None
     pickup: Amount | None = None
     skills: list[VroomId] = Field(default_factory=list)
-    priority: int = Field(0, ge=0, le=100)
+    priority: int = Field(0, ge=0, le=100, strict=True)
     time_windows: list[VroomWindow] = Field(default_factory=list)
     setup_per_type: Annotated[
         dict[str, VroomSeconds] | None, _not_supported("setup_per_type (per vehicle type)")
@@ -70,7 +85,7 @@ class VroomShipmentStep(StrictModel):
     id: VroomId
     description: str | None = None
     location: Coordinates | None = None
-    location_index: int | None = Field(None, ge=0)
+    location_index: int | None = Field(None, ge=0, le=2**32 - 1, strict=True)
     setup: VroomSeconds = 0
     service: VroomSeconds = 0
     time_windows: list[VroomWindow] = Field(default_factory=list)
@@ -83,18 +98,16 @@ class VroomShipment(StrictModel):
     delivery: VroomShipmentStep
     amount: Amount | None = None
     skills: list[VroomId] = Field(default_factory=list)
-    priority: int = Field(0, ge=0, le=100)
+    priority: int = Field(0, ge=0, le=100, strict=True)
 
 
 class VroomCosts(StrictModel):
     """What a vehicle costs: VROOM's default is 3600 per hour of travel (1 per second)."""
 
-    fixed: float = Field(0, ge=0, allow_inf_nan=False)
-    per_hour: float = Field(3600, ge=0, allow_inf_nan=False)
-    per_km: float = Field(0, ge=0, allow_inf_nan=False)
-    per_task_hour: Annotated[
-        float, Field(ge=0, allow_inf_nan=False), _not_supported("costs.per_task_hour")
-    ] = 0
+    fixed: VroomMoney = 0
+    per_hour: VroomMoney = 3600
+    per_km: VroomMoney = 0
+    per_task_hour: Annotated[VroomMoney, _not_supported("costs.per_task_hour")] = 0
 
 
 class VroomBreak(StrictModel):
@@ -124,19 +137,19 @@ class VroomVehicle(StrictModel):
     profile: str = "car"
     description: str | None = None
     start: Coordinates | None = None
-    start_index: int | None = Field(None, ge=0)
+    start_index: int | None = Field(None, ge=0, le=2**32 - 1, strict=True)
     end: Coordinates | None = None
-    end_index: int | None = Field(None, ge=0)
+    end_index: int | None = Field(None, ge=0, le=2**32 - 1, strict=True)
     capacity: Amount | None = None
     costs: VroomCosts = Field(default_factory=VroomCosts)
     skills: list[VroomId] = Field(default_factory=list)
     type: str | None = None
     time_window: VroomWindow | None = None
     breaks: list[VroomBreak] = Field(default_factory=list)
-    speed_factor: float = Field(1.0, gt=0, le=5)
-    max_tasks: int | None = Field(None, ge=0)
+    speed_factor: float = Field(1.0, ge=0.01, le=5, allow_inf_nan=False, strict=True)
+    max_tasks: int | None = Field(None, ge=0, le=2**32 - 1, strict=True)
     max_travel_time: VroomSeconds | None = None
-    max_distance: float | None = Field(None, ge=0, allow_inf_nan=False)
+    max_distance: VroomMetres | None = None
     steps: list[VroomVehicleStep] = Field(
         default_factory=list, description="accepted; has no effect on the search"
     )
@@ -146,7 +159,7 @@ class VroomMatrix(StrictModel):
     """Custom matrices of one routing profile."""
 
     durations: list[list[VroomSeconds]] | None = None
-    distances: list[list[Annotated[float, Field(ge=0, allow_inf_nan=False)]]] | None = None
+    distances: list[list[VroomMetres]] | None = None
     costs: Annotated[
         list[list[float]] | None,
         _not_supported("matrices.<profile>.costs (a custom cost matrix)"),
@@ -158,9 +171,11 @@ class VroomOptions(StrictModel):
 
     g: bool = Field(False, description="geometry: not available, accepted and ignored")
     c: Annotated[bool, _not_supported("plan mode (options.c)")] = False
-    t: int | None = Field(None, ge=1, description="threads: accepted and ignored")
-    x: int | None = Field(None, ge=0, description="exploration level: accepted and ignored")
-    l: float | None = Field(None, gt=0, allow_inf_nan=False, description="time limit, s")  # noqa: E741
+    t: int | None = Field(None, ge=1, le=1024, strict=True, description="threads: ignored")
+    x: int | None = Field(None, ge=0, le=100, strict=True, description="exploration: ignored")
+    l: float | None = Field(  # noqa: E741
+        None, gt=0, le=3600, allow_inf_nan=False, strict=True, description="time limit, s"
+    )
 
 
 class VroomProblem(StrictModel):

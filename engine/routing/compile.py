@@ -5,6 +5,10 @@ the maps back. Scaling to integer ticks is in ``engine/units.py``. Before the so
 (stop, vehicle) pair is checked on its own (skills, capacity, shift, windows, limits): pairs
 that can never work are forbidden, and a stop that fits no vehicle is reported with the
 reason of the vehicle that came closest, instead of being left to the search.
+
+Every value it scales is checked (``engine/units.py``), and so are the sums the solvers make
+of them (arc and route costs, drop penalties): a value that would overflow is an
+:class:`~models.errors.InvalidInputError` naming its field, never a wrong plan from a cast.
 """
 
 from __future__ import annotations
@@ -14,8 +18,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from engine.routing.compile_costs import owner_path, penalty_ticks, task_path, vehicle_costs
 from engine.routing.locations import NO_LOCATION, ResolvedRequest, TickMatrices
-from engine.units import COST_SCALE, DISTANCE_SCALE, TIME_SCALE, to_quantity_ticks, to_time_ticks
+from engine.units import (
+    MAX_TICKS,
+    TIME_SCALE,
+    check_ticks,
+    to_distance_ticks,
+    to_quantity_ticks,
+    to_time_ticks,
+)
+from models.common import TimeWindow
 from models.routing import RoutingRequest, Task, Unassigned, Vehicle
 from models.status import PRE_CHECK_REASONS, UnassignedReason
 from solvers.routing.data import VrpBreak, VrpData
@@ -53,36 +66,53 @@ def quantity_dimensions(request: RoutingRequest) -> list[str]:
     return sorted(names)
 
 
-def windows_ticks(windows: list) -> npt.NDArray[np.int64]:
+def windows_ticks(windows: list[TimeWindow], field: str = "time_windows") -> npt.NDArray[np.int64]:
     """Time windows as a ``[k, 2]`` array of ticks."""
     if not windows:
         return np.zeros((0, 2), dtype=np.int64)
-    return to_time_ticks([[w.start_s, w.end_s] for w in windows]).reshape(-1, 2)
+    return to_time_ticks([[w.start_s, w.end_s] for w in windows], field).reshape(-1, 2)
 
 
 def time_horizon(resolved: ResolvedRequest) -> int:
     """A time in ticks after which nothing need happen: bounds open shifts."""
     request, tasks = resolved.request, resolved.tasks
     ends = [0]
-    for task in tasks:
-        ends += [int(w) for w in windows_ticks(task.time_windows)[:, 1]]
-    for vehicle in request.vehicles:
+    for i, task in enumerate(tasks):
+        where = f"{task_path(request, i)}.time_windows"
+        ends += [int(w) for w in windows_ticks(task.time_windows, where)[:, 1]]
+    for v, vehicle in enumerate(request.vehicles):
         if vehicle.shift is not None:
-            ends.append(int(to_time_ticks(vehicle.shift.end_s)))
-        ends += [int(w) for b in vehicle.breaks for w in windows_ticks(b.time_windows)[:, 1]]
+            ends.append(int(to_time_ticks(vehicle.shift.end_s, f"vehicles[{v}].shift.end_s")))
+        for b, spec in enumerate(vehicle.breaks):
+            where = f"vehicles[{v}].breaks[{b}].time_windows"
+            ends += [int(w) for w in windows_ticks(spec.time_windows, where)[:, 1]]
     base = resolved.ticks.base_time
     slowest = min(v.speed_factor for v in request.vehicles)
     longest = int(np.ceil(base.max() / slowest)) if base.size else 0
-    service = int(to_time_ticks(sum(s.service_s for s in tasks)))
-    breaks = int(to_time_ticks(sum(b.duration_s for v in request.vehicles for b in v.breaks)))
-    return max(ends) + service + breaks + (len(tasks) + 2) * longest + 1
+    service = int(to_time_ticks(sum(s.service_s for s in tasks), "stops (their service_s)"))
+    breaks = int(
+        to_time_ticks(
+            sum(b.duration_s for v in request.vehicles for b in v.breaks),
+            "vehicles (their breaks' duration_s)",
+        )
+    )
+    horizon = max(ends) + service + breaks + (len(tasks) + 2) * longest + 1
+    check_ticks(
+        horizon,
+        "matrix",
+        "with every service, break and the longest trip once per stop, the day's times add "
+        f"up beyond what the solvers can hold ({MAX_TICKS / TIME_SCALE:.4g} s)",
+        scale=TIME_SCALE,
+    )
+    return horizon
 
 
-def vehicle_shift(vehicle: Vehicle, horizon: int) -> tuple[int, int]:
+def vehicle_shift(vehicle: Vehicle, horizon: int, field: str = "shift") -> tuple[int, int]:
     """A vehicle's shift in ticks; an unlimited one spans ``[0, horizon]``."""
     if vehicle.shift is None:
         return 0, horizon
-    return int(to_time_ticks(vehicle.shift.start_s)), int(to_time_ticks(vehicle.shift.end_s))
+    start, end = to_time_ticks([vehicle.shift.start_s, vehicle.shift.end_s], field)
+    return int(start), int(end)
 
 
 def _first_window_from(windows: npt.NDArray[np.int64], t: int) -> int | None:
@@ -93,6 +123,15 @@ def _first_window_from(windows: npt.NDArray[np.int64], t: int) -> int | None:
         if hi >= t:
             return max(int(lo), t)
     return None
+
+
+def _quantity_path(request: RoutingRequest, tasks: list[Task], index: int, name: str) -> str:
+    """The field that gives task ``index`` its quantity ``name``."""
+    task = tasks[index]
+    if task.kind != "job":
+        return f"{owner_path(request, index)}.amount.{name}"
+    part = "demand" if task.delivery.get(name, 0.0) >= task.pickup.get(name, 0.0) else "pickup"
+    return f"{task_path(request, index)}.{part}.{name}"
 
 
 @dataclass(frozen=True)
@@ -110,7 +149,7 @@ class _TaskArrays:
 
 def _task_arrays(resolved: ResolvedRequest) -> _TaskArrays:
     """Gather the tasks' rows, service times, windows, skills and demands as arrays."""
-    stops = resolved.tasks
+    request, stops = resolved.request, resolved.tasks
     n_stops = len(stops)
     widest = max((len(s.time_windows) for s in stops), default=0)
     far = np.iinfo(np.int64).max // 4
@@ -118,13 +157,19 @@ def _task_arrays(resolved: ResolvedRequest) -> _TaskArrays:
     has_windows = np.zeros(n_stops, dtype=bool)
     for i, stop in enumerate(stops):
         if stop.time_windows:
-            win[i, : len(stop.time_windows)] = windows_ticks(stop.time_windows)
+            where = f"{task_path(request, i)}.time_windows"
+            win[i, : len(stop.time_windows)] = windows_ticks(stop.time_windows, where)
             has_windows[i] = True
     names = sorted({n for s in stops for n in s.demand})
-    demand = to_quantity_ticks([[s.demand.get(n, 0.0) for n in names] for s in stops])
+    demand = to_quantity_ticks(
+        [[s.demand.get(n, 0.0) for n in names] for s in stops],
+        lambda at: _quantity_path(request, stops, at[0], names[at[1]]),
+    )
     return _TaskArrays(
         rows=resolved.table.stop_location,
-        service=to_time_ticks([s.service_s for s in stops]),
+        service=to_time_ticks(
+            [s.service_s for s in stops], lambda at: f"{task_path(request, at[0])}.service_s"
+        ),
         windows=win,
         has_windows=has_windows,
         skills=[frozenset(s.skills) for s in stops],
@@ -150,10 +195,11 @@ def _vehicle_levels(
     mark(np.asarray([not (need <= skills) for need in tasks.skills]), 0)
     for k, name in enumerate(tasks.names):
         if name in vehicle.capacity:
-            mark(tasks.demand[:, k] > to_quantity_ticks(vehicle.capacity[name]), 1)
+            capacity = to_quantity_ticks(vehicle.capacity[name], f"vehicles[{v}].capacity.{name}")
+            mark(tasks.demand[:, k] > capacity, 1)
     if vehicle.max_stops == 0:
         mark(np.ones(n_stops, dtype=bool), 2)
-    lo, hi = vehicle_shift(vehicle, horizon)
+    lo, hi = vehicle_shift(vehicle, horizon, f"vehicles[{v}].shift")
     real = win[:, :, 1] >= 0
     overlaps = real & (win[:, :, 0] <= hi) & (win[:, :, 1] >= lo)
     mark(has_windows & ~overlaps.any(axis=1), 3)
@@ -172,9 +218,11 @@ def _vehicle_levels(
         dist = ticks.distance
         there = dist[start, rows] if start != NO_LOCATION else np.zeros(n_stops, np.int64)
         home = dist[rows, end] if end != NO_LOCATION else np.zeros(n_stops, np.int64)
-        mark(there + home > round(vehicle.max_distance_m * DISTANCE_SCALE), 5)
+        limit_m = to_distance_ticks(vehicle.max_distance_m, f"vehicles[{v}].max_distance_m")
+        mark(there + home > limit_m, 5)
     if vehicle.max_duration_s is not None:
-        mark(out + service + back > int(to_time_ticks(vehicle.max_duration_s)), 6)
+        limit_s = to_time_ticks(vehicle.max_duration_s, f"vehicles[{v}].max_duration_s")
+        mark(out + service + back > limit_s, 6)
     return failed
 
 
@@ -227,33 +275,6 @@ def _reason_message(code: UnassignedReason, stop: Task) -> str:
         ),
     }
     return messages[code]
-
-
-def _penalties(
-    request: RoutingRequest, tasks: list[Task], stops: list[int], arc_max: int, fixed_max: int
-) -> np.ndarray:
-    """Drop penalties in cost ticks: as priced for optional stops, dominant for the rest.
-
-    A mandatory stop costs more to drop than any single insertion can cost, and more than any
-    optional stop; its priority (0-100) multiplies that, so higher priorities are kept first.
-    """
-    weight = request.options.objective.drop_penalty
-    optional = [
-        round((tasks[i].drop_penalty or 0.0) * COST_SCALE * weight)
-        for i in stops
-        if tasks[i].optional
-    ]
-    big = 10 * (2 * arc_max + fixed_max + 1) + 10 * max(optional, default=0)
-    out = np.zeros(len(stops), dtype=np.int64)
-    for node, i in enumerate(stops):
-        stop = tasks[i]
-        if stop.kind == "delivery":
-            out[node] = 0  # a shipment's penalty sits on its pickup end
-        elif stop.optional:
-            out[node] = round((stop.drop_penalty or 0.0) * COST_SCALE * weight)
-        else:
-            out[node] = big * (1 + stop.priority)
-    return out
 
 
 def _node_coordinates(
@@ -365,7 +386,11 @@ class _Quantities:
 
 
 def _node_quantities(
-    tasks: list[Task], candidates: list[int], dimensions: list[str], n_nodes: int
+    request: RoutingRequest,
+    tasks: list[Task],
+    candidates: list[int],
+    dimensions: list[str],
+    n_nodes: int,
 ) -> _Quantities:
     """Service times and quantities of the candidate stops, in ticks (zero at depots)."""
     service = np.zeros(n_nodes, dtype=np.int64)
@@ -373,12 +398,14 @@ def _node_quantities(
     pickup = np.zeros_like(demand)
     unload = np.zeros_like(demand)
     for node, s in enumerate(candidates):
-        stop = tasks[s]
-        service[node] = int(to_time_ticks(stop.service_s))
+        stop, where, owner = tasks[s], task_path(request, s), owner_path(request, s)
+        service[node] = int(to_time_ticks(stop.service_s, f"{where}.service_s"))
+        delivered = f"{owner}.amount" if stop.kind != "job" else f"{where}.demand"
+        picked = f"{owner}.amount" if stop.kind != "job" else f"{where}.pickup"
         for k, name in enumerate(dimensions):
-            demand[node, k] = int(to_quantity_ticks(stop.delivery.get(name, 0.0)))
-            pickup[node, k] = int(to_quantity_ticks(stop.pickup.get(name, 0.0)))
-            unload[node, k] = int(to_quantity_ticks(stop.unload.get(name, 0.0)))
+            demand[node, k] = int(to_quantity_ticks(stop.delivery.get(name, 0.0), delivered))
+            pickup[node, k] = int(to_quantity_ticks(stop.pickup.get(name, 0.0), picked))
+            unload[node, k] = int(to_quantity_ticks(stop.unload.get(name, 0.0), delivered))
     return _Quantities(service, demand, pickup, unload)
 
 
@@ -402,73 +429,15 @@ def _capacities(
     return np.asarray(
         [
             [
-                int(to_quantity_ticks(v.capacity[name]))
+                int(to_quantity_ticks(v.capacity[name], f"vehicles[{i}].capacity.{name}"))
                 if name in v.capacity
                 else int(unlimited[k])
                 for k, name in enumerate(dimensions)
             ]
-            for v in request.vehicles
+            for i, v in enumerate(request.vehicles)
         ],
         dtype=np.int64,
     ).reshape(len(request.vehicles), len(dimensions))
-
-
-@dataclass(frozen=True)
-class _Costs:
-    """Per vehicle, in cost ticks: per distance tick, per travel tick, per working tick, fixed."""
-
-    distance: npt.NDArray[np.float64]
-    duration: npt.NDArray[np.float64]
-    span: npt.NDArray[np.float64]
-    fixed: npt.NDArray[np.int64]
-
-
-def _vehicle_costs(request: RoutingRequest) -> _Costs:
-    """The vehicles' prices, weighted by the objective, in cost ticks per tick."""
-    weights = request.options.objective
-    km_to_tick = COST_SCALE / (1000.0 * DISTANCE_SCALE)
-    hour_to_tick = COST_SCALE / (3600.0 * TIME_SCALE)
-    vehicles = request.vehicles
-    return _Costs(
-        distance=np.asarray([v.cost_per_km * km_to_tick * weights.distance for v in vehicles]),
-        duration=np.asarray([v.cost_per_hour * hour_to_tick * weights.duration for v in vehicles]),
-        span=np.asarray(
-            [v.cost_per_working_hour * hour_to_tick * weights.duration for v in vehicles]
-        ),
-        fixed=np.asarray(
-            [round(v.fixed_cost * COST_SCALE * weights.fixed) for v in vehicles], dtype=np.int64
-        ),
-    )
-
-
-def _penalty_ticks(
-    resolved: ResolvedRequest,
-    candidates: list[int],
-    costs: _Costs,
-    distance: npt.NDArray[np.int64],
-    durations: list[npt.NDArray[np.int64]],
-    profile: npt.NDArray[np.int64],
-    horizon: int,
-) -> npt.NDArray[np.int64]:
-    """Drop penalties, scaled above the dearest arc and route (see :func:`_penalties`)."""
-    arc_max = max(
-        (
-            int(
-                np.rint(
-                    costs.distance[v] * distance + costs.duration[v] * durations[profile[v]]
-                ).max()
-            )
-            for v in range(len(resolved.request.vehicles))
-        ),
-        default=0,
-    )
-    return _penalties(
-        resolved.request,
-        resolved.tasks,
-        candidates,
-        arc_max + int(np.ceil(costs.span.max(initial=0) * horizon)),
-        int(costs.fixed.max(initial=0)),
-    )
 
 
 @dataclass(frozen=True)
@@ -483,19 +452,22 @@ class _Limits:
 
 def _limits(request: RoutingRequest, horizon: int) -> _Limits:
     """The vehicles' shifts and limits in ticks."""
-
-    def limit(value: float | None, scale: float) -> int:
-        return -1 if value is None else round(value * scale)
-
     vehicles = request.vehicles
+
+    def limit(name: str, unit: str) -> list[int]:
+        values = [getattr(v, name) for v in vehicles]
+        known = [0.0 if x is None else x for x in values]
+        to_ticks = to_time_ticks if unit == "s" else to_distance_ticks
+        ticks = to_ticks(known, lambda at: f"vehicles[{at[0]}].{name}")
+        return [-1 if x is None else int(t) for x, t in zip(values, ticks, strict=True)]
+
     return _Limits(
-        shift=np.asarray([vehicle_shift(v, horizon) for v in vehicles], dtype=np.int64),
-        max_duration=np.asarray(
-            [limit(v.max_duration_s, TIME_SCALE) for v in vehicles], dtype=np.int64
-        ),
-        max_distance=np.asarray(
-            [limit(v.max_distance_m, DISTANCE_SCALE) for v in vehicles], dtype=np.int64
-        ),
+        shift=np.asarray(
+            [vehicle_shift(v, horizon, f"vehicles[{i}].shift") for i, v in enumerate(vehicles)],
+            dtype=np.int64,
+        ).reshape(len(vehicles), 2),
+        max_duration=np.asarray(limit("max_duration_s", "s"), dtype=np.int64),
+        max_distance=np.asarray(limit("max_distance_m", "m"), dtype=np.int64),
         max_stops=np.asarray(
             [-1 if v.max_stops is None else v.max_stops for v in vehicles], dtype=np.int64
         ),
@@ -506,10 +478,13 @@ def _breaks(request: RoutingRequest) -> list[list[VrpBreak]]:
     """Each vehicle's breaks: windows and duration in ticks."""
     return [
         [
-            VrpBreak(windows_ticks(b.time_windows), int(to_time_ticks(b.duration_s)))
-            for b in v.breaks
+            VrpBreak(
+                windows_ticks(b.time_windows, f"vehicles[{i}].breaks[{k}].time_windows"),
+                int(to_time_ticks(b.duration_s, f"vehicles[{i}].breaks[{k}].duration_s")),
+            )
+            for k, b in enumerate(v.breaks)
         ]
-        for v in request.vehicles
+        for i, v in enumerate(request.vehicles)
     ]
 
 
@@ -524,8 +499,8 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
     nodes = _nodes(resolved, candidates)
     distance = nodes.matrix(resolved.ticks.distance)
     durations, profile = _profiles(request, resolved.ticks, nodes)
-    quantities = _node_quantities(tasks, candidates, dimensions, len(nodes.location))
-    costs = _vehicle_costs(request)
+    quantities = _node_quantities(request, tasks, candidates, dimensions, len(nodes.location))
+    costs = vehicle_costs(request)
     limits = _limits(request, horizon)
     data = VrpData(
         distance=distance,
@@ -548,7 +523,9 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         allowed=(levels[candidates] == _OK).reshape(len(candidates), n_vehicles),
         compatible=(levels[candidates] > 0).reshape(len(candidates), n_vehicles),
         mandatory=np.asarray([not tasks[s].optional for s in candidates], dtype=bool),
-        penalty=_penalty_ticks(resolved, candidates, costs, distance, durations, profile, horizon),
+        penalty=penalty_ticks(
+            request, tasks, candidates, costs, (distance, durations, profile), horizon
+        ),
         breaks=_breaks(request),
         pickup=quantities.pickup,
         unload=quantities.unload,

@@ -23,11 +23,15 @@ def test_negative_stock_is_rejected() -> None:
         StockRecord(site_id="a", sku="x", on_hand=-1)
 
 
-def test_bands_must_be_sorted() -> None:
-    with pytest.raises(ValidationError, match="sorted"):
-        ShippingCost(bands=[{"max_km": 100}, {"max_km": 50}])
-    with pytest.raises(ValidationError, match="sorted"):
-        CostSettings(transit=[{"max_km": 100, "days": 1}, {"max_km": 50, "days": 2}])
+def test_bands_in_any_order_are_sorted_and_transit_needs_one() -> None:
+    # The schema allows bands in any order, so validation sorts them instead of refusing.
+    shipping = ShippingCost(bands=[{"max_km": 100, "fixed": 1}, {"max_km": 50, "fixed": 2}])
+    assert [(b.max_km, b.fixed) for b in shipping.bands] == [(50, 2), (100, 1)]
+    costs = CostSettings(transit=[{"max_km": 100, "days": 1}, {"max_km": 50, "days": 2}])
+    assert [(b.max_km, b.days) for b in costs.transit] == [(50, 2), (100, 1)]
+    assert ShippingCost(bands=[]).bands == []
+    with pytest.raises(ValidationError, match="at least 1"):
+        CostSettings(transit=[])
 
 
 def test_penalty_by_priority_with_default() -> None:
