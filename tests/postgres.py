@@ -1,4 +1,5 @@
-"""Where the test PostgreSQL server is, and a skip with the reason when none answers."""
+"""Where the test PostgreSQL server is: a skip with the reason when none answers, except in CI
+(``CI`` set), where a missing server fails the test: CI always has one."""
 
 from __future__ import annotations
 
@@ -37,8 +38,10 @@ def _find() -> tuple[str | None, str]:
 
 
 def postgres_url() -> str:
-    """The URL of a reachable PostgreSQL test database, or skip the test saying why."""
+    """The URL of a reachable PostgreSQL test database; else fail in CI, skip elsewhere."""
     url, reason = _find()
+    if url is None and os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail(f"CI has no PostgreSQL server (it must): {reason}")
     if url is None:
         pytest.skip(f"no PostgreSQL server answers (set ROUTEPLAN_TEST_POSTGRES_URL): {reason}")
     return url

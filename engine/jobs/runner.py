@@ -6,10 +6,15 @@ the store with a heartbeat, and stores the outcome. Cancelling a job (its status
 ``cancelled`` in the store) stops its process at the next heartbeat. Stopping the runner
 stops the processes and puts their jobs back in the queue; jobs of a server that died are
 found by their stale heartbeat and queued again by any runner.
+
+An outage of the store stops no job: a worker keeps its job's process running while the
+store cannot be reached, stores the outcome once it can, and its own recovery never takes
+back the jobs it is still running (their heartbeats were held up, not lost).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -18,13 +23,14 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from multiprocessing import forkserver
 from multiprocessing.process import BaseProcess
 
 from engine.jobs import child
 from engine.jobs.kinds import KINDS, JobContext
 from engine.jobs.store import JobRecord, JobStore
-from models.errors import ErrorCode
+from models.errors import ErrorCode, StoreUnavailableError
 
 _log = logging.getLogger(__name__)
 
@@ -79,12 +85,17 @@ class JobRunner:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_recovery = 0.0
+        self._active: set[str] = set()  # ids of the jobs this runner's workers run now
 
     # ------------------------------------------------------------------ control
 
     def start(self) -> None:
-        """Recover jobs of dead servers, warm the forkserver, then start the worker threads."""
-        self.recover()
+        """Recover jobs of dead servers, warm the forkserver, then start the worker threads
+        (a store that cannot be reached yet is retried by the workers)."""
+        try:
+            self.recover()
+        except StoreUnavailableError:
+            self._last_recovery = 0.0
         threading.Thread(target=forkserver.ensure_running, daemon=True).start()
         for n in range(self.workers):
             thread = threading.Thread(target=self._loop, name=f"routeplan-worker-{n}", daemon=True)
@@ -106,7 +117,11 @@ class JobRunner:
     def recover(self) -> int:
         """Queue again the jobs whose server stopped beating (see :meth:`JobStore.recover`)."""
         self._last_recovery = time.monotonic()
-        return self.store.recover(self.lease_s, self.max_attempts)
+        try:
+            return self.store.recover(self.lease_s, self.max_attempts, keep=set(self._active))
+        except StoreUnavailableError:
+            self._last_recovery = 0.0  # try again at the next turn
+            raise
 
     # ------------------------------------------------------------------ workers
 
@@ -122,23 +137,43 @@ class JobRunner:
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
                 continue
+            self._active.add(job.id)
             try:
                 self._run(job)
             except Exception:  # the store failed mid-job: the lease brings the job back
                 _log.exception("job %s: the runner lost track of it", job.id)
+            finally:
+                self._active.discard(job.id)
+
+    def _beat(self, job: JobRecord, progress: float | None, best_cost: float | None) -> bool:
+        """Refresh the job's heartbeat; False when the job is no longer ours (cancelled, or
+        taken over). A store that cannot be reached says nothing: the job goes on."""
+        try:
+            return self.store.heartbeat(job.id, self.owner, progress, best_cost)
+        except StoreUnavailableError:
+            return True
+
+    def _store(self, job: JobRecord, write: Callable[[], bool]) -> None:
+        """Write the job's outcome, waiting for the store while it cannot be reached (until
+        the runner stops: the job's lease then brings it back to the queue)."""
+        while True:
+            try:
+                write()
+                return
+            except StoreUnavailableError:
+                _log.warning("job %s: the store is unreachable; its outcome waits", job.id)
+                if self._stopping.wait(self.beat_s):
+                    return
 
     def _run(self, job: JobRecord) -> None:
         target = self.kinds.get(job.kind)
         if target is None:
-            self.store.fail(
-                job.id,
-                self.owner,
-                {
-                    "code": ErrorCode.UNKNOWN_KIND.value,
-                    "message": f"no job kind {job.kind!r}",
-                    "details": [],
-                },
-            )
+            unknown = {
+                "code": ErrorCode.UNKNOWN_KIND.value,
+                "message": f"no job kind {job.kind!r}",
+                "details": [],
+            }
+            self._store(job, lambda: self.store.fail(job.id, self.owner, unknown))
             return
         receiver, sender = self._context.Pipe(duplex=False)
         process = self._context.Process(
@@ -169,11 +204,12 @@ class JobRunner:
                     break
                 if self._stopping.is_set():
                     _kill(process)
-                    self.store.release(job.id, self.owner)
+                    with contextlib.suppress(StoreUnavailableError):  # else the lease does it
+                        self.store.release(job.id, self.owner)
                     return
                 if time.monotonic() - last_beat >= self.beat_s:
                     last_beat = time.monotonic()
-                    if not self.store.heartbeat(job.id, self.owner, progress, best_cost):
+                    if not self._beat(job, progress, best_cost):
                         _kill(process)  # cancelled, or taken over after a lost lease
                         return
         finally:
@@ -184,17 +220,16 @@ class JobRunner:
         if process.is_alive():
             _kill(process)
         if outcome is None:
-            self.store.fail(
-                job.id,
-                self.owner,
-                {
-                    "code": ErrorCode.WORKER_DIED.value,
-                    "message": f"the job's process ended (exit code {process.exitcode}) "
-                    "before it answered",
-                    "details": [],
-                },
-            )
+            died = {
+                "code": ErrorCode.WORKER_DIED.value,
+                "message": f"the job's process ended (exit code {process.exitcode}) "
+                "before it answered",
+                "details": [],
+            }
+            self._store(job, lambda: self.store.fail(job.id, self.owner, died))
         elif outcome[0] == "result":
-            self.store.finish(job.id, self.owner, outcome[1], best_cost)
+            result = outcome[1]
+            self._store(job, lambda: self.store.finish(job.id, self.owner, result, best_cost))
         else:
-            self.store.fail(job.id, self.owner, outcome[1])
+            error = outcome[1]
+            self._store(job, lambda: self.store.fail(job.id, self.owner, error))

@@ -9,14 +9,23 @@ cancel racing a finish never both win. Claiming also locks the candidate row wit
 A running job carries its ``owner`` (one per server process) and a ``heartbeat_at`` that the
 owner refreshes; a running job whose heartbeat is older than the lease belongs to a dead
 server and is queued again (or failed, after too many attempts).
+
+Every wait on the database is bounded (:mod:`engine.jobs.database`), and every failure to
+reach it is a :class:`StoreUnavailableError`. After one, calls fail at once for
+``retry_s`` (a circuit breaker: a hung database cannot hold every thread of the server),
+then one call at a time tries again. The table is made (or brought up to date) by the first
+call that reaches the database, so a store can be opened while its database is away.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -30,16 +39,19 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     event,
     func,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from engine.jobs.database import make_engine
 from models.errors import ErrorCode, QueueFullError, StoreUnavailableError
 from models.jobs import JobStatus
 
@@ -68,6 +80,8 @@ class JobRecord:
     started_at: datetime | None
     finished_at: datetime | None
     heartbeat_at: datetime | None
+    #: The name of the API key that submitted the job (None: no keys, or an older row).
+    created_by: str | None = None
 
 
 def _now() -> datetime:
@@ -107,6 +121,7 @@ def _table(metadata: MetaData, name: str) -> Table:
         Column("started_at", DateTime(timezone=True)),
         Column("finished_at", DateTime(timezone=True)),
         Column("heartbeat_at", DateTime(timezone=True)),
+        Column("created_by", String(128)),
         Index(f"ix_{name}_status_created", "status", "created_at"),
     )
 
@@ -120,36 +135,144 @@ def _unavailable(context: ExceptionContext) -> None:
         raise StoreUnavailableError() from context.original_exception
 
 
-def _make_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection: Any, _record: Any) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
+def _make_engine(
+    url: str, connect_timeout_s: float = 3.0, statement_timeout_s: float = 5.0
+) -> Engine:
+    """The store's engine (every wait bounded), whose failures to reach the database are
+    :class:`StoreUnavailableError`."""
+    engine = make_engine(
+        url, connect_timeout_s=connect_timeout_s, statement_timeout_s=statement_timeout_s
+    )
     event.listen(engine, "handle_error", _unavailable)
     return engine
 
 
-class JobStore:
-    """Jobs in a SQL table: submit, claim, heartbeat, finish, cancel, recover."""
+class _Breaker:
+    """Fails calls at once for ``retry_s`` after the database was unreachable, then lets one
+    call at a time try again until one gets through."""
 
-    def __init__(self, url: str, table_name: str = TABLE_NAME) -> None:
+    def __init__(self, retry_s: float) -> None:
+        self.retry_s = retry_s
+        self._down_until: float | None = None  # None: the database answered last time
+        self._probe = threading.Lock()
+
+    def enter(self) -> bool:
+        """Whether this call holds the probe (release it with :meth:`leave`); raises
+        :class:`StoreUnavailableError` while the database is known to be down."""
+        down_until = self._down_until
+        if down_until is None:
+            return False
+        if time.monotonic() >= down_until and self._probe.acquire(blocking=False):
+            return True
+        raise StoreUnavailableError("the job store could not be reached a moment ago; retry later")
+
+    def leave(self, probe: bool, reached: bool) -> None:
+        """Record whether the call reached the database."""
+        if reached:
+            self._down_until = None
+        else:
+            self._down_until = time.monotonic() + self.retry_s
+        if probe:
+            self._probe.release()
+
+
+class JobStore:
+    """Jobs in a SQL table: submit, claim, heartbeat, finish, cancel, recover.
+
+    ``connect_timeout_s`` bounds connecting and waiting for a pooled connection,
+    ``statement_timeout_s`` each statement (and SQLite's wait for a lock); ``retry_s`` is how
+    long calls fail at once after the database was unreachable. ``lazy`` opens the store
+    without reaching the database (the table is made by the first call that does); otherwise
+    an unreachable database raises :class:`StoreUnavailableError` here.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        table_name: str = TABLE_NAME,
+        *,
+        connect_timeout_s: float = 3.0,
+        statement_timeout_s: float = 5.0,
+        retry_s: float = 1.0,
+        lazy: bool = False,
+    ) -> None:
         self.url = url
-        self.engine = _make_engine(url)
+        self.engine = _make_engine(url, connect_timeout_s, statement_timeout_s)
         self.metadata = MetaData()
         self.table = _table(self.metadata, table_name)
-        self.metadata.create_all(self.engine)
+        self._breaker = _Breaker(retry_s)
+        self._schema_lock = threading.Lock()
+        self._schema_ready = False
+        self._local = threading.local()
+        if not lazy:
+            with self._available():
+                pass
+
+    # ------------------------------------------------------------------ availability
+
+    def _ensure_schema(self) -> None:
+        """Create the table, or add the columns an older version of it lacks."""
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            self.metadata.create_all(self.engine)
+            if "created_by" not in self._columns():
+                self._add_column("created_by VARCHAR(128)")
+            self._schema_ready = True
+
+    def _columns(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return {column["name"] for column in inspect(conn).get_columns(self.table.name)}
+
+    def _add_column(self, column: str) -> None:
+        """``ALTER TABLE ... ADD COLUMN``, harmless when another server just did it."""
+        guard = "IF NOT EXISTS " if self.engine.dialect.name == "postgresql" else ""
+        statement = f"ALTER TABLE {self.table.name} ADD COLUMN {guard}{column}"
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text(statement))
+        except StoreUnavailableError:  # SQLite says "duplicate column name" as an operational error
+            if column.split()[0] not in self._columns():
+                raise
+
+    @contextmanager
+    def _available(self) -> Iterator[None]:
+        """Run a call on the database: fail at once while it is known to be down, make the
+        table on first contact, and turn every failure to reach it into
+        :class:`StoreUnavailableError`."""
+        if getattr(self._local, "inside", False):  # a call made by another call of the store
+            yield
+            return
+        probe = self._breaker.enter()
+        self._local.inside = True
+        reached = False
+        try:
+            if not self._schema_ready:
+                self._ensure_schema()
+            yield
+            reached = True
+        except StoreUnavailableError:
+            raise
+        except (PoolTimeoutError, DisconnectionError) as error:
+            raise StoreUnavailableError() from error
+        except Exception:
+            reached = True  # the database answered; the call itself failed
+            raise
+        finally:
+            self._local.inside = False
+            self._breaker.leave(probe, reached)
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection, through :meth:`_available`."""
+        with self._available(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A connection in a transaction (committed at the end), through :meth:`_available`."""
+        with self._available(), self.engine.begin() as conn:
+            yield conn
 
     # ------------------------------------------------------------------ reading
 
@@ -171,17 +294,18 @@ class JobStore:
             started_at=_aware(m["started_at"]),
             finished_at=_aware(m["finished_at"]),
             heartbeat_at=_aware(m["heartbeat_at"]),
+            created_by=m["created_by"],
         )
 
     def get(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(self.table).where(self.table.c.id == job_id)).first()
         return None if row is None else self._record(row)
 
     def status(self, job_id: str) -> JobStatus | None:
         """Only the job's status (cheap), or None if there is no such job."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             value = conn.execute(
                 select(self.table.c.status).where(self.table.c.id == job_id)
             ).scalar()
@@ -190,7 +314,7 @@ class JobStore:
     def counts(self) -> dict[str, int]:
         """How many jobs are in each status."""
         t = self.table
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()
         out = {status.value: 0 for status in JobStatus}
         out.update({status: int(n) for status, n in rows})
@@ -199,7 +323,7 @@ class JobStore:
     def ping(self) -> bool:
         """Whether the database answers."""
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 conn.execute(select(1))
         except Exception:
             return False
@@ -211,18 +335,25 @@ class JobStore:
         """A conditional update of one job; True when it applied."""
         t = self.table
         values.setdefault("updated_at", _now())
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             done = conn.execute(update(t).where(t.c.id == job_id, *where).values(**values))
         return done.rowcount == 1
 
     def submit(
-        self, kind: str, request: dict[str, Any], max_queued: int | None = None
+        self,
+        kind: str,
+        request: dict[str, Any],
+        max_queued: int | None = None,
+        *,
+        created_by: str | None = None,
     ) -> JobRecord:
-        """Queue a new job; :class:`QueueFullError` when ``max_queued`` jobs already wait."""
+        """Queue a new job; :class:`QueueFullError` when ``max_queued`` jobs already wait.
+
+        ``created_by`` names who submitted it (the API key's name), kept with the job."""
         t = self.table
         now = _now()
         job_id = str(uuid.uuid4())
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             if max_queued is not None:
                 queued = conn.execute(
                     select(func.count()).select_from(t).where(t.c.status == JobStatus.QUEUED)
@@ -236,6 +367,7 @@ class JobStore:
                     status=JobStatus.QUEUED.value,
                     request=request,
                     attempts=0,
+                    created_by=created_by,
                     created_at=now,
                     updated_at=now,
                 )
@@ -248,7 +380,7 @@ class JobStore:
         """Take the oldest queued job for ``owner`` (status running, one more attempt)."""
         t = self.table
         for _ in range(5):  # another worker may win the race for a candidate: try the next
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 job_id = conn.execute(
                     select(t.c.id)
                     .where(t.c.status == JobStatus.QUEUED.value)
@@ -347,15 +479,18 @@ class JobStore:
         )
         return self.get(job_id)
 
-    def recover(self, lease_s: float, max_attempts: int) -> int:
+    def recover(self, lease_s: float, max_attempts: int, keep: Collection[str] = ()) -> int:
         """Queue again the running jobs whose owner stopped beating; fail those tried too often.
 
-        Returns how many jobs were recovered.
+        ``keep``: ids of jobs known to be still running (the caller's own, whose heartbeats
+        an outage of the database held up). Returns how many jobs were recovered.
         """
         t = self.table
         cutoff = _now() - timedelta(seconds=lease_s)
         stale = [t.c.status == JobStatus.RUNNING.value, t.c.heartbeat_at < cutoff]
-        with self.engine.begin() as conn:
+        if keep:
+            stale.append(t.c.id.not_in(list(keep)))
+        with self._begin() as conn:
             given_up = conn.execute(
                 update(t)
                 .where(*stale, t.c.attempts >= max_attempts)

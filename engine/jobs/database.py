@@ -1,0 +1,159 @@
+"""The job store's database engine, with every wait bounded.
+
+A database that refuses connections fails fast; one that accepts them and never answers
+must not hang a caller forever. So:
+
+- **connecting** is bounded by psycopg's ``connect_timeout`` (libpq's floor is 2 s) and
+  waiting for a pooled connection by the pool's ``pool_timeout``;
+- **each statement** is bounded on the server by ``statement_timeout``;
+- **a server that stops answering** is caught on the client: every checked-out PostgreSQL
+  connection is watched, and one held longer than the statement timeout plus a grace second
+  has its socket shut down by :class:`Watchdog`, which makes the waiting call fail with a
+  disconnect at once (the pool then drops the connection). The ping that replaces the
+  pool's pre-ping runs inside that watch too, so a hung pooled connection cannot hang a
+  checkout either. TCP keepalives catch a peer that vanished without a word.
+
+SQLite waits at most the statement timeout for a lock (its busy timeout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import math
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
+
+#: Seconds a connection may stay checked out beyond the statement timeout before it is cut.
+GRACE_S = 1.0
+
+
+def _shut(fd: int) -> None:
+    """Shut the socket behind ``fd`` down (both ways), leaving the descriptor to its owner."""
+    with contextlib.suppress(OSError):
+        sock = socket.socket(fileno=os.dup(fd))
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.close()
+
+
+class Watchdog:
+    """Shuts down the sockets of connections held past their deadline, from one thread."""
+
+    def __init__(self) -> None:
+        self._armed: dict[int, tuple[float, int]] = {}  # key -> (deadline, fd)
+        self._heap: list[tuple[float, int]] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, key: int, fd: int, seconds: float) -> None:
+        """Cut ``fd`` in ``seconds`` unless :meth:`disarm` is called for ``key`` first."""
+        deadline = time.monotonic() + seconds
+        with self._wake:
+            self._armed[key] = (deadline, fd)
+            heapq.heappush(self._heap, (deadline, key))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="routeplan-db-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def disarm(self, key: int) -> None:
+        """The connection ``key`` was given back (or closed) in time."""
+        with self._wake:
+            self._armed.pop(key, None)
+
+    def _run(self) -> None:
+        with self._wake:
+            while True:
+                now = time.monotonic()
+                while self._heap and self._heap[0][0] <= now:
+                    deadline, key = heapq.heappop(self._heap)
+                    armed = self._armed.get(key)
+                    if armed is not None and armed[0] == deadline:
+                        del self._armed[key]
+                        _shut(armed[1])  # under the lock: the fd cannot be closed meanwhile
+                if not self._armed:
+                    self._heap.clear()
+                    if not self._wake.wait(60):
+                        self._thread = None
+                        return
+                    continue
+                self._wake.wait(self._heap[0][0] - now if self._heap else None)
+
+
+def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def _server_engine(url: str, connect_timeout_s: float, statement_timeout_s: float) -> Engine:
+    connect_args: dict[str, Any] = {}
+    if make_url(url).get_backend_name() == "postgresql":
+        connect_args = {
+            "connect_timeout": max(2, math.ceil(connect_timeout_s)),
+            "options": f"-c statement_timeout={round(statement_timeout_s * 1000)}",
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        }
+    engine = create_engine(url, connect_args=connect_args, pool_timeout=connect_timeout_s)
+    watchdog = Watchdog()
+    hold_s = statement_timeout_s + GRACE_S
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def _watch_and_ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        try:
+            fd = dbapi_connection.fileno()
+        except Exception as error:  # closed already: the pool connects anew
+            raise DisconnectionError() from error
+        watchdog.arm(id(record), fd, hold_s)
+        if record.info.pop("fresh", False):
+            return  # just connected: no need to ask
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool drops it and connects anew
+            watchdog.disarm(id(record))
+            raise DisconnectionError() from error
+
+    def _release(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+        watchdog.disarm(id(record))
+
+    for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
+        event.listen(engine, name, _release)
+    return engine
+
+
+def make_engine(url: str, *, connect_timeout_s: float, statement_timeout_s: float) -> Engine:
+    """A SQLAlchemy engine for the job store at ``url`` whose every wait is bounded."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url, statement_timeout_s)
+    return _server_engine(url, connect_timeout_s, statement_timeout_s)
