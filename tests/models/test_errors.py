@@ -34,6 +34,7 @@ KNOWN_CODES = {
     "limit_exceeded",
     "bad_request",
     "unauthorized",
+    "forbidden",
     "not_found",
     "method_not_allowed",
     "payload_too_large",

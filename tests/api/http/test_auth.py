@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.http.deps import check_api_key
+from api.http.auth import Principal
 from api.http.examples import ALLOCATION_REQUEST
+from engine.jobs.keys import Role
 from tests.api.conftest import MakeClient
 from tests.api.payloads import assert_error_shape, routes_request
 
@@ -79,7 +80,14 @@ def test_without_configured_keys_the_api_is_open(client: TestClient) -> None:
 def test_the_check_compares_every_key() -> None:
     from starlette.datastructures import Headers
 
-    assert check_api_key([], Headers({})) is None
-    assert check_api_key(["a", "b"], Headers({"x-api-key": "b"})) is None
-    assert check_api_key(["a", "b"], Headers({"authorization": "bearer a"})) is None
-    assert check_api_key(["a"], Headers({"authorization": "Basic a"})) is not None
+    from api.http.auth import Authenticator, given_secret, parse_api_keys
+
+    authenticator = Authenticator(parse_api_keys("a,b"))
+    assert [authenticator.env_principal(key) for key in ("a", "b", "c")] == [
+        Principal("key-1", Role.ADMIN, "env"),
+        Principal("key-2", Role.ADMIN, "env"),
+        None,
+    ]
+    assert given_secret(Headers({"x-api-key": "b"})) == "b"
+    assert given_secret(Headers({"authorization": "bearer a"})) == "a"
+    assert given_secret(Headers({"authorization": "Basic a"})) is None
