@@ -1,4 +1,5 @@
-"""The entry point: warm starts, pruning, patterns, model, solve, and decoding the plan."""
+"""The entry point: warm starts, pruning, patterns, model, solve, decoding the plan, and the
+valid lower bound (the LP of the full model, :mod:`~solvers.allocation.mip.bound`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from solvers.allocation.data import AllocationData, AllocationSolution, FloatArr
 from solvers.allocation.greedy import fewest_splits, nearest_full_stock
 from solvers.allocation.mip.arrays import Columns, MipArrays, Outcome, Parts, ragged_arange
 from solvers.allocation.mip.backends import solve_arrays
+from solvers.allocation.mip.bound import count_eligible_arcs, full_lp_bound
 from solvers.allocation.mip.candidates import candidate_arcs
 from solvers.allocation.mip.decompose import solve_components
 from solvers.allocation.mip.lp_fix import solve_lp_fix
@@ -39,14 +41,22 @@ def solve(
 ) -> AllocationSolution:
     """Solve the allocation MIP; the plan is never worse than the warm start (greedy by default).
 
-    The time limit covers everything here: greedy warm start, pruning, building and solving.
-    Raises :class:`~models.errors.SolverError` if the solver finds nothing and there is no
-    warm start to fall back on.
+    The time limit covers everything here: greedy warm start, pruning, building, solving and
+    the valid bound. The solution's ``bound`` is the LP bound of the full model (every
+    eligible arc, no patterns), a lower bound of the true optimum; it is NaN when that LP was
+    not solved (too many arcs, see ``bound_max_arcs``, or out of time). The pattern model's own
+    bound, which holds for the pruned model only, is ``stats["pattern_bound"]``. Raises
+    :class:`~models.errors.SolverError` if the solver finds nothing and there is no warm start
+    to fall back on.
     """
     params = params or MipParams()
     start = time.perf_counter()
-    deadline = start + params.time_limit_s
-    stats: dict[str, float] = {}
+    end = start + params.time_limit_s
+    n_arcs = count_eligible_arcs(data)
+    want_bound = 0 < n_arcs <= params.bound_max_arcs
+    # The pattern MIP leaves ``bound_time_share`` of the time limit to the full LP.
+    deadline = end - (params.time_limit_s * params.bound_time_share if want_bound else 0.0)
+    stats: dict[str, float] = {"bound_arcs": float(n_arcs)}
     plans = _warm_starts(data, params, warm_start)
     costs = [plan_cost(data, p) for p in plans]
     best_i = int(np.argmin(costs)) if plans else -1
@@ -64,7 +74,8 @@ def solve(
     stats["solve_s"] = time.perf_counter() - t0
     stats["components"] = n_components
 
-    bound = outcome.bound + built.constant
+    stats["pattern_bound"] = outcome.bound + built.constant
+    bound = _valid_bound(data, params, n_arcs, end, stats)
     if outcome.values is None:
         if best_start is None:
             raise SolverError(f"MIP found no solution ({outcome.status}) and has no warm start")
@@ -76,6 +87,22 @@ def solve(
         plan, objective = best_start, costs[best_i]  # a stopped solve that lost to its start
     elapsed = time.perf_counter() - start
     return _with(plan, data, outcome.status, bound, elapsed, stats, objective)
+
+
+def _valid_bound(
+    data: AllocationData, params: MipParams, n_arcs: int, end: float, stats: dict[str, float]
+) -> float:
+    """The full LP's bound within the time left before ``end`` (NaN if none); its time goes to
+    ``stats["bound_s"]``."""
+    if n_arcs == 0:  # nothing can ship: every plan costs the full penalty
+        stats["bound_s"] = 0.0
+        return float((data.line_penalty * data.line_quantity).sum())
+    if params.bound_max_arcs == 0:
+        stats["bound_s"] = 0.0
+        return float("nan")
+    result = full_lp_bound(data, end - time.perf_counter(), params.bound_max_arcs)
+    stats["bound_s"] = result.solve_s
+    return result.value
 
 
 def _warm_starts(
@@ -156,8 +183,10 @@ def _with(
     stats: dict[str, float],
     objective: float | None = None,
 ) -> AllocationSolution:
-    """``plan`` as the MIP's result, with its objective, bound, time and stats."""
+    """``plan`` as the MIP's result, with its objective, bound (NaN stays NaN: no proven
+    bound), time and stats."""
     objective = plan_cost(data, plan) if objective is None else objective
+    bound = min(bound, objective) if np.isfinite(bound) else float("nan")
     return AllocationSolution(
         plan.line,
         plan.site,
@@ -165,7 +194,7 @@ def _with(
         method="mip",
         status=status,
         objective=objective,
-        bound=min(bound, objective),
+        bound=bound,
         solve_time_s=elapsed,
         stats=stats,
     )
