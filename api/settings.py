@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,10 +27,18 @@ class Settings(BaseSettings):
     #: Comma-separated API keys; empty = no keys needed. Sent as ``Authorization: Bearer``
     #: or ``X-API-Key``; ``/v1/health`` never needs one.
     api_keys: str = ""
-    #: Most stops (jobs) in one routing request.
+    #: Most visits in one routing request: stops (jobs) plus two per shipment; also the most
+    #: orders a plan may route from one site.
     max_stops: int = 2000
     #: Most orders in one allocation or plan request.
     max_orders: int = 20_000
+    #: Most vehicles (``vehicles``, a plan's ``fleet``) in one request.
+    max_vehicles: int = 1000
+    #: Most cells (rows x columns) of one explicit matrix in a request.
+    max_matrix_cells: int = 4_500_000
+    #: After a request body at least this large, the server collects garbage and hands
+    #: freed memory back to the system (glibc ``malloc_trim``); 0 = never.
+    release_memory_after_bytes: int = 64 * 1024
     #: Most visits (stops, plus two per shipment) one ``routeplan route`` or the orders of one
     #: ``routeplan plan`` may hold on the command line (its travel matrices grow as the square).
     cli_max_stops: int = 20_000
@@ -45,12 +54,29 @@ class Settings(BaseSettings):
     max_sync_solves: int = 2
     #: How long a synchronous request waits for a free solve before a 429.
     sync_wait_s: float = 10.0
+    #: Most synchronous requests waiting for a free solve at once (waiting holds no thread);
+    #: beyond, 429 ``busy`` at once. 0 = no waiting line.
+    max_sync_waiting: int = 8
+    #: Where synchronous solves run: ``process`` (a pool of ``max_sync_solves`` worker
+    #: processes, so the event loop and cheap endpoints stay fast) or ``thread`` (a server
+    #: thread: for tests that patch the engine, and for debugging).
+    sync_solves_in: Literal["process", "thread"] = "process"
+    #: A solve worker process is replaced after this many solves (memory goes back).
+    sync_tasks_per_child: int = 50
     #: Jobs solved at once by one server (each in its own process).
     workers: int = 1
     #: A running job whose server sent no heartbeat for this long is queued again.
     job_lease_s: float = 30.0
     #: A job is given up (failed) after this many starts.
     job_max_attempts: int = 3
+    #: Longest wait to connect to the job store's database, or for a pooled connection, in
+    #: seconds (PostgreSQL counts at least 2).
+    db_connect_timeout_s: float = 3.0
+    #: Longest a statement may run on the job store's database (SQLite: wait for a lock), in
+    #: seconds; a connection that answers nothing for a second longer is cut.
+    db_statement_timeout_s: float = 5.0
+    #: After the job store was unreachable, calls answer 503 at once for this long, in seconds.
+    db_retry_s: float = 1.0
     #: Matrix providers that HTTP requests may use (``osm`` reads server files and ``osrm``
     #: calls other hosts, so both are off unless listed here).
     api_matrix_providers: str = "haversine,euclidean,explicit"

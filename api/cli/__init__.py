@@ -5,9 +5,11 @@ from __future__ import annotations
 from api.cli import (
     allocate,  # noqa: F401
     bench_allocation,  # noqa: F401
+    bench_load,  # noqa: F401
     bench_vrp,  # noqa: F401
     check,  # noqa: F401
     demo,  # noqa: F401
+    keys,  # noqa: F401
     matrix,  # noqa: F401
     plan,  # noqa: F401
     route,  # noqa: F401  (registers commands)

@@ -5,7 +5,6 @@ Run it with ``routeplan serve`` or ``uvicorn --factory api.http.app:create_app``
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,9 +14,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.deps import check_api_key
+from api.http.auth import ApiKeyMiddleware, Authenticator
+from api.http.body_caps import BodyCapsMiddleware
+from api.http.deps import solve_slots
 from api.http.errors import InternalErrorMiddleware, error_json, install_error_handlers
 from api.http.routers import allocations, checks, health, jobs, plans, routes, vroom
+from api.http.solve_pool import SolvePool
 from api.settings import Settings, get_settings
 from engine.jobs import JobRunner, JobStore
 from engine.jobs.kinds import JobContext
@@ -39,32 +41,10 @@ An unexpected error is a 500 `internal_error` whose message and `X-Request-ID` h
 a request id to quote.
 When the server has API keys (`ROUTEPLAN_API_KEYS`), every `/v1` call except
 `/v1/health` needs one, as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+A key's role grants endpoints: `read` every GET and `POST /v1/routes/check`, `plan` also the
+solves and jobs, `admin` everything (403 `forbidden` otherwise). A key sees only the jobs it
+created unless it is `admin`.
 """
-
-
-class ApiKeyMiddleware:
-    """401 for protected paths without a valid key, before any body is read."""
-
-    def __init__(self, app: ASGIApp, keys: list[str]) -> None:
-        self.app = app
-        self.keys = keys
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if (
-            scope["type"] == "http"
-            and self.keys
-            and path.startswith(API_PREFIX)
-            and path.rstrip("/") not in OPEN_PATHS
-        ):
-            error = check_api_key(self.keys, Headers(scope=scope))
-            if error is not None:
-                response = error_json(
-                    error.status_code, error.code, error.message, headers=error.headers
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:
@@ -114,7 +94,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = JobStore(settings.job_database_url(), table_name or TABLE_NAME)
+        store = JobStore(
+            settings.job_database_url(),
+            table_name or TABLE_NAME,
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
+            retry_s=settings.db_retry_s,
+            lazy=True,  # a database that is away now does not stop the server
+        )
+        store.ping()  # makes the table now when the database answers (else on first contact)
         runner = None
         if run_jobs:
             runner = JobRunner(
@@ -132,6 +120,7 @@ def create_app(
             if runner is not None:
                 runner.stop()
             store.close()
+            app.state.solve_pool.close()
 
     app = FastAPI(
         title="routeplan",
@@ -140,10 +129,19 @@ def create_app(
         lifespan=lifespan,
     )
     app.dependency_overrides[get_settings] = lambda: settings
-    app.state.sync_slots = threading.BoundedSemaphore(max(settings.max_sync_solves, 1))
+    app.state.sync_slots = solve_slots(settings)  # waiting for one holds no thread
+    app.state.solve_pool = SolvePool(
+        settings.max_sync_solves, settings.sync_tasks_per_child, settings.sync_solves_in
+    )
     install_error_handlers(app)
+    app.add_middleware(BodyCapsMiddleware, settings=settings)  # inside the size cap
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ApiKeyMiddleware, keys=settings.api_key_list())
+    app.add_middleware(
+        ApiKeyMiddleware,
+        authenticator=Authenticator.from_settings(settings),  # a broken key list stops here
+        prefix=API_PREFIX,
+        open_paths=sorted(OPEN_PATHS),
+    )
     app.add_middleware(InternalErrorMiddleware)  # outermost: answers what nothing else does
     for module in (health, routes, checks, allocations, plans, jobs, vroom):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.errors import ErrorCode, RouteplanError, error_body, field_path
 from models.jobs import JOB_KINDS
+from models.matrices import MatrixSpec
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.LIMIT_EXCEEDED: 422,
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
@@ -60,6 +62,14 @@ _HTTP_CODES: dict[int, ErrorCode] = {
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
+
+#: FastAPI's 400 for a body it cannot decode (not UTF-8, nested too deeply): answered as 422.
+_BODY_NOT_PARSED = "There was an error parsing the body"
+
+#: The tags of the matrix providers: pydantic puts them in paths after ``matrix``.
+_MATRIX_TAGS = frozenset(
+    m.model_fields["provider"].default for m in get_args(get_args(MatrixSpec)[0])
+)
 
 #: Where a request value came from, as FastAPI names it; dropped from field paths.
 _SOURCES = {"body", "query", "path", "header", "cookie"}
@@ -119,11 +129,13 @@ class ApiError(RouteplanError):
 
 
 _DESCRIPTIONS = {
+    400: "A malformed request",
     401: "Missing or wrong API key",
+    403: "The API key's role does not allow this",
     404: "No such resource",
     409: "The job is not in a state that allows this",
     413: "The request body is too large",
-    422: "Invalid input: details name each field",
+    422: "Invalid input: details name each field (a body that is not UTF-8 JSON included)",
     429: "The job queue is full; retry later",
     500: "A solver failed, or an unexpected error (with a request id)",
     503: "The job store is unreachable",
@@ -131,9 +143,11 @@ _DESCRIPTIONS = {
 
 
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` entries that document the error shape for these status codes."""
+    """``responses=`` entries that document the error shape for these status codes, and
+    for 500, which any endpoint may answer (``internal_error``, with a request id)."""
     return {
-        code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]} for code in status_codes
+        code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]}
+        for code in sorted({*status_codes, 500})
     }
 
 
@@ -188,6 +202,11 @@ def request_error_details(
             loc = loc[1:]
         if loc and loc[0] in tags:
             loc = loc[1:]
+        loc = tuple(
+            part
+            for k, part in enumerate(loc)
+            if not (k and loc[k - 1] == "matrix" and part in _MATRIX_TAGS)
+        )
         if item.get("type") in ("union_tag_invalid", "union_tag_not_found"):
             loc = (*loc, (item.get("ctx") or {}).get("discriminator", "kind").strip("'"))
         if item.get("type") == "json_invalid":
@@ -227,8 +246,26 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return error_json(422, ErrorCode.INVALID_INPUT, message, details)
 
 
+def _unparsable_body(cause: BaseException | None) -> str:
+    """Why a body that FastAPI could not parse (its 400) is not JSON, for the detail."""
+    if isinstance(cause, UnicodeDecodeError):
+        byte = cause.object[cause.start : cause.start + 1].hex()
+        return f"the body is not valid UTF-8: byte 0x{byte} at position {cause.start}"
+    if isinstance(cause, RecursionError):
+        return "the JSON is nested too deeply to be read (at most about 1,000 levels)"
+    return f"the body cannot be read as JSON ({type(cause).__name__ if cause else 'unknown'})"
+
+
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and error.detail == _BODY_NOT_PARSED:
+        why = _unparsable_body(error.__cause__)
+        return error_json(
+            422,
+            ErrorCode.INVALID_INPUT,
+            "the request body is not valid JSON",
+            [{"field": "(body)", "value": None, "message": why}],
+        )
     code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
     message = str(error.detail)
     if error.status_code == 413:

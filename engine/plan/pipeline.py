@@ -17,7 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.allocation.allocate import allocate
+from engine.allocation.compile import haversine_km
 from engine.processes import start_call
 from engine.routing.solve import solve_routes
 from models.allocation import (
@@ -28,6 +31,7 @@ from models.allocation import (
     SiteShipment,
     UnfulfilledLine,
 )
+from models.errors import InvalidInputError, detail
 from models.plan import (
     FleetVehicle,
     OrderDelivery,
@@ -46,6 +50,67 @@ from models.routing import Id, RoutingRequest, RoutingResult, StepType
 Progress = Callable[[str, float], None]
 #: How long after its time limit a site's child may take to answer before it is re-run here.
 CHILD_GRACE_S = 30.0
+
+
+def plan_input_problems(request: PlanRequest) -> list[dict[str, Any]]:
+    """What a plan cannot use, one ``{field, value, message}`` per problem, in the caller's
+    field names: a plan routes orders by their coordinates, so an explicit matrix (whose
+    rows only ``location_index`` can name) and a van's ``start_index``/``end_index`` are
+    refused before anything runs."""
+    problems = []
+    matrix = request.options.matrix
+    if matrix is not None and matrix.provider == "explicit":
+        problems.append(
+            detail(
+                "options.matrix.provider",
+                "explicit",
+                "a plan routes orders by their coordinates; use haversine, osm or osrm",
+            )
+        )
+    for i, vehicle in enumerate(request.fleet):
+        for end in ("start_index", "end_index"):
+            value = getattr(vehicle, end)
+            if value is not None:
+                problems.append(
+                    detail(
+                        f"fleet[{i}].{end}",
+                        value,
+                        f"a plan's vans need coordinates; give {end.removesuffix('_index')} "
+                        "as [lon, lat], or leave both out to start and end at the site",
+                    )
+                )
+    return problems
+
+
+def check_plan_inputs(request: PlanRequest) -> None:
+    """Raise :class:`InvalidInputError` naming each field of :func:`plan_input_problems`."""
+    problems = plan_input_problems(request)
+    if problems:
+        first = problems[0]
+        message = (
+            f"{first['field']} = {first['value']}: {first['message']}"
+            if len(problems) == 1
+            else f"the plan is invalid ({len(problems)} problems)"
+        )
+        raise InvalidInputError(message, problems)
+
+
+def site_stop_bounds(request: PlanRequest) -> dict[Id, int]:
+    """Per site with vans, the most stops its routing can get: the orders with coordinates
+    within ``options.local_radius_km`` of it (only those can go by its vans), for caps."""
+    located = np.asarray(
+        [o.location for o in request.orders if o.location is not None], dtype=np.float64
+    ).reshape(-1, 2)
+    fleet_sites = {v.site_id for v in request.fleet}
+    van_sites = [s for s in request.sites if s.id in fleet_sites]
+    out: dict[Id, int] = {}
+    batch = max(1, 1_000_000 // max(len(located), 1))  # about a million distances at once
+    for k in range(0, len(van_sites), batch):
+        group = van_sites[k : k + batch]
+        xy = np.asarray([s.location for s in group], dtype=np.float64)
+        within = (haversine_km(located, xy) <= request.options.local_radius_km).sum(axis=0)
+        out.update({site.id: int(n) for site, n in zip(group, within, strict=True)})
+    return out
 
 
 def _stop_id(shipment: SiteShipment) -> str:
@@ -271,6 +336,7 @@ def plan(
     ``matrix_cache_dir`` is where road graphs of OSM extracts are cached (None: the engine's
     default, :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`).
     """
+    check_plan_inputs(request)
     began = time.perf_counter()
 
     def tell(stage: str) -> None:

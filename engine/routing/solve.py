@@ -60,14 +60,16 @@ def choose_backend(problem: CompiledProblem) -> str:
     wanted = problem.request.options.backend
     missing = unsupported(problem.data)
     if wanted == "pyvrp" and missing:
-        raise InvalidInputError(
-            f"options.backend = 'pyvrp' cannot honour {', '.join(missing)}; "
-            "use 'auto', 'hybrid' or 'ortools'"
+        raise InvalidInputError.for_field(
+            "options.backend",
+            "pyvrp",
+            f"cannot honour {', '.join(missing)}; use 'auto', 'hybrid' or 'ortools'",
         )
     if wanted == "hybrid" and not hybrid_supported(problem.data):
-        raise InvalidInputError(
-            f"options.backend = 'hybrid' cannot honour {', '.join(missing)}; "
-            "use 'auto' or 'ortools'"
+        raise InvalidInputError.for_field(
+            "options.backend",
+            "hybrid",
+            f"cannot honour {', '.join(missing)}; use 'auto' or 'ortools'",
         )
     if wanted == "auto":
         if not missing:

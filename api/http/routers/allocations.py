@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
+from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, PoolDep, SettingsDep
 from api.http.errors import error_responses
 from api.http.examples import ALLOCATION_REQUEST_EXAMPLES, ALLOCATION_RESULT, json_example
 from api.http.limits import check_allocation_limits
@@ -24,9 +24,10 @@ router = APIRouter(
     summary="Allocate orders to sites now",
     responses={200: json_example(ALLOCATION_RESULT), **error_responses(401, 413, 422, 429)},
 )
-def allocate_orders(
+async def allocate_orders(
     request: Annotated[AllocationRequest, Body(openapi_examples=ALLOCATION_REQUEST_EXAMPLES)],
     settings: SettingsDep,
+    pool: PoolDep,
 ) -> AllocationResult:
     """Ship every order line from a site with stock, or say why not (``unfulfilled``).
 
@@ -35,4 +36,5 @@ def allocate_orders(
     the others: it comes back unfulfilled with the reason ``invalid_order``.
     """
     check_allocation_limits(request, settings, sync=True)
-    return allocate(request)
+    answer: AllocationResult = await pool.answer("allocations", request, lambda: allocate(request))
+    return answer

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
+from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, PoolDep, SettingsDep
 from api.http.errors import error_responses
 from api.http.examples import CHECK_BODY_EXAMPLES, CHECK_VERDICT, json_example
 from api.http.limits import check_routing
@@ -30,9 +30,10 @@ class CheckBody(StrictModel):
     summary="Check a plan against its request",
     responses={200: json_example(CHECK_VERDICT), **error_responses(401, 413, 422, 429)},
 )
-def check_plan(
+async def check_plan(
     body: Annotated[CheckBody, Body(openapi_examples=CHECK_BODY_EXAMPLES)],
     settings: SettingsDep,
+    pool: PoolDep,
 ) -> Evaluation:
     """Recompute every number of ``result`` from ``request`` and check every constraint.
 
@@ -42,4 +43,7 @@ def check_plan(
     result is a 422 naming the field. Same caps as ``POST /v1/routes`` (nothing is solved).
     """
     check_routing(body.request, settings, sync=True, prefix="request.")
-    return evaluate(body.request, body.result)
+    answer: Evaluation = await pool.answer(
+        "check", body, lambda: evaluate(body.request, body.result)
+    )
+    return answer

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
 from fastapi.responses import JSONResponse
 
+from api.http.auth import can_see, creator_name, current_principal
 from api.http.deps import API_KEY_SECURITY, RunnerDep, SettingsDep, StoreDep
 from api.http.errors import ApiError, error_responses
 from api.http.examples import JOB_SUBMISSION_EXAMPLES, JOB_VIEW, ROUTES_RESULT, json_example
 from api.http.limits import check_allocation_limits, check_plan, check_routing
 from engine.jobs import JobRecord
-from models.errors import ErrorCode, QueueFullError
+from models.errors import ErrorCode, QueueFullError, StoreUnavailableError
 from models.jobs import JobError, JobStatus, JobSubmission, JobView, PlanJob, RoutesJob
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=API_KEY_SECURITY)
@@ -22,6 +25,25 @@ router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=API_KEY_SECURITY)
 RETRY_AFTER_S = 5
 
 JobId = Annotated[uuid.UUID, Path(description="the id returned by POST /v1/jobs")]
+
+#: What ``/v1/jobs/{job_id}`` answers (OPTIONS lists them; any other method is a 405).
+JOB_METHODS = "GET, DELETE, OPTIONS"
+
+
+@contextmanager
+def _store_answers() -> Iterator[None]:
+    """Answer 503 ``store_unavailable`` with ``Retry-After`` when the job store cannot be
+    reached, or does not answer in time."""
+    try:
+        yield
+    except StoreUnavailableError as error:
+        raise ApiError(
+            503,
+            ErrorCode.STORE_UNAVAILABLE,
+            str(error),
+            error.details,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from error
 
 
 def _view(record: JobRecord) -> JobView:
@@ -43,8 +65,10 @@ def _view(record: JobRecord) -> JobView:
 
 
 def _get(store: StoreDep, job_id: uuid.UUID) -> JobRecord:
-    record = store.get(str(job_id))
-    if record is None:
+    with _store_answers():
+        record = store.get(str(job_id))
+    if record is None or not can_see(current_principal(), record.created_by):
+        # another key's job answers as an unknown one: its existence does not leak
         raise ApiError(
             404,
             ErrorCode.NOT_FOUND,
@@ -73,7 +97,7 @@ def _check(submission: JobSubmission, settings: SettingsDep) -> None:
             **json_example({**JOB_VIEW, "status": "queued", "progress": None, "best_cost": None}),
             "headers": {"Location": {"description": "the job's URL", "schema": {"type": "string"}}},
         },
-        **error_responses(401, 413, 422, 429),
+        **error_responses(401, 413, 422, 429, 503),
     },
 )
 def submit_job(
@@ -91,11 +115,13 @@ def submit_job(
     """
     _check(submission, settings)
     try:
-        record = store.submit(
-            submission.kind,
-            submission.request.model_dump(mode="json"),
-            max_queued=settings.max_queued_jobs,
-        )
+        with _store_answers():
+            record = store.submit(
+                submission.kind,
+                submission.request.model_dump(mode="json"),
+                max_queued=settings.max_queued_jobs,
+                created_by=creator_name(),
+            )
     except QueueFullError as error:
         raise ApiError(
             429, ErrorCode.QUEUE_FULL, str(error), headers={"Retry-After": str(RETRY_AFTER_S)}
@@ -110,7 +136,7 @@ def submit_job(
     "/{job_id}",
     response_model=JobView,
     summary="A job's status and progress",
-    responses={200: json_example(JOB_VIEW), **error_responses(401, 404, 422)},
+    responses={200: json_example(JOB_VIEW), **error_responses(401, 404, 422, 503)},
 )
 def get_job(job_id: JobId, store: StoreDep) -> JobView:
     """``queued``, ``running`` (with ``progress`` 0-1 and ``best_cost``), ``succeeded``,
@@ -121,7 +147,7 @@ def get_job(job_id: JobId, store: StoreDep) -> JobView:
 @router.get(
     "/{job_id}/result",
     summary="A finished job's result",
-    responses={200: json_example(ROUTES_RESULT), **error_responses(401, 404, 409, 422)},
+    responses={200: json_example(ROUTES_RESULT), **error_responses(401, 404, 409, 422, 503)},
 )
 def get_job_result(job_id: JobId, store: StoreDep) -> JSONResponse:
     """The result (``routes``: a routing result; ``allocation``: an allocation result;
@@ -157,7 +183,7 @@ def get_job_result(job_id: JobId, store: StoreDep) -> JSONResponse:
     summary="Cancel a job",
     responses={
         200: json_example({**JOB_VIEW, "status": "cancelled"}),
-        **error_responses(401, 404, 409, 422),
+        **error_responses(401, 404, 409, 422, 503),
     },
 )
 def cancel_job(job_id: JobId, store: StoreDep) -> JobView:
@@ -170,7 +196,8 @@ def cancel_job(job_id: JobId, store: StoreDep) -> JobView:
             f"the job already ended ({record.status.value})",
             [{"field": "status", "value": record.status.value, "message": "cannot cancel"}],
         )
-    cancelled = store.cancel(str(job_id))
+    with _store_answers():
+        cancelled = store.cancel(str(job_id))
     assert cancelled is not None
     if cancelled.status is not JobStatus.CANCELLED and cancelled.status.finished:
         raise ApiError(
@@ -180,3 +207,44 @@ def cancel_job(job_id: JobId, store: StoreDep) -> JobView:
             [{"field": "status", "value": cancelled.status.value, "message": "cannot cancel"}],
         )
     return _view(cancelled)
+
+
+#: The 422 of a job id that is not a UUID (the example of the OPTIONS answer).
+_BAD_ID = {
+    "code": "invalid_input",
+    "message": "the request is invalid (1 problem)",
+    "details": [
+        {"field": "job_id", "value": "42", "message": "Input should be a valid UUID"},
+    ],
+}
+
+
+@router.options(
+    "/{job_id}",
+    status_code=204,
+    summary="The methods a job allows",
+    responses={
+        204: {
+            "description": "no body; `Allow` lists the methods",
+            "headers": {"Allow": {"description": JOB_METHODS, "schema": {"type": "string"}}},
+        },
+        **error_responses(401),
+        422: {**error_responses(422)[422], **json_example(_BAD_ID)},
+    },
+)
+def job_options(job_id: JobId) -> Response:
+    """``Allow: GET, DELETE, OPTIONS``; the job store is not asked."""
+    return Response(status_code=204, headers={"Allow": JOB_METHODS})
+
+
+@router.api_route(
+    "/{job_id}", methods=["HEAD", "POST", "PUT", "PATCH", "TRACE"], include_in_schema=False
+)
+def job_method_not_allowed(job_id: str) -> Response:
+    """405 with every method the job allows (Starlette's own 405 names the first route's)."""
+    raise ApiError(
+        405,
+        ErrorCode.METHOD_NOT_ALLOWED,
+        f"/v1/jobs/{{job_id}} allows {JOB_METHODS}",
+        headers={"Allow": JOB_METHODS},
+    )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from api.formats.vroom import default_time_limit_s, solve_vroom
-from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, SettingsDep
+from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, PoolDep, SettingsDep
 from api.http.errors import error_responses
 from api.http.examples import VROOM_PROBLEM_EXAMPLES, VROOM_SOLUTION, json_example
 from api.http.limits import check_vroom
@@ -21,9 +21,10 @@ router = APIRouter(prefix="/vroom", tags=["vroom"], dependencies=[*API_KEY_SECUR
     summary="Solve a VROOM problem (drop-in for VROOM's HTTP API)",
     responses={200: json_example(VROOM_SOLUTION), **error_responses(401, 413, 422, 429)},
 )
-def solve_vroom_problem(
+async def solve_vroom_problem(
     problem: Annotated[VroomProblem, Body(openapi_examples=VROOM_PROBLEM_EXAMPLES)],
     settings: SettingsDep,
+    pool: PoolDep,
 ) -> dict[str, Any]:
     """Answer as VROOM would: ``code`` 0, ``summary``, ``routes`` with ``steps``, ``unassigned``.
 
@@ -35,4 +36,8 @@ def solve_vroom_problem(
     422, naming the field.
     """
     check_vroom(problem, settings)
-    return solve_vroom(problem, default_time_limit_s(problem, settings.max_sync_time_limit_s))
+    limit_s = default_time_limit_s(problem, settings.max_sync_time_limit_s)
+    answer: dict[str, Any] = await pool.answer(
+        "vroom", problem, lambda: solve_vroom(problem, limit_s), time_limit_s=limit_s
+    )
+    return answer

@@ -50,7 +50,7 @@ def test_a_forced_backend_that_cannot_honour_breaks_exits_2(tmp_path: Path) -> N
     result = runner.invoke(app, ["route", str(_write(tmp_path, data))])
     assert result.exit_code == 2
     _one_line_exit_2(result.output)
-    assert "options.backend = 'pyvrp'" in result.output and "breaks" in result.output
+    assert "options.backend: 'pyvrp'" in result.output and "breaks" in result.output
 
 
 def _small_day() -> dict[str, Any]:

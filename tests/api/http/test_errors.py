@@ -260,8 +260,9 @@ def _routes_raising(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
 
 
 def test_an_unexpected_error_is_a_500_with_a_request_id_and_a_logged_traceback(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    client = make_client(sync_solves_in="thread")  # the patched engine runs in-process
     _routes_raising(monkeypatch, RuntimeError("secret internals at 0xdeadbeef"))
     with caplog.at_level(logging.ERROR, logger="api.http.errors"):
         response = client.post("/v1/routes", json=routes_request())
@@ -286,12 +287,13 @@ def test_an_unexpected_error_is_a_500_with_a_request_id_and_a_logged_traceback(
     ],
 )
 def test_routeplan_errors_are_answered_with_their_code_and_status(
-    client: TestClient,
+    make_client: MakeClient,
     monkeypatch: pytest.MonkeyPatch,
     error: Exception,
     status: int,
     code: str,
 ) -> None:
+    client = make_client(sync_solves_in="thread")  # the patched engine runs in-process
     _routes_raising(monkeypatch, error)
     response = client.post("/v1/routes", json=routes_request())
     assert response.status_code == status
@@ -300,8 +302,10 @@ def test_routeplan_errors_are_answered_with_their_code_and_status(
 
 
 def test_a_validation_error_raised_inside_is_a_422_naming_the_field(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    client = make_client(sync_solves_in="thread")  # the patched engine runs in-process
+
     def invalid(*_args: Any, **_kwargs: Any) -> Any:
         RoutingOptions.model_validate({"time_limit_s": -1})
 
