@@ -23,6 +23,10 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from models.errors import ErrorCode
+
 
 class WaitingLineFullError(Exception):
     """Every slot is taken and the waiting line is full: refuse at once."""
@@ -134,3 +138,38 @@ class SolveSlots:
                 self._free += 1
                 return
         waiter.wake()
+
+
+#: The paths (under the API prefix) of the synchronous solves that take a slot.
+SYNC_PATHS = frozenset({"/routes", "/routes/check", "/plans", "/allocations", "/vroom"})
+
+
+class EarlyBusyMiddleware:
+    """429 ``busy`` for a synchronous solve while every slot is taken and the line is full,
+    before its body is read or parsed: a refusal then costs the server next to nothing."""
+
+    def __init__(self, app: ASGIApp, slots: SolveSlots, prefix: str) -> None:
+        self.app = app
+        self.slots = slots
+        self.paths = {prefix + p for p in SYNC_PATHS}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("method") == "POST"
+            and scope.get("path", "").rstrip("/") in self.paths
+            and self.slots.running >= self.slots.capacity
+            and self.slots.waiting >= self.slots.max_waiting
+        ):
+            from api.http.errors import error_json
+
+            response = error_json(
+                429,
+                ErrorCode.BUSY,
+                f"{self.slots.capacity} synchronous solves are running and "
+                f"{self.slots.max_waiting} wait; retry, or submit a job (POST /v1/jobs)",
+                headers={"Retry-After": "5"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http.admission import EarlyBusyMiddleware
 from api.http.auth import ApiKeyMiddleware, Authenticator
 from api.http.body_caps import BodyCapsMiddleware
 from api.http.deps import solve_slots
@@ -136,6 +137,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyCapsMiddleware, settings=settings)  # inside the size cap
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(EarlyBusyMiddleware, slots=app.state.sync_slots, prefix=API_PREFIX)
     app.add_middleware(
         ApiKeyMiddleware,
         authenticator=Authenticator.from_settings(settings),  # a broken key list stops here

@@ -12,15 +12,18 @@ and the server's threads are never forked), and each one is replaced after
 ``ROUTEPLAN_SYNC_TASKS_PER_CHILD`` solves, which hands the memory a large request took back to
 the system. An error the engine raises (invalid input, a solver failure) comes back as the same
 error; a worker that dies (killed, out of memory) is a ``solver_failure`` and the pool is
-rebuilt. ``ROUTEPLAN_SYNC_SOLVES_IN=thread`` runs the solves in a server thread instead (for
-tests that patch the engine, and for debugging).
+rebuilt. Workers run at a lower priority (``nice`` 5), so that on a machine whose cores
+they fill the event loop still answers at once. ``ROUTEPLAN_SYNC_SOLVES_IN=thread`` runs the
+solves in a server thread instead (for tests that patch the engine, and for debugging).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -44,6 +47,12 @@ PRELOAD = [
 ]
 
 Kind = Literal["routes", "allocations", "plans", "vroom", "check"]
+
+
+def _lower_priority(niceness: int) -> None:
+    """In a new worker: give the server's event loop the CPU first when both want it."""
+    with contextlib.suppress(OSError):
+        os.nice(niceness)
 
 
 def _dump(value: Any) -> str:
@@ -99,9 +108,14 @@ class SolvePool:
     """The worker processes of one app (made on first use) and how to hand them a solve."""
 
     def __init__(
-        self, workers: int, tasks_per_child: int, mode: Literal["process", "thread"]
+        self,
+        workers: int,
+        tasks_per_child: int,
+        mode: Literal["process", "thread"],
+        niceness: int = 5,
     ) -> None:
         self.workers = max(workers, 1)
+        self.niceness = niceness
         self.tasks_per_child = max(tasks_per_child, 1)
         self.mode = mode
         self._executor: ProcessPoolExecutor | None = None
@@ -113,7 +127,11 @@ class SolvePool:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(PRELOAD)
                 self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=context, max_tasks_per_child=self.tasks_per_child
+                    self.workers,
+                    mp_context=context,
+                    max_tasks_per_child=self.tasks_per_child,
+                    initializer=_lower_priority,
+                    initargs=(self.niceness,),
                 )
             return self._executor
 

@@ -87,3 +87,19 @@ def test_a_worker_killed_mid_solve_is_a_solver_failure_and_the_next_solve_works(
     again = client.post("/v1/routes", json=routes_request())
     assert again.status_code == 200, again.text
     check_routes_result(routes_request(), again.json())
+
+
+def test_a_full_line_is_refused_before_the_body_is_read(make_client: MakeClient) -> None:
+    client = make_client(max_sync_solves=1, max_sync_waiting=0)
+    slots = client.app.state.sync_slots  # type: ignore[attr-defined]
+    assert slots.acquire(timeout=1)
+    try:  # the body is not even JSON: reading it would answer 422
+        response = client.post(
+            "/v1/routes", content=b"{not json", headers={"content-type": "application/json"}
+        )
+    finally:
+        slots.release()
+    assert response.status_code == 429, response.text
+    assert_error_shape(response.json(), "busy")
+    assert response.headers["Retry-After"] == "5"
+    assert client.post("/v1/routes", content=b"{not json").status_code == 422
