@@ -24,8 +24,10 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL of the job store; empty = a SQLite file ``jobs.db`` in ``cache_dir``.
     #: PostgreSQL: ``postgresql+psycopg://user@host:5432/db``.
     database_url: str = ""
-    #: Comma-separated API keys; empty = no keys needed. Sent as ``Authorization: Bearer``
-    #: or ``X-API-Key``; ``/v1/health`` never needs one.
+    #: API keys, comma-separated ``name:role:secret`` (a bare secret is an ``admin`` key),
+    #: or ``@db`` for keys kept in the database only; empty = no keys needed (see
+    #: ``api/http/auth.py``). Sent as ``Authorization: Bearer`` or ``X-API-Key``;
+    #: ``/v1/health`` never needs one.
     api_keys: str = ""
     #: Most visits in one routing request: stops (jobs) plus two per shipment; also the most
     #: orders a plan may route from one site.
@@ -103,10 +105,6 @@ class Settings(BaseSettings):
         if url:
             return url
         return f"sqlite:///{self.cache_dir.expanduser() / 'jobs.db'}"
-
-    def api_key_list(self) -> list[str]:
-        """The configured API keys (empty: the API is open)."""
-        return [key.strip() for key in self.api_keys.split(",") if key.strip()]
 
     def api_matrix_provider_set(self) -> set[str]:
         """Matrix providers allowed over HTTP."""

@@ -122,6 +122,8 @@ def create_app(
                 runner.stop()
             store.close()
             app.state.solve_pool.close()
+            if app.state.authenticator.store is not None:
+                app.state.authenticator.store.close()
 
     app = FastAPI(
         title="routeplan",
@@ -130,6 +132,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.dependency_overrides[get_settings] = lambda: settings
+    app.state.authenticator = Authenticator.from_settings(settings)  # a bad key list stops here
     app.state.sync_slots = solve_slots(settings)  # waiting for one holds no thread
     app.state.solve_pool = SolvePool(
         settings.max_sync_solves, settings.sync_tasks_per_child, settings.sync_solves_in
@@ -140,7 +143,7 @@ def create_app(
     app.add_middleware(EarlyBusyMiddleware, slots=app.state.sync_slots, prefix=API_PREFIX)
     app.add_middleware(
         ApiKeyMiddleware,
-        authenticator=Authenticator.from_settings(settings),  # a broken key list stops here
+        authenticator=app.state.authenticator,
         prefix=API_PREFIX,
         open_paths=sorted(OPEN_PATHS),
     )
