@@ -85,6 +85,7 @@ def allocate(
                 candidates_per_line=opts.candidates_per_line,
                 backend=opts.backend,
                 lp_fix=opts.lp_fix,
+                strategy=opts.strategy,
             )
             plan = allocation_mip.solve(data, params, warm_start=tuple(baselines))
             # Units the (pruned, time-limited) MIP left short that still pay for themselves.

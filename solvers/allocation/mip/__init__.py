@@ -1,4 +1,16 @@
-r"""Cost-optimal allocation of order lines to sites: a MIP over pruned shipping patterns.
+r"""Cost-optimal allocation of order lines to sites: an exact MIP, or one over pruned patterns.
+
+Strategy (``MipParams.strategy``)
+    ``exact`` solves the compact MIP of every eligible arc (``exact``: integer units
+    ``x_{ls}``, binary ships-from ``y_{os}``, splits, ship-complete whole-or-nothing; its rows
+    are those of ``bound``, which solves their LP relaxation) with HiGHS through scipy: its
+    optimum is the problem's. ``pattern`` solves the restricted model below (pruned arcs,
+    greedy-filled patterns), which scales further but can miss the optimum. ``auto`` (the
+    default) runs ``exact`` up to ``exact_max_arcs`` eligible arcs with the HiGHS backend for
+    ``exact_time_share`` of the time, then, if the gap is not proven, the pattern MIP on the
+    rest, warm-started from the exact plan; beyond the limit it runs ``pattern`` alone.
+    Either way ``bound`` is valid for the real problem (the exact MIP's dual bound or the full
+    LP's), and ``status`` is ``"optimal"`` only when the gap to it meets ``relative_gap``.
 
 Data (see :class:`~solvers.allocation.data.AllocationData`)
     Sites ``s`` with order and unit capacities ``C^o_s``, ``C^u_s``; available stock
@@ -53,14 +65,16 @@ Solving (``lp_fix=True``, HiGHS or SCIP through MathOpt)
     gap to the LP bound meets ``relative_gap``; 3) failing that, the full MIP (per
     independent component) gets the rest of the time, warm-started from the best plan.
     With ``lp_fix=False`` or ``backend="cp_sat"`` only step 3 runs (CP-SAT gets costs times
-    ``cp_sat_cost_scale``: cents). The reported bound is proven for the pruned model.
+    ``cp_sat_cost_scale``: cents). The pattern model's own bound, proven for the pruned model
+    only, is ``stats["pattern_bound"]``; the reported ``bound`` is the full LP's (``bound``).
 
 Modules (one job each)
     ``params`` (:class:`MipParams`, :class:`PatternParams`, :class:`LpFixParams`),
     ``candidates`` (pruning), ``patterns`` (columns), ``model`` (rows and costs as arrays),
     ``backends`` (HiGHS / SCIP / CP-SAT calls), ``decompose`` (components), ``lp_fix`` (the
-    LP-fix heuristic), ``entry`` (the entry point :func:`solve`); ``arrays`` holds the array
-    forms they pass each other.
+    LP-fix heuristic), ``bound`` (the full model's rows and its LP bound), ``exact`` (the
+    full model as a MIP), ``entry`` (the entry point :func:`solve`); ``arrays`` holds the
+    array forms they pass each other.
 """
 
 from __future__ import annotations
@@ -69,7 +83,13 @@ from solvers.allocation.mip.arrays import Columns
 from solvers.allocation.mip.candidates import candidate_arcs
 from solvers.allocation.mip.entry import solve
 from solvers.allocation.mip.model import build_pattern_model
-from solvers.allocation.mip.params import HighsValue, LpFixParams, MipParams, PatternParams
+from solvers.allocation.mip.params import (
+    HighsValue,
+    LpFixParams,
+    MipParams,
+    MipStrategy,
+    PatternParams,
+)
 from solvers.allocation.mip.patterns import enumerate_patterns
 
 __all__ = [
@@ -77,6 +97,7 @@ __all__ = [
     "HighsValue",
     "LpFixParams",
     "MipParams",
+    "MipStrategy",
     "PatternParams",
     "build_pattern_model",
     "candidate_arcs",

@@ -39,7 +39,7 @@ def test_hand_built_lp_value() -> None:
 
 def test_hand_built_gap_is_proven_against_the_lp() -> None:
     data, optimum, lp_value = _contended()
-    plan = solve(data, MipParams(time_limit_s=2.0, relative_gap=0.0))
+    plan = solve(data, MipParams(time_limit_s=2.0, relative_gap=0.0, strategy="pattern"))
     assert plan.objective == pytest.approx(optimum)
     assert plan.bound == pytest.approx(lp_value, abs=_TOL)
     assert plan.gap == pytest.approx((optimum - lp_value) / optimum, abs=_TOL)
@@ -82,7 +82,7 @@ def test_bound_holds_on_tiny_instances(seed: int) -> None:
     bound = full_lp_bound(data, 5.0, 10_000)
     assert bound.status == "optimal"
     assert bound.value <= optimum + _TOL
-    plan = solve(data, MipParams(time_limit_s=2.0, relative_gap=0.0))
+    plan = solve(data, MipParams(time_limit_s=2.0, relative_gap=0.0, strategy="pattern"))
     cost = plan_cost(data, plan)
     assert plan.bound <= optimum + _TOL
     assert plan.bound <= cost + _TOL
@@ -93,7 +93,7 @@ def test_bound_holds_on_tiny_instances(seed: int) -> None:
 def test_gap_is_positive_where_the_mip_misses_the_optimum(seed: int) -> None:
     data = random_tiny(seed)
     optimum, _ = brute_force(data)
-    plan = solve(data, MipParams(time_limit_s=2.0, relative_gap=0.0))
+    plan = solve(data, MipParams(time_limit_s=2.0, relative_gap=0.0, strategy="pattern"))
     cost = plan_cost(data, plan)
     assert cost > optimum + _TOL  # the pattern model misses it (test_mip's xfails)
     assert plan.gap > 0
@@ -106,7 +106,8 @@ def test_too_many_arcs_reports_no_bound() -> None:
     guard = full_lp_bound(data, 5.0, 1)
     assert guard.status == "too_large"
     assert np.isnan(guard.value)
-    plan = solve(data, MipParams(time_limit_s=2.0, relative_gap=0.0, bound_max_arcs=1))
+    params = MipParams(time_limit_s=2.0, relative_gap=0.0, bound_max_arcs=1, strategy="pattern")
+    plan = solve(data, params)
     assert np.isnan(plan.bound)
     assert np.isnan(plan.gap)
     assert plan.stats["pattern_bound"] == pytest.approx(123.0, abs=_TOL)
