@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from models.common import (
     MAX_COUNT,
@@ -21,6 +21,7 @@ from models.common import (
     MAX_QUANTITY,
     Coordinates,
     Date,
+    Flag,
     Money,
     StrictModel,
     TimeLimit,
@@ -33,6 +34,8 @@ SiteKind = Literal["warehouse", "store"]
 PaymentStatus = Literal["authorised", "pending", "declined", "failed"]
 SlaMode = Literal["hard", "soft", "off"]
 Method = Literal["mip", "greedy_nearest", "greedy_fewest_splits"]
+#: The MIP's model (as ``solvers.allocation.mip.params.MipStrategy``): exact, pattern, or auto.
+MipStrategy = Literal["auto", "exact", "pattern"]
 
 #: Whole units of stock or capacity, 0 to 1e9.
 Units = Annotated[int, Field(ge=0, le=int(MAX_QUANTITY), strict=True)]
@@ -59,7 +62,7 @@ class Site(StrictModel):
     handling_cost_per_unit: Money | None = Field(
         None, description="per unit shipped; None = costs.handling_per_unit_by_kind[kind]"
     )
-    online: bool = Field(True, description="an offline site ships nothing today")
+    online: Flag = Field(True, description="an offline site ships nothing today")
     channels: list[str] = Field(default_factory=list, description="channels served; [] = all")
 
 
@@ -92,7 +95,7 @@ class Order(StrictModel):
         1, ge=0, le=MAX_COUNT, strict=True, description="higher is more important"
     )
     payment_status: PaymentStatus = "authorised"
-    ship_complete: bool = False
+    ship_complete: Flag = False
     max_shipments: int | None = Field(
         None, ge=1, le=MAX_COUNT, strict=True, description="None = no limit"
     )
@@ -180,7 +183,7 @@ class CostSettings(StrictModel):
     unfulfilled_penalty_default: Money = Field(
         60.0, description="per unit, for priorities missing from unfulfilled_penalty"
     )
-    drop_uneconomic: bool = Field(
+    drop_uneconomic: Flag = Field(
         False,
         description=(
             "false: every line some site can ship is shipped, and the penalties only rank "
@@ -226,11 +229,25 @@ class AllocationOptions(StrictModel):
     relative_gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.001
     candidates_per_line: Annotated[int, Field(ge=1, le=1000, strict=True)] = 3
     backend: MipBackend = "highs"
-    lp_fix: bool = Field(
+    lp_fix: Flag = Field(
         True, description="solve the LP, then MIPs around its fractional orders (HiGHS/SCIP)"
     )
-    explain: bool = True
-    compare_greedy: bool = True
+    strategy: MipStrategy = Field(
+        "auto",
+        description="exact: the MIP over every arc (HiGHS); pattern: the pruned pattern MIP; "
+        "auto: exact when small enough (and backend highs), else pattern",
+    )
+    explain: Flag = True
+    compare_greedy: Flag = True
+
+    @model_validator(mode="after")
+    def _exact_needs_highs(self) -> AllocationOptions:
+        if self.strategy == "exact" and self.backend != "highs":
+            raise ValueError(
+                f"strategy 'exact' runs on HiGHS only, but backend is {self.backend!r}: use "
+                "backend 'highs' or strategy 'auto'/'pattern'"
+            )
+        return self
 
 
 class AllocationRequest(StrictModel):

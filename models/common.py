@@ -116,6 +116,27 @@ Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
 DateTime = Annotated[dt.datetime, BeforeValidator(_not_a_number)]
 
 
+#: A boolean given as ``true`` or ``false``, never a number or a string.
+Flag = Annotated[bool, Field(strict=True)]
+
+
+def _no_repeats(value: Any) -> Any:
+    """Refuse a list that names a skill twice (the schema says its items are unique)."""
+    if isinstance(value, list | tuple):
+        seen: set[Any] = set()
+        for item in value:
+            if not isinstance(item, str):
+                continue  # not a skill name: the set's own validation refuses it
+            if item in seen:
+                raise ValueError(f"names {item!r} more than once")
+            seen.add(item)
+    return value
+
+
+#: A set of skill names, given as a list without repeats.
+Skills = Annotated[set[str], BeforeValidator(_no_repeats)]
+
+
 class StrictModel(BaseModel):
     """Base for every record of the contract: unknown fields are rejected, not ignored."""
 

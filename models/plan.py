@@ -25,6 +25,7 @@ from models.allocation import (
 from models.common import (
     Date,
     DateTime,
+    Flag,
     Seconds,
     StrictModel,
     TimeLimit,
@@ -82,7 +83,7 @@ class PlanOptions(StrictModel):
         default_factory=list, description="delivery windows of orders without their own"
     )
     routing_time_limit_s: TimeLimit = Field(10.0, description="per site")
-    parallel: bool = Field(True, description="route the sites in parallel processes")
+    parallel: Flag = Field(True, description="route the sites in parallel processes")
     matrix: MatrixSpec | None = Field(None, description="travel matrices; default haversine")
 
 

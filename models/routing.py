@@ -19,10 +19,12 @@ from models.common import (
     Coordinates,
     Count,
     DateTime,
+    Flag,
     Metres,
     Money,
     Quantities,
     Seconds,
+    Skills,
     StrictModel,
     TimeLimit,
     TimeWindow,
@@ -52,8 +54,8 @@ class Stop(StrictModel):
     time_windows: list[TimeWindow] = Field(
         default_factory=list, description="service may start in any of these; empty = any time"
     )
-    skills: set[str] = Field(default_factory=set)
-    optional: bool = False
+    skills: Skills = Field(default_factory=set)
+    optional: Flag = False
     drop_penalty: Money | None = Field(
         None, description="cost of leaving an optional stop out (required when optional)"
     )
@@ -92,8 +94,8 @@ class Shipment(StrictModel):
     pickup: ShipmentStep
     delivery: ShipmentStep
     amount: Quantities = Field(default_factory=dict)
-    skills: set[str] = Field(default_factory=set)
-    optional: bool = False
+    skills: Skills = Field(default_factory=set)
+    optional: Flag = False
     drop_penalty: Money | None = Field(None, description="for leaving both ends out")
     priority: int = Field(0, ge=0, le=100, strict=True)
 
@@ -122,7 +124,7 @@ class Task:
     service_s: float
     time_windows: list[TimeWindow]
     skills: frozenset[str]
-    optional: bool
+    optional: Flag
     drop_penalty: float | None
     priority: int
     delivery: dict[str, float]
@@ -174,7 +176,7 @@ class Vehicle(StrictModel):
     cost_per_working_hour: Money = Field(
         0.0, description="per hour from route start to end: travel, service, waiting, breaks"
     )
-    skills: set[str] = Field(default_factory=set)
+    skills: Skills = Field(default_factory=set)
     breaks: list[Break] = Field(default_factory=list)
     speed_factor: float = Field(
         1.0,
@@ -503,7 +505,7 @@ class RoutingStats(StrictModel):
         default_factory=list,
         description="why parallel searches in child processes gave no plan (one per failure)",
     )
-    time_limit_reached: bool = Field(
+    time_limit_reached: Flag = Field(
         False, description="the search stopped on its limit with mandatory stops left out"
     )
     repaired: int = Field(0, ge=0, description="mandatory stops the repair step inserted")

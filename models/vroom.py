@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from models.common import MAX_METRES, MAX_MONEY, MAX_QUANTITY, Coordinates, StrictModel
+from models.common import MAX_METRES, MAX_MONEY, MAX_QUANTITY, Coordinates, Flag, StrictModel
 
 #: The largest VROOM time: VROOM's own limit (32 bits), so absolute timestamps fit.
 MAX_VROOM_SECONDS = 2**32 - 1
@@ -169,7 +169,7 @@ class VroomMatrix(StrictModel):
 class VroomOptions(StrictModel):
     """vroom-express's options; ``l`` is the search time limit in seconds."""
 
-    g: bool = Field(False, description="geometry: not available, accepted and ignored")
+    g: Flag = Field(False, description="geometry: not available, accepted and ignored")
     c: Annotated[bool, _not_supported("plan mode (options.c)")] = False
     t: int | None = Field(None, ge=1, le=1024, strict=True, description="threads: ignored")
     x: int | None = Field(None, ge=0, le=100, strict=True, description="exploration: ignored")

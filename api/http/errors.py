@@ -138,7 +138,7 @@ _DESCRIPTIONS = {
     422: "Invalid input: details name each field (a body that is not UTF-8 JSON included)",
     429: "The job queue is full; retry later",
     500: "A solver failed, or an unexpected error (with a request id)",
-    503: "The job store is unreachable",
+    503: "The job store's database (jobs, database keys) is unreachable; see Retry-After",
 }
 
 

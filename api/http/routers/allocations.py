@@ -22,7 +22,10 @@ router = APIRouter(
     "",
     response_model=AllocationResult,
     summary="Allocate orders to sites now",
-    responses={200: json_example(ALLOCATION_RESULT), **error_responses(401, 413, 422, 429)},
+    responses={
+        200: json_example(ALLOCATION_RESULT),
+        **error_responses(401, 403, 413, 422, 429, 503),
+    },
 )
 async def allocate_orders(
     request: Annotated[AllocationRequest, Body(openapi_examples=ALLOCATION_REQUEST_EXAMPLES)],

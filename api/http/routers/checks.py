@@ -28,7 +28,7 @@ class CheckBody(StrictModel):
     "/check",
     response_model=Evaluation,
     summary="Check a plan against its request",
-    responses={200: json_example(CHECK_VERDICT), **error_responses(401, 413, 422, 429)},
+    responses={200: json_example(CHECK_VERDICT), **error_responses(401, 413, 422, 429, 503)},
 )
 async def check_plan(
     body: Annotated[CheckBody, Body(openapi_examples=CHECK_BODY_EXAMPLES)],

@@ -97,7 +97,7 @@ def _check(submission: JobSubmission, settings: SettingsDep) -> None:
             **json_example({**JOB_VIEW, "status": "queued", "progress": None, "best_cost": None}),
             "headers": {"Location": {"description": "the job's URL", "schema": {"type": "string"}}},
         },
-        **error_responses(401, 413, 422, 429, 503),
+        **error_responses(401, 403, 413, 422, 429, 503),
     },
 )
 def submit_job(
@@ -183,7 +183,7 @@ def get_job_result(job_id: JobId, store: StoreDep) -> JSONResponse:
     summary="Cancel a job",
     responses={
         200: json_example({**JOB_VIEW, "status": "cancelled"}),
-        **error_responses(401, 404, 409, 422, 503),
+        **error_responses(401, 403, 404, 409, 422, 503),
     },
 )
 def cancel_job(job_id: JobId, store: StoreDep) -> JobView:
@@ -228,7 +228,7 @@ _BAD_ID = {
             "description": "no body; `Allow` lists the methods",
             "headers": {"Allow": {"description": JOB_METHODS, "schema": {"type": "string"}}},
         },
-        **error_responses(401),
+        **error_responses(401, 503),
         422: {**error_responses(422)[422], **json_example(_BAD_ID)},
     },
 )

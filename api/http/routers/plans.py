@@ -20,7 +20,7 @@ router = APIRouter(prefix="/plans", tags=["plans"], dependencies=[*API_KEY_SECUR
     "",
     response_model=PlanResult,
     summary="Plan a day now",
-    responses={200: json_example(PLAN_RESULT), **error_responses(401, 413, 422, 429)},
+    responses={200: json_example(PLAN_RESULT), **error_responses(401, 403, 413, 422, 429, 503)},
 )
 async def plan_day(
     request: Annotated[PlanRequest, Body(openapi_examples=PLAN_REQUEST_EXAMPLES)],

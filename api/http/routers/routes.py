@@ -20,7 +20,7 @@ router = APIRouter(prefix="/routes", tags=["routes"], dependencies=[*API_KEY_SEC
     "",
     response_model=RoutingResult,
     summary="Plan routes now",
-    responses={200: json_example(ROUTES_RESULT), **error_responses(401, 413, 422, 429)},
+    responses={200: json_example(ROUTES_RESULT), **error_responses(401, 403, 413, 422, 429, 503)},
 )
 async def plan_routes(
     request: Annotated[RoutingRequest, Body(openapi_examples=ROUTES_REQUEST_EXAMPLES)],

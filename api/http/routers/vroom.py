@@ -19,7 +19,7 @@ router = APIRouter(prefix="/vroom", tags=["vroom"], dependencies=[*API_KEY_SECUR
 @router.post(
     "",
     summary="Solve a VROOM problem (drop-in for VROOM's HTTP API)",
-    responses={200: json_example(VROOM_SOLUTION), **error_responses(401, 413, 422, 429)},
+    responses={200: json_example(VROOM_SOLUTION), **error_responses(401, 403, 413, 422, 429, 503)},
 )
 async def solve_vroom_problem(
     problem: Annotated[VroomProblem, Body(openapi_examples=VROOM_PROBLEM_EXAMPLES)],
