@@ -467,7 +467,7 @@ def job_database(kind: str, work_dir: Path, postgres_url: str = POSTGRES_URL) ->
         engine.dispose()
 
 
-def _warm_up(base_url: str, mode: str, body: dict[str, Any]) -> None:
+def warm_up(base_url: str, mode: str, body: dict[str, Any]) -> None:
     """One solve before the clock starts, so imports and the first job child are paid."""
     with httpx.Client(base_url=base_url, timeout=60) as http:
         http.post("/v1/routes", json=body)
@@ -498,7 +498,7 @@ def run_one(
         job_database(database, work_dir, postgres_url) as url,
         LoadServer(url, work_dir, env) as server,
     ):
-        _warm_up(server.url, mode, body)
+        warm_up(server.url, mode, body)
         tally = asyncio.run(drive(server.url, mode, clients, duration_s, body))
         peak = server.peak_rss_bytes()
     return LoadRun(database, mode, clients, duration_s, tally, peak)

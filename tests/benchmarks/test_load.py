@@ -11,7 +11,16 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli.app import app
-from benchmarks.load import LoadRun, LoadServer, Tally, drive, percentile, write_results
+from benchmarks.load import (
+    LoadRun,
+    LoadServer,
+    Tally,
+    drive,
+    percentile,
+    routes_body,
+    warm_up,
+    write_results,
+)
 
 CLIENTS = 3
 
@@ -20,6 +29,7 @@ CLIENTS = 3
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadServer]:
     work_dir = tmp_path_factory.mktemp("load")
     with LoadServer(f"sqlite:///{work_dir / 'jobs.db'}", work_dir) as started:
+        warm_up(started.url, "async", routes_body())  # the solve workers and a job child
         yield started
 
 
