@@ -31,8 +31,9 @@ from api.formats.routing_csv import (
     records,
     vehicle_from_row,
 )
+from engine.plan.pipeline import check_plan_inputs
 from models.allocation import Order, UnfulfilledLine
-from models.errors import InvalidInputError, describe, detail
+from models.errors import describe
 from models.plan import PlannedShipment, PlanRequest, PlanResult
 
 _ORDER = TypeAdapter(Order)
@@ -144,31 +145,7 @@ def validate_plan(raw: dict[str, Any], files: dict[str, str] | None = None) -> P
         if files is None:
             raise
         raise from_csv_validation(error, files) from None
-    problems = []
-    matrix = request.options.matrix
-    if matrix is not None and matrix.provider == "explicit":
-        problems.append(
-            detail(
-                "options.matrix.provider",
-                "explicit",
-                "a plan needs coordinates (orders are routed by address); use haversine, "
-                "osm or osrm",
-            )
-        )
-    for i, vehicle in enumerate(request.fleet):
-        for end in ("start_index", "end_index"):
-            value = getattr(vehicle, end)
-            if value is not None:
-                why = "a plan's vans need coordinates; give start/end as [lon, lat] or leave "
-                problems.append(detail(f"fleet[{i}].{end}", value, why + "them to the site"))
-    if problems:
-        first = problems[0]
-        message = (
-            f"{first['field']} = {first['value']}: {first['message']}"
-            if len(problems) == 1
-            else f"{len(problems)} problems"
-        )
-        raise InvalidInputError(message, problems)
+    check_plan_inputs(request)  # the engine's own check, before anything runs
     return request
 
 

@@ -64,7 +64,8 @@ def plan_input_problems(request: PlanRequest) -> list[dict[str, Any]]:
             detail(
                 "options.matrix.provider",
                 "explicit",
-                "a plan routes orders by their coordinates; use haversine, osm or osrm",
+                "a plan needs coordinates (orders are routed by address); use haversine, "
+                "osm or osrm",
             )
         )
     for i, vehicle in enumerate(request.fleet):
@@ -75,8 +76,8 @@ def plan_input_problems(request: PlanRequest) -> list[dict[str, Any]]:
                     detail(
                         f"fleet[{i}].{end}",
                         value,
-                        f"a plan's vans need coordinates; give {end.removesuffix('_index')} "
-                        "as [lon, lat], or leave both out to start and end at the site",
+                        "a plan's vans need coordinates; give start/end as [lon, lat] or leave "
+                        "them to the site",
                     )
                 )
     return problems
