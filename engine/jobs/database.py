@@ -25,12 +25,15 @@ import os
 import socket
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+from models.errors import StoreUnavailableError
 
 #: Seconds a connection may stay checked out beyond the statement timeout before it is cut.
 GRACE_S = 1.0
@@ -157,3 +160,27 @@ def make_engine(url: str, *, connect_timeout_s: float, statement_timeout_s: floa
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, statement_timeout_s)
     return _server_engine(url, connect_timeout_s, statement_timeout_s)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A time read back from the database, in UTC (SQLite hands back naive datetimes: they
+    were stored in UTC)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def report_unreachable(engine: Engine, message: str | None = None) -> Engine:
+    """Make ``engine`` raise :class:`StoreUnavailableError` (with ``message``) for a database
+    that cannot be reached (cannot connect, connection lost, locked): the store is
+    unavailable, not broken. Pre-pings are left alone: the pool reconnects on its own."""
+
+    def unavailable(context: ExceptionContext) -> None:
+        if context.is_pre_ping:
+            return
+        if isinstance(context.sqlalchemy_exception, OperationalError | InterfaceError):
+            error = StoreUnavailableError(message) if message else StoreUnavailableError()
+            raise error from context.original_exception
+
+    event.listen(engine, "handle_error", unavailable)
+    return engine

@@ -24,12 +24,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, event, select, update
-from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, select, update
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from engine.jobs.database import make_engine
+from engine.jobs.database import aware, make_engine, report_unreachable
 from models.errors import InvalidInputError, StoreUnavailableError
 
 #: The default table name.
@@ -123,22 +122,6 @@ class KeyRecord:
         return self.revoked_at is None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they were stored in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _unavailable(context: ExceptionContext) -> None:
-    """A database that cannot be reached raises StoreUnavailableError."""
-    if context.is_pre_ping:
-        return
-    if isinstance(context.sqlalchemy_exception, OperationalError | InterfaceError):
-        message = "the key store is unreachable; retry later"
-        raise StoreUnavailableError(message) from context.original_exception
-
-
 def _table(metadata: MetaData, name: str) -> Table:
     return Table(
         name,
@@ -179,10 +162,12 @@ class KeyStore:
         statement_timeout_s: float = 5.0,
     ) -> None:
         self.url = url
-        self.engine = make_engine(
-            url, connect_timeout_s=connect_timeout_s, statement_timeout_s=statement_timeout_s
+        self.engine = report_unreachable(
+            make_engine(
+                url, connect_timeout_s=connect_timeout_s, statement_timeout_s=statement_timeout_s
+            ),
+            "the key store is unreachable; retry later",
         )
-        event.listen(self.engine, "handle_error", _unavailable)
         self.metadata = MetaData()
         self.table = _table(self.metadata, table_name)
         self._created = False
@@ -199,14 +184,14 @@ class KeyStore:
 
     def _record(self, row: Any) -> KeyRecord:
         m = row._mapping
-        created_at = _aware(m["created_at"])
+        created_at = aware(m["created_at"])
         assert created_at is not None
         return KeyRecord(
             name=m["name"],
             role=Role(m["role"]),
             lookup=m["lookup"],
             created_at=created_at,
-            revoked_at=_aware(m["revoked_at"]),
+            revoked_at=aware(m["revoked_at"]),
         )
 
     def create(self, name: str, role: Role) -> tuple[KeyRecord, str]:

@@ -39,7 +39,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    event,
     func,
     inspect,
     select,
@@ -47,11 +46,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Connection, ExceptionContext
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from engine.jobs.database import make_engine
+from engine.jobs.database import aware, make_engine, report_unreachable
 from models.errors import ErrorCode, QueueFullError, StoreUnavailableError
 from models.jobs import JobStatus
 
@@ -88,18 +87,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they were stored in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def _stamp(value: datetime) -> datetime:
     """A timestamp column that is never null, made timezone-aware."""
-    aware = _aware(value)
-    assert aware is not None
-    return aware
+    stamped = aware(value)
+    assert stamped is not None
+    return stamped
 
 
 def _table(metadata: MetaData, name: str) -> Table:
@@ -126,15 +118,6 @@ def _table(metadata: MetaData, name: str) -> Table:
     )
 
 
-def _unavailable(context: ExceptionContext) -> None:
-    """Raise :class:`StoreUnavailableError` for a database that cannot be reached (cannot
-    connect, connection lost, locked): the job store is unavailable, not broken."""
-    if context.is_pre_ping:  # the pool reconnects on its own
-        return
-    if isinstance(context.sqlalchemy_exception, OperationalError | InterfaceError):
-        raise StoreUnavailableError() from context.original_exception
-
-
 def _make_engine(
     url: str, connect_timeout_s: float = 3.0, statement_timeout_s: float = 5.0
 ) -> Engine:
@@ -143,8 +126,7 @@ def _make_engine(
     engine = make_engine(
         url, connect_timeout_s=connect_timeout_s, statement_timeout_s=statement_timeout_s
     )
-    event.listen(engine, "handle_error", _unavailable)
-    return engine
+    return report_unreachable(engine)
 
 
 class _Breaker:
@@ -291,9 +273,9 @@ class JobStore:
             owner=m["owner"],
             created_at=_stamp(m["created_at"]),
             updated_at=_stamp(m["updated_at"]),
-            started_at=_aware(m["started_at"]),
-            finished_at=_aware(m["finished_at"]),
-            heartbeat_at=_aware(m["heartbeat_at"]),
+            started_at=aware(m["started_at"]),
+            finished_at=aware(m["finished_at"]),
+            heartbeat_at=aware(m["heartbeat_at"]),
             created_by=m["created_by"],
         )
 
