@@ -44,6 +44,13 @@ class ErrorCode(StrEnum):
     SOLVER_FAILURE = "solver_failure"  # a solver broke down
     STORE_UNAVAILABLE = "store_unavailable"  # the job store cannot be reached
     INTERNAL_ERROR = "internal_error"  # anything else: a bug
+    # The order book:
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"  # a key replayed with a different body
+    ORDER_EXISTS = "order_exists"  # the channel already has an order with this id
+    AMBIGUOUS_ORDER = "ambiguous_order"  # the id names orders of several channels
+    INVALID_TRANSITION = "invalid_transition"  # the lifecycle table does not allow it
+    INSUFFICIENT_STOCK = "insufficient_stock"  # fewer units available than asked for
+    STALE_PLAN = "stale_plan"  # stock or orders changed since the plan was made
     # Only in the ``error`` of a failed job:
     UNKNOWN_KIND = "unknown_kind"  # no handler for the job's kind
     WORKER_DIED = "worker_died"  # the job's process ended without an answer
@@ -180,6 +187,39 @@ class QueueFullError(RouteplanError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the job queue is full ({limit} jobs waiting); retry later")
         self.limit = limit
+
+
+class NotFoundError(RouteplanError, LookupError):
+    """A thing named in the path (an order, a plan, a reservation) does not exist."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class ConflictError(RouteplanError):
+    """The request cannot be done in the present state; ``code`` says why (a 409)."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        details: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message, details)
+        self.code = code
+
+
+class InvalidTransitionError(ConflictError):
+    """The lifecycle table has no arrow from the order's state to the one asked for."""
+
+    def __init__(self, order_id: str, current: str, requested: str, why: str = "") -> None:
+        tail = f": {why}" if why else ""
+        super().__init__(
+            ErrorCode.INVALID_TRANSITION,
+            f"order {order_id!r} is {current}; it cannot become {requested}{tail}",
+            [{"field": "status", "value": current, "message": f"cannot become {requested}"}],
+        )
+        self.current = current
+        self.requested = requested
 
 
 def _is_validation_error(error: BaseException) -> TypeGuard[ValidationError]:

@@ -139,3 +139,51 @@ class ViolationCode(StrEnum):
     SITE_SHIPS_ORDER_TWICE = "site_ships_order_twice"
     MAX_SHIPMENTS = "max_shipments"
     SHIP_COMPLETE = "ship_complete"
+
+
+class OrderStatus(StrEnum):
+    """Where an order of the book is in its lifecycle (``engine/book/lifecycle.py`` holds
+    the table of the moves allowed between them)."""
+
+    RECEIVED = "received"  # captured, not yet checked against payment and the book
+    ON_HOLD = "on_hold"  # payment not authorised, or a warning to clear
+    READY = "ready"  # paid and valid: waits for a plan
+    BACKORDERED = "backordered"  # ready, but the last plan could not serve it (its reason kept)
+    ALLOCATED = "allocated"  # stock reserved at a site, shipment known
+    PICKING = "picking"
+    PACKED = "packed"
+    SHIPPED = "shipped"  # out for delivery, or handed to a carrier
+    DELIVERED = "delivered"
+    DELIVERY_FAILED = "delivery_failed"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class PaymentState(StrEnum):
+    """An order's payment, as its gateway reports it."""
+
+    PENDING = "pending"
+    AUTHORISED = "authorised"
+    DECLINED = "declined"
+    CAPTURED = "captured"
+    REFUNDED = "refunded"
+
+
+class TransitionCause(StrEnum):
+    """What made an order change state (kept with every transition)."""
+
+    CAPTURE = "capture"  # the order arrived (API, import)
+    API = "api"  # a direct call: cancel, release, a status change
+    PAYMENT = "payment"  # its payment changed
+    PLAN_COMMIT = "plan_commit"  # a plan was committed
+    EVENT = "event"  # an execution event (pick, pack, dispatch, delivery)
+
+
+class HoldReason(StrEnum):
+    """Why an order waits in ``on_hold``."""
+
+    PAYMENT_PENDING = "payment_pending"
+    PAYMENT_DECLINED = "payment_declined"
+    PAYMENT_REFUNDED = "payment_refunded"
+    VALIDATION = "validation"  # warnings at capture (an unknown sku, no location)
+    MANUAL = "manual"

@@ -1,12 +1,15 @@
-"""Shared fixtures: the read-only shared data folder, found through the settings."""
+"""Shared fixtures: the read-only shared data folder, found through the settings, and a fresh
+PostgreSQL database per test (``fresh_pg_url``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from api.settings import get_settings
+from tests.postgres import fresh_postgres_url
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +19,11 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data not found at {path} (set ROUTEPLAN_SHARED_DATA)")
     return path
+
+
+@pytest.fixture
+def fresh_pg_url() -> Iterator[str]:
+    """The URL of an empty database of its own on the test PostgreSQL, dropped afterwards
+    (skips without a server, fails in CI): see :func:`tests.postgres.fresh_postgres_url`."""
+    with fresh_postgres_url() as url:
+        yield url

@@ -1,13 +1,21 @@
 """Where the test PostgreSQL server is: a skip with the reason when none answers, except in CI
-(``CI`` set), where a missing server fails the test: CI always has one."""
+(``CI`` set), where a missing server fails the test: CI always has one.
+
+:func:`fresh_postgres_url` gives a test a database of its own on that server (made empty,
+dropped afterwards), as a ``tmp_path`` file does on SQLite; the ``fresh_pg_url`` fixture of
+``tests/conftest.py`` wraps it."""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 #: Tried in order; ``ROUTEPLAN_TEST_POSTGRES_URL`` first when set.
 CANDIDATES = [
@@ -45,3 +53,22 @@ def postgres_url() -> str:
     if url is None:
         pytest.skip(f"no PostgreSQL server answers (set ROUTEPLAN_TEST_POSTGRES_URL): {reason}")
     return url
+
+
+@contextmanager
+def fresh_postgres_url() -> Iterator[str]:
+    """The URL of a new, empty database ``rp_test_<hex>`` on the test server, dropped (with
+    whatever is still connected to it) on leaving; skips or fails as :func:`postgres_url`."""
+    server = postgres_url()
+    name = f"rp_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -54,3 +54,30 @@ def test_make_demo_osm_reads_the_shared_data_setting() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "/elsewhere/data/osm/" in done.stdout
+
+
+def test_the_order_book_walk_runs_as_written(tmp_path: Path) -> None:
+    """The README's curl walk, against a real server on a fresh SQLite file: every command
+    succeeds and the values its comments promise are the ones printed."""
+    from tests.servers import RealServer
+
+    script = _block("## The order book", "bash")
+    server = RealServer(f"sqlite:///{tmp_path / 'book.db'}", tmp_path / "server.log")
+    server.start()
+    try:
+        script = script.replace("http://127.0.0.1:8000", server.url)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.kill_all()
+    assert done.returncode == 0, done.stdout + done.stderr
+    printed = done.stdout
+    for promised in re.findall(r"#\s+(\"[a-z_]+\")$", script, re.M):
+        assert promised in printed, (promised, printed)
+    levels = json.loads(printed[printed.index('{\n  "site_id"') :].split("\n}\n")[0] + "\n}")
+    assert (levels["on_hand"], levels["reserved"], levels["available"]) == (10, 2, 8)
+    assert '"received",\n  "on_hold",\n  "ready",\n  "allocated"' in printed

@@ -7,7 +7,9 @@ from api.cli import (
     bench_allocation,  # noqa: F401
     bench_load,  # noqa: F401
     bench_vrp,  # noqa: F401
+    book,  # noqa: F401
     check,  # noqa: F401
+    db,  # noqa: F401
     demo,  # noqa: F401
     keys,  # noqa: F401
     matrix,  # noqa: F401

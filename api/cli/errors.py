@@ -2,13 +2,15 @@
 
 Commands just raise. :class:`RouteplanGroup` (the class of the ``routeplan`` app) catches
 what a command raises and maps it, here and nowhere else, to an exit code: 2 invalid input
-(each line names the field, the value and why), 3 solver failure, 4 job store unavailable,
-1 anything else. A plan whose search was cut short on its time or solution limit with
-mandatory stops left out (``stats.time_limit_reached``) is written as usual, then the
-command exits 5 (:func:`exit_if_cut_short`). An unexpected exception prints one line,
-``internal error: Type: message``; its traceback goes to a log file in the cache folder,
-never to the terminal. Usage errors (unknown options, missing arguments) stay Typer's: exit 2
-with the usage.
+(each line names the field, the value and why), 3 solver failure, 4 job store unavailable, 6
+a conflict with the present state (an HTTP 409: an order already in the book, a stale plan,
+a move the order lifecycle refuses, too little stock), 1 anything else. A plan whose search
+was cut short on its time or solution limit with mandatory stops left out
+(``stats.time_limit_reached``) is written as usual, then the command exits 5
+(:func:`exit_if_cut_short`). An unexpected exception prints one line, ``internal error:
+Type: message``; its traceback goes to a log file in the cache folder, never to the
+terminal. Usage errors (unknown options, missing arguments) stay Typer's: exit 2 with the
+usage.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ EXIT_STORE_UNAVAILABLE = 4
 
 #: Exit code of a plan whose search was cut short with mandatory stops left out.
 EXIT_CUT_SHORT = 5
+#: Exit code of a conflict with the present state (what HTTP answers 409).
+EXIT_CONFLICT = 6
 
 #: The exit code of each error code; any other code exits 1.
 EXIT_CODES: dict[ErrorCode, int] = {
@@ -49,6 +53,12 @@ EXIT_CODES: dict[ErrorCode, int] = {
     ErrorCode.LIMIT_EXCEEDED: EXIT_INVALID_INPUT,
     ErrorCode.SOLVER_FAILURE: EXIT_SOLVER_FAILURE,
     ErrorCode.STORE_UNAVAILABLE: EXIT_STORE_UNAVAILABLE,
+    ErrorCode.ORDER_EXISTS: EXIT_CONFLICT,
+    ErrorCode.IDEMPOTENCY_CONFLICT: EXIT_CONFLICT,
+    ErrorCode.AMBIGUOUS_ORDER: EXIT_CONFLICT,
+    ErrorCode.INVALID_TRANSITION: EXIT_CONFLICT,
+    ErrorCode.INSUFFICIENT_STOCK: EXIT_CONFLICT,
+    ErrorCode.STALE_PLAN: EXIT_CONFLICT,
 }
 
 #: What the first line says, per error code.

@@ -61,6 +61,9 @@ ORDER_OPTIONAL = (
 SITE_OPTIONAL = ("online", "channels")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
+#: The words a yes/no cell may hold (case-insensitive; blank is no).
+TRUE_WORDS = frozenset(_TRUE)
+FALSE_WORDS = frozenset(_FALSE)
 
 
 @dataclass
@@ -87,12 +90,19 @@ def _read_csv(path: Path, required: tuple[str, ...], known: tuple[str, ...]) -> 
             f"{path.name} columns", list(frame.columns), f"lack required column(s) {missing}"
         )
     for column in frame.columns:
-        if column not in known:
-            close = difflib.get_close_matches(column, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            why = f"is not a known column{hint}; known: {', '.join(known)}"
+        why = unknown_column_why(column, known)
+        if why is not None:
             raise AllocationInputError(f"{path.name}, column {column}", column, why)
     return frame
+
+
+def unknown_column_why(column: str, known: tuple[str, ...]) -> str | None:
+    """Why ``column`` is refused (not ``known``; the closest known name suggested), or None."""
+    if column in known:
+        return None
+    close = difflib.get_close_matches(column, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"is not a known column{hint}; known: {', '.join(known)}"
 
 
 def _num(text: str, kind: type, where: str, allow_blank: bool = False) -> Any:

@@ -19,12 +19,22 @@ from api.http.auth import ApiKeyMiddleware, Authenticator
 from api.http.body_caps import BodyCapsMiddleware
 from api.http.deps import solve_slots
 from api.http.errors import InternalErrorMiddleware, error_json, install_error_handlers
-from api.http.routers import allocations, checks, health, jobs, plans, routes, vroom
+from api.http.routers import (
+    allocations,
+    checks,
+    health,
+    jobs,
+    orders,
+    plans,
+    routes,
+    stock,
+    vroom,
+)
 from api.http.solve_pool import SolvePool
 from api.settings import Settings, get_settings
+from engine.book.store import BookStore
 from engine.jobs import JobRunner, JobStore
 from engine.jobs.kinds import JobContext
-from engine.jobs.store import TABLE_NAME
 from models.errors import ErrorCode
 
 API_PREFIX = "/v1"
@@ -86,24 +96,21 @@ def _too_large() -> JSONResponse:
     )
 
 
-def create_app(
-    settings: Settings | None = None, *, run_jobs: bool = True, table_name: str | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
     """The API app. ``run_jobs=False`` keeps jobs queued (no runner: for tests and for
-    servers that only accept work); ``table_name`` overrides the job table's name."""
+    servers that only accept work)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = JobStore(
             settings.job_database_url(),
-            table_name or TABLE_NAME,
             connect_timeout_s=settings.db_connect_timeout_s,
             statement_timeout_s=settings.db_statement_timeout_s,
             retry_s=settings.db_retry_s,
             lazy=True,  # a database that is away now does not stop the server
         )
-        store.ping()  # makes the table now when the database answers (else on first contact)
+        store.ping()  # migrates the database now when it answers (else on first contact)
         runner = None
         if run_jobs:
             runner = JobRunner(
@@ -114,13 +121,20 @@ def create_app(
                 job_context=JobContext(matrix_cache_dir=settings.graph_cache_dir()),
             )
             runner.start()
-        app.state.store, app.state.runner = store, runner
+        book = BookStore(
+            settings.job_database_url(),
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
+            lazy=True,
+        )
+        app.state.store, app.state.runner, app.state.book = store, runner, book
         try:
             yield
         finally:
             if runner is not None:
                 runner.stop()
             store.close()
+            book.close()
             app.state.solve_pool.close()
             if app.state.authenticator.store is not None:
                 app.state.authenticator.store.close()
@@ -148,6 +162,6 @@ def create_app(
         open_paths=sorted(OPEN_PATHS),
     )
     app.add_middleware(InternalErrorMiddleware)  # outermost: answers what nothing else does
-    for module in (health, routes, checks, allocations, plans, jobs, vroom):
+    for module in (health, routes, checks, allocations, plans, orders, stock, jobs, vroom):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -262,6 +263,19 @@ PLAN_ENDPOINTS = {
     ("POST", "/vroom"),
     ("POST", "/jobs"),
 }
+#: The order book's endpoints that need ``plan`` (capture, payments, reservations,
+#: commits), as (method, path pattern); sites and stock movements need ``admin``.
+PLAN_PATTERNS = [
+    (method, re.compile(pattern))
+    for method, pattern in (
+        ("POST", r"/orders"),
+        ("POST", r"/orders/import"),
+        ("POST", r"/orders/[^/]+/(payment|cancel|status)"),
+        ("POST", r"/reservations"),
+        ("DELETE", r"/reservations/[^/]+"),
+        ("POST", r"/plans/[^/]+/commit"),
+    )
+]
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -275,6 +289,8 @@ def required_role(method: str, path: str) -> Role:
         return Role.PLAN
     if method == "DELETE" and path.startswith("/jobs/") and path.count("/") == 2:
         return Role.PLAN  # cancel: of its own jobs (the handler sees to that)
+    if any(method == m and pattern.fullmatch(path) for m, pattern in PLAN_PATTERNS):
+        return Role.PLAN
     return Role.ADMIN
 
 

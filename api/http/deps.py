@@ -12,6 +12,7 @@ from api.http.admission import SolveSlots, WaitingLineFullError
 from api.http.errors import ApiError
 from api.http.solve_pool import SolvePool
 from api.settings import Settings, get_settings
+from engine.book.store import BookStore
 from engine.jobs import JobRunner, JobStore
 from models.errors import ErrorCode
 
@@ -43,7 +44,14 @@ def get_solve_pool(request: Request) -> SolvePool:
     return pool
 
 
+def get_book(request: Request) -> BookStore:
+    """The order book opened by the app's lifespan."""
+    book: BookStore = request.app.state.book
+    return book
+
+
 StoreDep = Annotated[JobStore, Depends(get_store)]
+BookDep = Annotated[BookStore, Depends(get_book)]
 PoolDep = Annotated[SolvePool, Depends(get_solve_pool)]
 RunnerDep = Annotated[JobRunner | None, Depends(get_runner)]
 

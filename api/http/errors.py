@@ -10,6 +10,7 @@ says what went wrong in a sentence; each of ``details`` names a ``field``
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, get_args
@@ -47,6 +48,12 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.SOLVER_FAILURE: 500,
     ErrorCode.STORE_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.IDEMPOTENCY_CONFLICT: 409,
+    ErrorCode.ORDER_EXISTS: 409,
+    ErrorCode.AMBIGUOUS_ORDER: 409,
+    ErrorCode.INVALID_TRANSITION: 409,
+    ErrorCode.INSUFFICIENT_STOCK: 409,
+    ErrorCode.STALE_PLAN: 409,
     # Codes of a failed job's own error; answered directly they are server failures.
     ErrorCode.UNKNOWN_KIND: 500,
     ErrorCode.WORKER_DIED: 500,
@@ -133,12 +140,14 @@ _DESCRIPTIONS = {
     401: "Missing or wrong API key",
     403: "The API key's role does not allow this",
     404: "No such resource",
-    409: "The job is not in a state that allows this",
+    409: "The resource's state does not allow this (the code says why: invalid_transition, "
+    "insufficient_stock, stale_plan, idempotency_conflict, a job not finished...)",
     413: "The request body is too large",
+    415: "The body's media type is not one this endpoint reads",
     422: "Invalid input: details name each field (a body that is not UTF-8 JSON included)",
     429: "The job queue is full; retry later",
     500: "A solver failed, or an unexpected error (with a request id)",
-    503: "The job store's database (jobs, database keys) is unreachable; see Retry-After",
+    503: "The database (jobs, the order book, database keys) is unreachable; see Retry-After",
 }
 
 
@@ -256,7 +265,21 @@ def _unparsable_body(cause: BaseException | None) -> str:
     return f"the body cannot be read as JSON ({type(cause).__name__ if cause else 'unknown'})"
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the API documents at this path (Starlette names only those of the first
+    route that matches it), for a 405's ``Allow`` header."""
+    path = request.url.path.rstrip("/") or "/"
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) if methods else None
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     if error.status_code == 400 and error.detail == _BODY_NOT_PARSED:
         why = _unparsable_body(error.__cause__)
@@ -272,7 +295,10 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
         message = "the request body is larger than this server accepts (ROUTEPLAN_MAX_BODY_BYTES)"
     elif error.status_code == 404:
         message = "no such endpoint; the API is under /v1 (see /docs)"
-    return error_json(error.status_code, code, message, headers=error.headers)
+    headers = error.headers
+    if error.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": allowed}
+    return error_json(error.status_code, code, message, headers=headers)
 
 
 class InternalErrorMiddleware:

@@ -382,7 +382,7 @@ HEALTH: dict[str, Any] = {
 }
 
 
-def json_example(example: dict[str, Any]) -> dict[str, Any]:
+def json_example(example: Any) -> dict[str, Any]:
     """A ``responses=`` content entry with one JSON example."""
     return {"content": {"application/json": {"example": example}}}
 

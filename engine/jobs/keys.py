@@ -7,7 +7,8 @@ salted scrypt ``hash`` of its secret, ``created_at`` and ``revoked_at``. A secre
 indexed read and one scrypt, whatever the number of keys. The secret itself is shown once,
 by :meth:`KeyStore.create`, and never stored.
 
-The table is created on first use, so building a store never touches the database.
+The table (:data:`engine.db.schema.API_KEYS`) is made by the migrations, applied on first use
+(:func:`engine.db.migrate.ensure_schema`), so building a store never touches the database.
 """
 
 from __future__ import annotations
@@ -24,15 +25,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from engine.jobs.database import aware, make_engine, report_unreachable
+from engine.db import aware, ensure_schema, make_engine, report_unreachable
+from engine.db.schema import API_KEYS
 from models.errors import InvalidInputError, StoreUnavailableError
 
-#: The default table name.
-KEY_TABLE_NAME = "routeplan_api_keys"
 #: The start of every secret made here (env keys may be anything).
 SECRET_PREFIX = "rpk_"
 #: A key's name: what jobs record as their creator.
@@ -122,20 +122,6 @@ class KeyRecord:
         return self.revoked_at is None
 
 
-def _table(metadata: MetaData, name: str) -> Table:
-    return Table(
-        name,
-        metadata,
-        Column("name", String(64), primary_key=True),
-        Column("role", String(16), nullable=False),
-        Column("lookup", String(16), nullable=False),
-        Column("hash", String(200), nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("revoked_at", DateTime(timezone=True)),
-        Index(f"ix_{name}_lookup", "lookup", unique=True),
-    )
-
-
 @contextmanager
 def _reachable() -> Iterator[None]:
     """Turn a pool or connection timeout into StoreUnavailableError."""
@@ -156,7 +142,6 @@ class KeyStore:
     def __init__(
         self,
         url: str,
-        table_name: str = KEY_TABLE_NAME,
         *,
         connect_timeout_s: float = 3.0,
         statement_timeout_s: float = 5.0,
@@ -168,17 +153,20 @@ class KeyStore:
             ),
             "the key store is unreachable; retry later",
         )
-        self.metadata = MetaData()
-        self.table = _table(self.metadata, table_name)
+        self.table: Table = API_KEYS
+        self._timeouts_s = {
+            "connect_timeout_s": connect_timeout_s,
+            "statement_timeout_s": statement_timeout_s,
+        }
         self._created = False
         self._lock = threading.Lock()
 
     def _ready(self) -> Table:
-        """The table, created on first use."""
+        """The table, once the migrations are applied (on first use)."""
         with self._lock:
             if not self._created:
                 with _reachable():
-                    self.metadata.create_all(self.engine)
+                    ensure_schema(self.engine, **self._timeouts_s)
                 self._created = True
         return self.table
 
@@ -256,11 +244,6 @@ class KeyStore:
         if not verify_secret(secret, row._mapping["hash"]):
             return None
         return self._record(row)
-
-    def drop(self) -> None:
-        """Drop the table (tests) and close the connections."""
-        self.metadata.drop_all(self.engine)
-        self.engine.dispose()
 
     def close(self) -> None:
         """Close the connections."""

@@ -10,11 +10,12 @@ A running job carries its ``owner`` (one per server process) and a ``heartbeat_a
 owner refreshes; a running job whose heartbeat is older than the lease belongs to a dead
 server and is queued again (or failed, after too many attempts).
 
-Every wait on the database is bounded (:mod:`engine.jobs.database`), and every failure to
+Every wait on the database is bounded (:mod:`engine.db.connect`), and every failure to
 reach it is a :class:`StoreUnavailableError`. After one, calls fail at once for
 ``retry_s`` (a circuit breaker: a hung database cannot hold every thread of the server),
-then one call at a time tries again. The table is made (or brought up to date) by the first
-call that reaches the database, so a store can be opened while its database is away.
+then one call at a time tries again. The table (:data:`engine.db.schema.JOBS`) is made by
+the migrations, which the first call that reaches the database applies (once per process:
+:func:`engine.db.migrate.ensure_schema`), so a store can be opened while its database is away.
 """
 
 from __future__ import annotations
@@ -28,36 +29,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Engine,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    func,
-    inspect,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from engine.jobs.database import aware, make_engine, report_unreachable
+from engine.db import aware, ensure_schema, make_engine, report_unreachable
+from engine.db.schema import JOBS
 from models.errors import ErrorCode, QueueFullError, StoreUnavailableError
 from models.jobs import JobStatus
-
-#: The default table name.
-TABLE_NAME = "routeplan_jobs"
-
-_JSON = JSON().with_variant(JSONB(), "postgresql")
 
 
 @dataclass(frozen=True)
@@ -92,30 +72,6 @@ def _stamp(value: datetime) -> datetime:
     stamped = aware(value)
     assert stamped is not None
     return stamped
-
-
-def _table(metadata: MetaData, name: str) -> Table:
-    return Table(
-        name,
-        metadata,
-        Column("id", String(36), primary_key=True),
-        Column("kind", String(32), nullable=False),
-        Column("status", String(16), nullable=False),
-        Column("request", _JSON, nullable=False),
-        Column("result", _JSON),
-        Column("error", _JSON),
-        Column("progress", Float),
-        Column("best_cost", Float),
-        Column("attempts", Integer, nullable=False, default=0),
-        Column("owner", String(64)),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("updated_at", DateTime(timezone=True), nullable=False),
-        Column("started_at", DateTime(timezone=True)),
-        Column("finished_at", DateTime(timezone=True)),
-        Column("heartbeat_at", DateTime(timezone=True)),
-        Column("created_by", String(128)),
-        Index(f"ix_{name}_status_created", "status", "created_at"),
-    )
 
 
 def _make_engine(
@@ -164,14 +120,13 @@ class JobStore:
     ``connect_timeout_s`` bounds connecting and waiting for a pooled connection,
     ``statement_timeout_s`` each statement (and SQLite's wait for a lock); ``retry_s`` is how
     long calls fail at once after the database was unreachable. ``lazy`` opens the store
-    without reaching the database (the table is made by the first call that does); otherwise
-    an unreachable database raises :class:`StoreUnavailableError` here.
+    without reaching the database (the migrations are applied by the first call that does);
+    otherwise an unreachable database raises :class:`StoreUnavailableError` here.
     """
 
     def __init__(
         self,
         url: str,
-        table_name: str = TABLE_NAME,
         *,
         connect_timeout_s: float = 3.0,
         statement_timeout_s: float = 5.0,
@@ -180,47 +135,29 @@ class JobStore:
     ) -> None:
         self.url = url
         self.engine = _make_engine(url, connect_timeout_s, statement_timeout_s)
-        self.metadata = MetaData()
-        self.table = _table(self.metadata, table_name)
+        self.table: Table = JOBS
+        self._timeouts_s = {
+            "connect_timeout_s": connect_timeout_s,
+            "statement_timeout_s": statement_timeout_s,
+        }
         self._breaker = _Breaker(retry_s)
-        self._schema_lock = threading.Lock()
         self._schema_ready = False
         self._local = threading.local()
         if not lazy:
-            with self._available():
-                pass
+            with self._connect() as conn:
+                conn.execute(select(1))
 
     # ------------------------------------------------------------------ availability
 
     def _ensure_schema(self) -> None:
-        """Create the table, or add the columns an older version of it lacks."""
-        with self._schema_lock:
-            if self._schema_ready:
-                return
-            self.metadata.create_all(self.engine)
-            if "created_by" not in self._columns():
-                self._add_column("created_by VARCHAR(128)")
-            self._schema_ready = True
-
-    def _columns(self) -> set[str]:
-        with self.engine.connect() as conn:
-            return {column["name"] for column in inspect(conn).get_columns(self.table.name)}
-
-    def _add_column(self, column: str) -> None:
-        """``ALTER TABLE ... ADD COLUMN``, harmless when another server just did it."""
-        guard = "IF NOT EXISTS " if self.engine.dialect.name == "postgresql" else ""
-        statement = f"ALTER TABLE {self.table.name} ADD COLUMN {guard}{column}"
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(text(statement))
-        except StoreUnavailableError:  # SQLite says "duplicate column name" as an operational error
-            if column.split()[0] not in self._columns():
-                raise
+        """Apply the migrations (once per process and database; :mod:`engine.db.migrate`)."""
+        ensure_schema(self.engine, **self._timeouts_s)
+        self._schema_ready = True
 
     @contextmanager
     def _available(self) -> Iterator[None]:
-        """Run a call on the database: fail at once while it is known to be down, make the
-        table on first contact, and turn every failure to reach it into
+        """Run a call on the database: fail at once while it is known to be down, apply the
+        migrations on first contact, and turn every failure to reach it into
         :class:`StoreUnavailableError`."""
         if getattr(self._local, "inside", False):  # a call made by another call of the store
             yield
@@ -501,11 +438,6 @@ class JobStore:
                 )
             ).rowcount
         return int(given_up) + int(requeued)
-
-    def drop(self) -> None:
-        """Drop the table (tests) and close the connections."""
-        self.metadata.drop_all(self.engine)
-        self.engine.dispose()
 
     def close(self) -> None:
         """Close the connections."""

@@ -30,6 +30,12 @@ from models.routing import RoutingRequest
 
 #: The codes clients match on today: none may change its value.
 KNOWN_CODES = {
+    "idempotency_conflict",
+    "order_exists",
+    "ambiguous_order",
+    "invalid_transition",
+    "insufficient_stock",
+    "stale_plan",
     "invalid_input",
     "limit_exceeded",
     "bad_request",
@@ -78,7 +84,9 @@ def test_exit_codes_are_the_documented_ones() -> None:
     assert EXIT_CODES[ErrorCode.INVALID_INPUT] == 2
     assert EXIT_CODES[ErrorCode.SOLVER_FAILURE] == 3
     assert EXIT_CODES[ErrorCode.STORE_UNAVAILABLE] == 4
-    assert set(EXIT_CODES.values()) <= {2, 3, 4}
+    assert EXIT_CODES[ErrorCode.STALE_PLAN] == 6  # a conflict with the present state (409)
+    assert EXIT_CODES[ErrorCode.INSUFFICIENT_STOCK] == 6
+    assert set(EXIT_CODES.values()) <= {2, 3, 4, 6}
 
 
 @pytest.mark.parametrize(

@@ -1,34 +1,86 @@
-"""``POST /v1/plans``: plan a whole day synchronously (allocation, then routes per site)."""
+"""Plans: ``POST /v1/plans`` plans a day now (given in full, or from the order book) and
+stores it as a draft; ``GET /v1/plans/{id}`` reads it back; ``POST /v1/plans/{id}/commit``
+reserves its stock and moves its orders, all or nothing."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
+from pydantic import Discriminator, Tag
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
-from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, PoolDep, SettingsDep
+from api.http import book_examples as ex
+from api.http.auth import creator_name
+from api.http.deps import API_KEY_SECURITY, SYNC_SLOT, BookDep, PoolDep, SettingsDep
 from api.http.errors import error_responses
 from api.http.examples import PLAN_REQUEST_EXAMPLES, PLAN_RESULT, json_example
 from api.http.limits import check_plan
+from api.http.solve_pool import SolvePool
+from api.settings import Settings
+from engine.book.planning import book_plan_request
 from engine.plan.pipeline import plan
+from models.book import BookPlanRequest, CommitResult, PlanRecord
 from models.plan import PlanRequest, PlanResult
 
-router = APIRouter(prefix="/plans", tags=["plans"], dependencies=[*API_KEY_SECURITY, *SYNC_SLOT])
+_EXAMPLES = {
+    **PLAN_REQUEST_EXAMPLES,
+    "from_book": {
+        "summary": "Tomorrow's ready orders and free stock of one site, one van",
+        "value": ex.BOOK_PLAN_REQUEST,
+    },
+}
+
+router = APIRouter(prefix="/plans", tags=["plans"], dependencies=API_KEY_SECURITY)
+
+
+def _shape(value: Any) -> str:
+    """``book`` for a body that asks for the book's orders, else ``full``."""
+    if isinstance(value, dict):
+        return "book" if "from_book" in value else "full"
+    return "book" if hasattr(value, "from_book") else "full"
+
+
+AnyPlanRequest = Annotated[
+    Annotated[PlanRequest, Tag("full")] | Annotated[BookPlanRequest, Tag("book")],
+    Discriminator(_shape),
+]
+
+
+async def _solve(request: PlanRequest, settings: Settings, pool: SolvePool) -> PlanResult:
+    check_plan(request, settings, sync=True)
+    cache = settings.graph_cache_dir()
+    answer = await pool.answer(
+        "plans", request, lambda: plan(request, matrix_cache_dir=cache), matrix_cache_dir=str(cache)
+    )
+    if isinstance(answer, Response):
+        return PlanResult.model_validate_json(bytes(answer.body))
+    result: PlanResult = answer
+    return result
 
 
 @router.post(
     "",
-    response_model=PlanResult,
+    response_model=PlanRecord,
     summary="Plan a day now",
+    dependencies=SYNC_SLOT,
     responses={200: json_example(PLAN_RESULT), **error_responses(401, 403, 413, 422, 429, 503)},
 )
 async def plan_day(
-    request: Annotated[PlanRequest, Body(openapi_examples=PLAN_REQUEST_EXAMPLES)],
+    request: Annotated[AnyPlanRequest, Body(openapi_examples=_EXAMPLES)],
     settings: SettingsDep,
     pool: PoolDep,
-) -> PlanResult:
+    book: BookDep,
+) -> PlanRecord:
     """Allocate the orders to sites, then route each site's vans; shipments come back with
-    ETAs (van) or expected dates (carrier), and everything left out with its reason.
+    ETAs (van) or expected dates (carrier), and everything left out with its reason. The
+    plan is stored as a draft (its ``id``).
+
+    The orders, sites and stock are given in full, or taken from the book with
+    ``{"from_book": {"date", "site_ids"}, "fleet": [...]}``: every ready (or backordered)
+    paid order due that day, and the stock not yet reserved; commit it with
+    ``POST /v1/plans/{id}/commit``.
 
     Bounded by ``ROUTEPLAN_MAX_ORDERS`` and ``ROUTEPLAN_MAX_SYNC_TIME_LIMIT_S`` (for the
     allocation and for each site's routing); bigger days: ``POST /v1/jobs`` with ``kind: plan``.
@@ -37,9 +89,47 @@ async def plan_day(
     coordinates: an explicit matrix, or a van's ``start_index``/``end_index``, is a 422
     naming the field.
     """
-    check_plan(request, settings, sync=True)
-    cache = settings.graph_cache_dir()
-    answer: PlanResult = await pool.answer(
-        "plans", request, lambda: plan(request, matrix_cache_dir=cache), matrix_cache_dir=str(cache)
-    )
-    return answer
+    actor = creator_name()
+    if isinstance(request, BookPlanRequest):
+        snap = await run_in_threadpool(book.plan_snapshot, request.from_book)
+        full, refs = book_plan_request(snap, request)
+        result = await _solve(full, settings, pool)
+        body = request.model_dump(mode="json")
+        return await run_in_threadpool(
+            lambda: book.save_plan("book", body, result, refs, actor=actor)
+        )
+    result = await _solve(request, settings, pool)
+    body = request.model_dump(mode="json")
+    return await run_in_threadpool(lambda: book.save_plan("request", body, result, actor=actor))
+
+
+@router.get(
+    "/{plan_id}",
+    response_model=PlanRecord,
+    summary="A stored plan",
+    responses={200: json_example(PLAN_RESULT), **error_responses(401, 403, 404, 422, 503)},
+)
+def get_plan(
+    plan_id: Annotated[str, Path(min_length=1, max_length=64)], book: BookDep
+) -> PlanRecord:
+    """A plan as it was made, with its state (draft or committed)."""
+    return book.get_plan(plan_id)
+
+
+@router.post(
+    "/{plan_id}/commit",
+    response_model=CommitResult,
+    summary="Commit a plan",
+    responses={
+        200: json_example(ex.COMMIT_RESULT),
+        **error_responses(401, 403, 404, 409, 422, 503),
+    },
+)
+def commit_plan(
+    plan_id: Annotated[str, Path(min_length=1, max_length=64)], book: BookDep
+) -> CommitResult:
+    """Reserve every unit the plan ships, in one transaction: its orders become
+    ``allocated`` (those it could not serve ``backordered``, with the allocation's reason).
+    If stock or orders changed since it was made: 409 ``stale_plan`` with the short lines,
+    and nothing is reserved."""
+    return book.commit_plan(plan_id, actor=creator_name())

@@ -14,7 +14,6 @@ from tests.api.payloads import (
     routes_request,
     wait_for,
 )
-from tests.postgres import postgres_url
 
 
 def _submit(client: TestClient, request: dict) -> str:
@@ -135,21 +134,17 @@ def test_unknown_job_kind_is_refused(client: TestClient) -> None:
     assert response.json()["details"][0]["field"] == "kind"
 
 
-def test_jobs_persist_in_postgresql(make_client: MakeClient) -> None:
-    table = f"test_api_jobs_{uuid.uuid4().hex[:12]}"
-    url = postgres_url()
+def test_jobs_persist_in_postgresql(fresh_pg_url: str) -> None:
     from api.http.app import create_app
     from api.settings import Settings
-    from engine.jobs import JobStore
 
-    settings = Settings(database_url=url, api_keys="", job_lease_s=3.0)
+    settings = Settings(database_url=fresh_pg_url, api_keys="", job_lease_s=3.0)
     request = routes_request(time_limit_s=0.5)
-    try:
-        with TestClient(create_app(settings, table_name=table)) as client:
-            job_id = _submit(client, request)
-            view = wait_for(client, job_id, {"succeeded", "failed"})
-            assert view["status"] == "succeeded"
-            check_routes_result(request, client.get(f"/v1/jobs/{job_id}/result").json())
-            assert client.get("/v1/health").json()["jobs"]["succeeded"] == 1
-    finally:
-        JobStore(url, table_name=table).drop()
+    with TestClient(create_app(settings)) as client:
+        job_id = _submit(client, request)
+        view = wait_for(client, job_id, {"succeeded", "failed"})
+        assert view["status"] == "succeeded"
+        check_routes_result(request, client.get(f"/v1/jobs/{job_id}/result").json())
+        assert client.get("/v1/health").json()["jobs"]["succeeded"] == 1
+    with TestClient(create_app(settings, run_jobs=False)) as client:  # a later server
+        assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "succeeded"

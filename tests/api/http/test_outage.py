@@ -13,7 +13,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,13 +20,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from api.http.app import create_app
 from api.settings import Settings
-from engine.jobs import JobStore
 from tests.api.payloads import assert_error_shape, check_routes_result, routes_request
 from tests.db_proxy import FaultProxy, postgres_or_fail
+from tests.postgres import fresh_postgres_url
 
 #: Any answer later than this is a hang (the store's timeouts are 2 s to connect, 1 s a
 #: statement).
@@ -38,12 +37,12 @@ UNKNOWN_JOB = "/v1/jobs/0b7e7a8e-3f4c-4a37-9f2a-2d6a0c1c1c1c"
 class _Server:
     """``create_app(settings)`` under uvicorn in a thread, on a free local port."""
 
-    def __init__(self, settings: Settings, table: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
-            create_app(settings, table_name=table),
+            create_app(settings),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -65,25 +64,28 @@ class _Server:
 
 
 @pytest.fixture
-def outage() -> Iterator[tuple[FaultProxy, Settings, str]]:
-    """A proxy in front of the test PostgreSQL, settings that reach the store through it,
-    and a fresh table name (dropped afterwards)."""
-    url = postgres_or_fail()
-    table = f"test_outage_{uuid.uuid4().hex[:12]}"
-    parsed = create_engine(url).url
-    with FaultProxy(parsed.host or "127.0.0.1", parsed.port or 5432) as proxy:
-        settings = Settings(
-            database_url=proxy.url(url),
-            api_keys="",
-            workers=1,
-            job_lease_s=3.0,
-            max_sync_time_limit_s=5.0,
-            db_connect_timeout_s=2.0,
-            db_statement_timeout_s=1.0,
-            db_retry_s=0.5,
-        )
-        yield proxy, settings, table
-    JobStore(url, table_name=table).drop()
+def outage() -> Iterator[tuple[FaultProxy, Settings]]:
+    """A proxy in front of the test PostgreSQL, and settings that reach a fresh database
+    (dropped afterwards) through it."""
+    postgres_or_fail()
+    with fresh_postgres_url() as url:
+        parsed = make_url(url)
+        with FaultProxy(parsed.host or "127.0.0.1", parsed.port or 5432) as proxy:
+            yield proxy, _settings(proxy.url(url))
+
+
+def _settings(database_url: str) -> Settings:
+    """Short timeouts and leases, one worker, no keys."""
+    return Settings(
+        database_url=database_url,
+        api_keys="",
+        workers=1,
+        job_lease_s=3.0,
+        max_sync_time_limit_s=5.0,
+        db_connect_timeout_s=2.0,
+        db_statement_timeout_s=1.0,
+        db_retry_s=0.5,
+    )
 
 
 def _job_body(time_limit_s: float = 0.5) -> dict[str, Any]:
@@ -135,11 +137,11 @@ def _wait_for_job(client: httpx.Client, job_id: str, timeout_s: float = 60) -> d
 
 
 def test_the_server_starts_without_its_store_and_serves_what_needs_none(
-    outage: tuple[FaultProxy, Settings, str],
+    outage: tuple[FaultProxy, Settings],
 ) -> None:
-    proxy, settings, table = outage
+    proxy, settings = outage
     proxy.mode = "refuse"
-    server = _Server(settings, table)
+    server = _Server(settings)
     try:
         _assert_every_endpoint_copes(server.client)
         proxy.mode = "forward"  # the store is back: the server reconnects by itself
@@ -153,10 +155,10 @@ def test_the_server_starts_without_its_store_and_serves_what_needs_none(
 
 
 def test_a_hung_store_answers_503_within_its_timeout_everywhere(
-    outage: tuple[FaultProxy, Settings, str],
+    outage: tuple[FaultProxy, Settings],
 ) -> None:
-    proxy, settings, table = outage
-    server = _Server(settings, table)
+    proxy, settings = outage
+    server = _Server(settings)
     try:
         _wait_for_health(server.client, 200)  # connections are pooled, then go silent
         proxy.mode = "blackhole"
@@ -177,11 +179,9 @@ def test_a_hung_store_answers_503_within_its_timeout_everywhere(
 
 
 @pytest.mark.parametrize("fault", ["refuse", "blackhole"])
-def test_no_job_is_lost_across_an_outage(
-    outage: tuple[FaultProxy, Settings, str], fault: str
-) -> None:
-    proxy, settings, table = outage
-    server = _Server(settings, table)
+def test_no_job_is_lost_across_an_outage(outage: tuple[FaultProxy, Settings], fault: str) -> None:
+    proxy, settings = outage
+    server = _Server(settings)
     try:
         running = server.client.post("/v1/jobs", json=_job_body(time_limit_s=2.0)).json()["id"]
         waiting = server.client.post("/v1/jobs", json=_job_body()).json()["id"]

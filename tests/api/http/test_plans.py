@@ -13,6 +13,7 @@ from api.http.examples import PLAN_REQUEST
 from engine.allocation import evaluate_allocation
 from engine.plan.pipeline import site_requests
 from engine.routing.evaluate import evaluate
+from models.book import PlanRecord
 from models.plan import PlanRequest, PlanResult
 from tests.api.conftest import MakeClient
 from tests.api.payloads import assert_error_shape, wait_for
@@ -22,9 +23,14 @@ def plan_request() -> dict[str, Any]:
     return copy.deepcopy(PLAN_REQUEST)
 
 
-def check(request: dict[str, Any], body: dict[str, Any]) -> PlanResult:
+def check(request: dict[str, Any], body: dict[str, Any], stored: bool = True) -> PlanResult:
     parsed = PlanRequest.model_validate(request)
-    result = PlanResult.model_validate(body)
+    result: PlanResult
+    if stored:  # POST /v1/plans stores the plan, as a draft
+        result = record = PlanRecord.model_validate(body)
+        assert record.status == "draft" and record.source == "request" and record.id
+    else:  # a job's result is the plan alone
+        result = PlanResult.model_validate(body)
     plan_date = dt.date.fromisoformat(request["plan_date"])
     checked = evaluate_allocation(parsed.allocation_request(), result.allocation, plan_date)
     assert checked.feasible, [v.message for v in checked.violations]
@@ -53,7 +59,7 @@ def test_a_plan_job_runs_to_a_checked_result(client: TestClient) -> None:
     assert response.headers["Location"].startswith("/v1/jobs/")
     view = wait_for(client, response.json()["id"], {"succeeded", "failed"})
     assert view["status"] == "succeeded", view
-    check(request, client.get(f"/v1/jobs/{view['id']}/result").json())
+    check(request, client.get(f"/v1/jobs/{view['id']}/result").json(), stored=False)
 
 
 def test_a_van_at_an_unknown_site_is_a_422_naming_it(client: TestClient) -> None:

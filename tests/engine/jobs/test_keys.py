@@ -3,23 +3,29 @@ a wrong secret."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from engine.jobs.keys import KeyStore, Role, hash_secret, verify_secret
 from models.errors import InvalidInputError
-from tests.postgres import postgres_url
+from tests.postgres import fresh_postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[KeyStore]:
-    url = f"sqlite:///{tmp_path / 'jobs.db'}" if request.param == "sqlite" else postgres_url()
-    keys = KeyStore(url, f"test_keys_{uuid.uuid4().hex[:8]}")
-    yield keys
-    keys.drop()
+    """A key store on a fresh database of its own."""
+    with ExitStack() as stack:
+        url = (
+            f"sqlite:///{tmp_path / 'jobs.db'}"
+            if request.param == "sqlite"
+            else stack.enter_context(fresh_postgres_url())
+        )
+        keys = KeyStore(url)
+        stack.callback(keys.close)
+        yield keys
 
 
 def test_a_created_key_verifies_until_revoked(store: KeyStore) -> None:

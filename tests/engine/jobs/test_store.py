@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,16 +15,22 @@ from sqlalchemy import update
 from engine.jobs import JobStore
 from models.errors import QueueFullError, StoreUnavailableError
 from models.jobs import JobStatus
-from tests.postgres import postgres_url
+from tests.postgres import fresh_postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    """A fresh store in its own table, dropped afterwards."""
-    url = f"sqlite:///{tmp_path / 'jobs.db'}" if request.param == "sqlite" else postgres_url()
-    opened = JobStore(url, table_name=f"test_jobs_{uuid.uuid4().hex[:12]}")
-    yield opened
-    opened.drop()
+    """A store on a fresh database of its own (a SQLite file, or a PostgreSQL database
+    dropped afterwards)."""
+    with ExitStack() as stack:
+        url = (
+            f"sqlite:///{tmp_path / 'jobs.db'}"
+            if request.param == "sqlite"
+            else stack.enter_context(fresh_postgres_url())
+        )
+        opened = JobStore(url)
+        stack.callback(opened.close)
+        yield opened
 
 
 def _age_heartbeat(store: JobStore, job_id: str, seconds: float) -> None:

@@ -13,16 +13,20 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from engine.db.schema import JOBS
 from engine.jobs import JobRecord, JobRunner, JobStore
 from models.errors import StoreUnavailableError
 from models.jobs import JobStatus
 from tests.db_proxy import FaultProxy, ends_within, postgres_or_fail
+from tests.postgres import fresh_postgres_url
 
 #: Short timeouts, so that a hang shows quickly (libpq connects for at least 2 s).
 CONNECT_TIMEOUT_S, STATEMENT_TIMEOUT_S = 2.0, 1.0
@@ -34,20 +38,19 @@ KINDS = {"sleepy": "tests.engine.jobs.job_kinds:sleepy"}
 
 @pytest.fixture
 def proxy() -> Iterator[tuple[FaultProxy, str, str]]:
-    """A proxy in front of the test PostgreSQL, its URL and a fresh table name (dropped)."""
-    url = postgres_or_fail()
-    table = f"test_faults_{uuid.uuid4().hex[:12]}"
-    parsed = create_engine(url).url
-    with FaultProxy(parsed.host or "127.0.0.1", parsed.port or 5432) as opened:
-        yield opened, opened.url(url), table
-    _open(url, table).drop()
+    """A proxy in front of the test PostgreSQL, the URL of a fresh database (dropped
+    afterwards) through the proxy, and the same URL without it."""
+    postgres_or_fail()
+    with fresh_postgres_url() as url:
+        parsed = make_url(url)
+        with FaultProxy(parsed.host or "127.0.0.1", parsed.port or 5432) as opened:
+            yield opened, opened.url(url), url
 
 
-def _open(url: str, table: str, retry_s: float = 0.0, lazy: bool = False) -> JobStore:
+def _open(url: str, retry_s: float = 0.0, lazy: bool = False) -> JobStore:
     """A store with the short timeouts."""
     return JobStore(
         url,
-        table_name=table,
         connect_timeout_s=CONNECT_TIMEOUT_S,
         statement_timeout_s=STATEMENT_TIMEOUT_S,
         retry_s=retry_s,
@@ -84,10 +87,10 @@ def _calls(store: JobStore, job_id: str) -> dict[str, Callable[[], Any]]:
 def test_a_refusing_database_fails_every_call_and_the_store_comes_back(
     proxy: tuple[FaultProxy, str, str],
 ) -> None:
-    fault, url, table = proxy
+    fault, url, _direct = proxy
     fault.mode = "refuse"
-    _fails_unavailable(lambda: _open(url, table))
-    store = _open(url, table, retry_s=0.0, lazy=True)
+    _fails_unavailable(lambda: _open(url))
+    store = _open(url, retry_s=0.0, lazy=True)
     try:
         for name, call in _calls(store, str(uuid.uuid4())).items():
             with pytest.raises(StoreUnavailableError):
@@ -95,7 +98,7 @@ def test_a_refusing_database_fails_every_call_and_the_store_comes_back(
             assert name  # every kind of call, one after the other
         assert ends_within(BOUND_S, store.ping) is False
         fault.mode = "forward"
-        job = ends_within(BOUND_S, lambda: store.submit("routes", {"n": 1}))  # makes the table
+        job = ends_within(BOUND_S, lambda: store.submit("routes", {"n": 1}))  # migrates
         assert _record(store, job.id).status is JobStatus.QUEUED
         fault.mode = "refuse"  # down again: the pooled connections are gone with it
         _fails_unavailable(lambda: store.get(job.id))
@@ -108,15 +111,15 @@ def test_a_refusing_database_fails_every_call_and_the_store_comes_back(
 def test_a_hung_database_fails_every_call_within_its_timeout(
     proxy: tuple[FaultProxy, str, str],
 ) -> None:
-    fault, url, table = proxy
-    store = _open(url, table, retry_s=0.0)
+    fault, url, _direct = proxy
+    store = _open(url, retry_s=0.0)
     try:
         job = store.submit("routes", {"n": 1})
         fault.mode = "blackhole"  # the pooled connection stays open and goes silent
         for call in _calls(store, job.id).values():
             _fails_unavailable(call)
         assert ends_within(BOUND_S, store.ping) is False
-        _fails_unavailable(lambda: _open(url, table))
+        _fails_unavailable(lambda: _open(url))
         fault.mode = "forward"
         assert ends_within(BOUND_S, lambda: _record(store, job.id)).id == job.id
     finally:
@@ -126,13 +129,15 @@ def test_a_hung_database_fails_every_call_within_its_timeout(
 def test_a_statement_slower_than_the_timeout_is_cancelled(
     proxy: tuple[FaultProxy, str, str],
 ) -> None:
-    _fault, url, table = proxy
-    store = _open(url, table, retry_s=0.0)
+    _fault, url, direct = proxy
+    store = _open(url, retry_s=0.0)
     job = store.submit("routes", {"n": 1})
-    blocker = create_engine(postgres_or_fail())
+    blocker = create_engine(direct)
     try:
         with blocker.begin() as conn:  # holds the job's row lock past the statement timeout
-            conn.execute(text(f"SELECT id FROM {table} WHERE id = :id FOR UPDATE"), {"id": job.id})
+            conn.execute(
+                text(f"SELECT id FROM {JOBS.name} WHERE id = :id FOR UPDATE"), {"id": job.id}
+            )
             _fails_unavailable(lambda: store.cancel(job.id))
         assert _record(store, job.id).status is JobStatus.QUEUED  # the cancel did not apply
     finally:
@@ -143,8 +148,8 @@ def test_a_statement_slower_than_the_timeout_is_cancelled(
 def test_after_a_failure_calls_fail_at_once_for_the_retry_time(
     proxy: tuple[FaultProxy, str, str],
 ) -> None:
-    fault, url, table = proxy
-    store = _open(url, table, retry_s=60.0)
+    fault, url, _direct = proxy
+    store = _open(url, retry_s=60.0)
     try:
         fault.mode = "refuse"
         _fails_unavailable(store.counts)
@@ -174,27 +179,29 @@ def test_a_locked_sqlite_database_fails_after_its_busy_timeout(tmp_path: Path) -
 def test_an_older_table_gains_created_by_and_submit_records_it(
     backend: str, tmp_path: Path
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'jobs.db'}" if backend == "sqlite" else postgres_or_fail()
-    table = f"test_created_by_{uuid.uuid4().hex[:12]}"
-    legacy = _open(url, table, lazy=True)
-    with legacy.engine.begin() as conn:  # the old shape: every column but created_by
-        columns = ", ".join(
-            f"{column.name} {column.type.compile(legacy.engine.dialect)}"
-            for column in legacy.table.columns
-            if column.name != "created_by"
+    with ExitStack() as stack:
+        url = (
+            f"sqlite:///{tmp_path / 'jobs.db'}"
+            if backend == "sqlite"
+            else stack.enter_context(fresh_postgres_url())
         )
-        conn.execute(text(f"CREATE TABLE {table} ({columns})"))
-    legacy.close()
-    try:
-        first = _open(url, table)
-        second = _open(url, table)  # a second server: the column is there
+        legacy = create_engine(url)
+        with legacy.begin() as conn:  # the old shape: every column but created_by
+            columns = ", ".join(
+                f"{column.name} {column.type.compile(legacy.dialect)}"
+                for column in JOBS.columns
+                if column.name != "created_by"
+            )
+            conn.execute(text(f"CREATE TABLE {JOBS.name} ({columns})"))
+        legacy.dispose()
+        first = _open(url)
+        stack.callback(first.close)
+        second = _open(url)  # a second server: the column is there
+        stack.callback(second.close)
         anonymous = first.submit("routes", {"n": 1})
         owned = second.submit("routes", {"n": 2}, created_by="dashboard")
         assert _record(first, anonymous.id).created_by is None
         assert _record(first, owned.id).created_by == "dashboard"
-        second.close()
-    finally:
-        first.drop()
 
 
 def _wait_until_finished(store: JobStore, job_id: str, timeout_s: float = 60) -> None:
@@ -212,8 +219,8 @@ def _wait_until_finished(store: JobStore, job_id: str, timeout_s: float = 60) ->
 
 
 def test_a_runner_keeps_its_job_through_an_outage(proxy: tuple[FaultProxy, str, str]) -> None:
-    fault, url, table = proxy
-    store = _open(url, table, retry_s=0.2)
+    fault, url, _direct = proxy
+    store = _open(url, retry_s=0.2)
     runner = JobRunner(store, kinds=KINDS, lease_s=2.0, poll_s=0.05)
     runner.start()
     try:

@@ -1,4 +1,4 @@
-"""The job store's database engine, with every wait bounded.
+"""The database engine of the stores, with every wait bounded.
 
 A database that refuses connections fails fast; one that accepts them and never answers
 must not hang a caller forever. So:
@@ -13,7 +13,8 @@ must not hang a caller forever. So:
   pool's pre-ping runs inside that watch too, so a hung pooled connection cannot hang a
   checkout either. TCP keepalives catch a peer that vanished without a word.
 
-SQLite waits at most the statement timeout for a lock (its busy timeout).
+SQLite waits at most the statement timeout for a lock (its busy timeout), and is put in WAL
+mode (readers never wait for the writer).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import heapq
 import math
 import os
 import socket
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
@@ -106,11 +108,29 @@ def _sqlite_engine(url: str, busy_timeout_s: float) -> Engine:
     @event.listens_for(engine, "connect")
     def _pragmas(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        try:
+            _write_ahead_log(cursor, busy_timeout_s)
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
 
     return engine
+
+
+def _write_ahead_log(cursor: Any, busy_timeout_s: float) -> None:
+    """Put the database in WAL mode, unless it is already. Two connections switching a new
+    file at once make SQLite answer "locked" at once to one of them (it would deadlock, so
+    the busy timeout does not apply): that one tries again until the busy timeout."""
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _server_engine(url: str, connect_timeout_s: float, statement_timeout_s: float) -> Engine:

@@ -1,0 +1,231 @@
+"""Stored plans, and committing one: all of its stock reserved in one transaction, or none.
+
+Committing a draft made from the book, in one transaction:
+
+1. lock the plan (a second commit of it waits, then finds it committed: 409);
+2. lock its orders, in key order; each must still be ``ready`` or ``backordered`` and paid;
+3. take each (site, sku)'s units by one conditional update, in (site, sku) order so that
+   two commits never wait for each other in a circle; every shortfall is noted;
+4. if any order moved or any unit is short, answer 409 ``stale_plan`` with every short
+   line, and the transaction rolls back: nothing is reserved;
+5. otherwise write one reservation per shipment line, move the served orders to
+   ``allocated`` and the others to ``backordered`` with the allocation's reasons, and mark
+   the plan committed.
+
+A server killed at any point before the final commit leaves nothing behind: the database
+rolls the open transaction back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from engine.book import ledger
+from engine.book import lifecycle as lc
+from engine.book import orders as orders_sql
+from engine.book import tables as t
+from engine.book.payments import PAID
+from engine.db import aware
+from models.book import CommitResult, CommittedOrder, PlanRecord
+from models.errors import ConflictError, ErrorCode, NotFoundError
+from models.plan import PlanResult
+from models.status import OrderStatus, PaymentState, TransitionCause
+
+
+def insert(
+    conn: Connection,
+    plan_id: str,
+    source: str,
+    request: dict[str, Any],
+    result: PlanResult,
+    refs: list[dict[str, str]],
+    now: datetime,
+    actor: str | None,
+) -> None:
+    """Store a draft plan."""
+    plan_date = request.get("plan_date") or (request.get("from_book") or {}).get("date")
+    conn.execute(
+        t.plans.insert().values(
+            id=plan_id,
+            status="draft",
+            source=source,
+            plan_date=None if plan_date is None else datetime.fromisoformat(plan_date).date(),
+            request=request,
+            result=result.model_dump(mode="json"),
+            book_orders=refs,
+            created_at=now,
+            created_by=actor,
+        )
+    )
+
+
+def _row(conn: Connection, plan_id: str, *, lock: bool = False) -> Any:
+    query = select(t.plans).where(t.plans.c.id == plan_id)
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFoundError(
+            f"no plan {plan_id!r}", [{"field": "plan_id", "value": plan_id, "message": "unknown"}]
+        )
+    return row
+
+
+def record(conn: Connection, plan_id: str) -> PlanRecord:
+    """A stored plan as the API shows it."""
+    m = _row(conn, plan_id)._mapping
+    return PlanRecord.model_validate(
+        {
+            **m["result"],
+            "id": m["id"],
+            "status": m["status"],
+            "source": m["source"],
+            "plan_date": m["plan_date"],
+            "created_at": aware(m["created_at"]),
+            "committed_at": aware(m["committed_at"]),
+            "created_by": m["created_by"],
+            "book_orders": m["book_orders"],
+        }
+    )
+
+
+def _reasons(result: dict[str, Any]) -> dict[str, list[str]]:
+    """Each plan order id's unfulfilled lines, as ``reason: line (sku x units)`` texts."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for line in result["allocation"]["unfulfilled"]:
+        what = f"line {line.get('line_id')} ({line.get('sku')} x {line.get('quantity')})"
+        out[str(line["order_id"])].append(f"{line['reason']}: {what}")
+    return out
+
+
+def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> CommitResult:
+    """Commit a draft plan of the book (see the module's docstring)."""
+    plan = _row(conn, plan_id, lock=True)._mapping
+    if plan["status"] != "draft":
+        raise ConflictError(
+            ErrorCode.INVALID_TRANSITION,
+            f"plan {plan_id!r} is {plan['status']}; only a draft is committed",
+            [{"field": "status", "value": plan["status"], "message": "not a draft"}],
+        )
+    if plan["source"] != "book":
+        raise ConflictError(
+            ErrorCode.INVALID_TRANSITION,
+            f"plan {plan_id!r} was given in full, not made from the book: it has no book "
+            "orders to reserve stock for",
+            [{"field": "source", "value": plan["source"], "message": "not from the book"}],
+        )
+    refs = {ref["plan_order_id"]: ref for ref in plan["book_orders"]}
+    o = t.orders.c
+    problems: list[dict[str, Any]] = []
+    rows: dict[str, Any] = {}
+    for plan_order_id in sorted(refs, key=lambda k: (refs[k]["channel"], refs[k]["order_id"])):
+        ref = refs[plan_order_id]
+        row = conn.execute(
+            select(t.orders)
+            .where(o.channel == ref["channel"], o.order_id == ref["order_id"])
+            .with_for_update()
+        ).first()
+        status = None if row is None else OrderStatus(row._mapping["status"])
+        paid = row is not None and PaymentState(row._mapping["payment_status"]) in PAID
+        if row is None or status not in lc.PLANNABLE or not paid:
+            now_is = (
+                "gone" if row is None else f"{status}, payment {row._mapping['payment_status']}"
+            )
+            problems.append(
+                {
+                    "field": f"orders[{plan_order_id}]",
+                    "value": ref["order_id"],
+                    "message": f"was ready when planned; now {now_is}",
+                    "order_id": ref["order_id"],
+                    "channel": ref["channel"],
+                }
+            )
+            continue
+        rows[plan_order_id] = row
+    result = plan["result"]
+    needs: list[ledger.Need] = []
+    for shipment in result["allocation"]["shipments"]:
+        row = rows.get(str(shipment["order_id"]))
+        if row is None:
+            continue
+        for line in shipment["lines"]:
+            needs.append(
+                ledger.Need(
+                    order_seq=row._mapping["seq"],
+                    line_id=str(line["line_id"]),
+                    site_id=str(shipment["site_id"]),
+                    sku=str(line["sku"]),
+                    quantity=int(line["quantity"]),
+                )
+            )
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    for need in needs:
+        wanted[(need.site_id, need.sku)] += need.quantity
+    for site_id, sku in sorted(wanted):
+        quantity = wanted[(site_id, sku)]
+        if not ledger.take(conn, site_id, sku, quantity, now):
+            free = ledger.available(conn, site_id, sku)
+            problems.append(
+                {
+                    "field": f"stock[{site_id}/{sku}]",
+                    "value": quantity,
+                    "message": f"the plan needs {quantity}; {free} available now",
+                    "site_id": site_id,
+                    "sku": sku,
+                    "needed": quantity,
+                    "available": free,
+                }
+            )
+    if problems:
+        raise ConflictError(
+            ErrorCode.STALE_PLAN,
+            f"plan {plan_id!r} is stale: {len(problems)} of its orders or stock lines changed "
+            "since it was made; nothing was reserved (plan again)",
+            problems,
+        )
+    ledger.add_reservations(conn, needs, now, plan_id, actor)
+    served = {need.order_seq for need in needs}
+    reasons = _reasons(result)
+    out = []
+    for plan_order_id, row in rows.items():
+        m = row._mapping
+        texts = reasons.get(plan_order_id, [])
+        if m["seq"] in served:
+            target = OrderStatus.ALLOCATED
+            detail = None if not texts else "partly served; " + "; ".join(texts)
+            values: dict[str, Any] = {"plan_id": plan_id}
+        else:
+            target = OrderStatus.BACKORDERED
+            detail = "; ".join(texts) or "the plan left it out"
+            values = {}
+        orders_sql.move(
+            conn,
+            row,
+            target,
+            TransitionCause.PLAN_COMMIT,
+            actor,
+            now,
+            detail=detail,
+            reason=f"plan {plan_id}" + (f": {detail}" if detail else ""),
+            **values,
+        )
+        out.append(
+            CommittedOrder(
+                order_id=m["order_id"], channel=m["channel"], status=target, detail=detail
+            )
+        )
+    conn.execute(
+        update(t.plans).where(t.plans.c.id == plan_id).values(status="committed", committed_at=now)
+    )
+    return CommitResult(
+        plan_id=plan_id,
+        status="committed",
+        reservations=len(needs),
+        units_reserved=sum(need.quantity for need in needs),
+        orders=out,
+    )

@@ -1,0 +1,932 @@
+"""The order book's store: orders, payments, sites, the stock ledger, reservations, plans.
+
+Every change is one transaction (:meth:`BookStore._write`): SQLite takes its write lock at
+the start (``BEGIN IMMEDIATE``, so two writers never both read and then both write), and
+PostgreSQL locks the order rows a change reads (``SELECT ... FOR UPDATE``) and takes stock
+by conditional updates (:mod:`engine.book.ledger`). A transaction that loses a race (a
+compare-and-set that no longer matches, a deadlock, a serialisation failure) runs again
+from the start, a few times. A database that cannot be reached is a
+:class:`StoreUnavailableError` (503); the schema is brought to the head of the migrations by
+the first call that reaches it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, event, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from engine.book import ledger, planning, plans
+from engine.book import lifecycle as lc
+from engine.book import orders as orders_sql
+from engine.book import tables as t
+from engine.book.payments import PAID, gateway
+from engine.book.planning import Snapshot
+from engine.db import aware, ensure_schema, make_engine, report_unreachable
+from models.book import (
+    BookOrderRef,
+    BookSelection,
+    CommitResult,
+    OrderHistory,
+    OrderIn,
+    OrderPage,
+    OrderRecord,
+    PaymentUpdate,
+    PlanRecord,
+    Reservation,
+    ReservationIn,
+    SiteIn,
+    SiteRecord,
+    StockLevel,
+    StockMovement,
+    StockMovementIn,
+    Transition,
+)
+from models.errors import (
+    ConflictError,
+    ErrorCode,
+    InvalidInputError,
+    NotFoundError,
+    StoreUnavailableError,
+)
+from models.plan import PlanResult
+from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
+
+T = TypeVar("T")
+#: How many times a transaction that lost a race runs again.
+RETRIES = 8
+#: PostgreSQL's codes for a deadlock and a serialisation failure: try again.
+_RETRY_SQLSTATES = {"40P01", "40001"}
+#: Most orders on one page of ``GET /v1/orders``.
+MAX_PAGE = 500
+
+
+def now_utc() -> datetime:
+    """The time now, in UTC."""
+    return datetime.now(UTC)
+
+
+def body_hash(order: OrderIn) -> str:
+    """A digest of an order's content (what an idempotent replay must match)."""
+    text = json.dumps(order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _retryable(error: BaseException) -> bool:
+    if isinstance(error, ledger.RetryTransactionError):
+        return True
+    if isinstance(error, DBAPIError):
+        code = getattr(error.orig, "sqlstate", None)
+        return code in _RETRY_SQLSTATES
+    return False
+
+
+def _immediate_writes(engine: Engine) -> Engine:
+    """On SQLite, make every transaction of ``engine`` take the write lock when it begins."""
+    if engine.dialect.name != "sqlite":
+        return engine
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class BookStore:
+    """The order book in SQL (SQLite file by default, PostgreSQL by URL)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout_s: float = 3.0,
+        statement_timeout_s: float = 5.0,
+        lazy: bool = False,
+    ) -> None:
+        self.url = url
+        self._timeouts = {
+            "connect_timeout_s": connect_timeout_s,
+            "statement_timeout_s": statement_timeout_s,
+        }
+        engine = make_engine(url, **self._timeouts)
+        self.engine = report_unreachable(
+            _immediate_writes(engine), "the order book's database is unreachable; retry later"
+        )
+        if not lazy:
+            with self._read():
+                pass
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            ensure_schema(self.engine, **self._timeouts)
+            yield
+        except (PoolTimeoutError, DisconnectionError) as error:
+            raise StoreUnavailableError(
+                "the order book's database is unreachable; retry later"
+            ) from error
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A connection for reading (one transaction, rolled back at the end)."""
+        with self._guard(), self.engine.connect() as conn:
+            yield conn
+
+    def _write(self, change: Callable[[Connection], T]) -> T:
+        """Run ``change`` in one transaction, committed when it returns; run it again when it
+        lost a race."""
+        with self._guard():
+            for attempt in range(RETRIES):
+                try:
+                    with self.engine.begin() as conn:
+                        return change(conn)
+                except Exception as error:
+                    if attempt == RETRIES - 1 or not _retryable(error):
+                        raise
+                    time.sleep(0.002 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def ping(self) -> bool:
+        """Whether the database answers."""
+        try:
+            with self._read() as conn:
+                conn.execute(select(1))
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ orders
+
+    def capture(
+        self, order: OrderIn, *, actor: str | None = None, idempotency_key: str | None = None
+    ) -> tuple[OrderRecord, bool]:
+        """Store a new order (then ``ready`` or ``on_hold``); ``(order, created)``.
+
+        With ``idempotency_key``, a replay with the same content returns the stored order
+        (``created`` False); the same key with other content is 409 ``idempotency_conflict``.
+        Without one, an id the channel already has is 409 ``order_exists``.
+        """
+        gateway(order.payment_gateway)
+        digest = body_hash(order)
+        scoped = None if idempotency_key is None else f"{actor or ''}:{idempotency_key}"
+        order_id = order.id or f"ord_{uuid.uuid4().hex[:16]}"
+
+        def change(conn: Connection) -> tuple[OrderRecord, bool]:
+            if scoped is not None:
+                seen = conn.execute(
+                    select(t.idempotency).where(t.idempotency.c.key == scoped)
+                ).first()
+                if seen is not None:
+                    return self._replay(conn, seen, digest, idempotency_key or "")
+            existing = conn.execute(
+                select(t.orders).where(
+                    t.orders.c.channel == order.channel, t.orders.c.order_id == order_id
+                )
+            ).first()
+            if existing is not None:
+                raise ConflictError(
+                    ErrorCode.ORDER_EXISTS,
+                    f"channel {order.channel!r} already has order {order_id!r}",
+                    [{"field": "id", "value": order_id, "message": "already in the book"}],
+                )
+            row = self._insert(conn, order, order_id, actor)
+            if scoped is not None:
+                conn.execute(
+                    t.idempotency.insert().values(
+                        key=scoped,
+                        request_hash=digest,
+                        order_seq=row._mapping["seq"],
+                        created_at=now_utc(),
+                    )
+                )
+            return orders_sql.record(conn, row), True
+
+        try:
+            return self._write(change)
+        except IntegrityError:  # a concurrent capture of the same key or id won the race
+            if scoped is None:
+                raise ConflictError(
+                    ErrorCode.ORDER_EXISTS,
+                    f"channel {order.channel!r} already has order {order_id!r}",
+                    [{"field": "id", "value": order_id, "message": "already in the book"}],
+                ) from None
+            with self._read() as conn:
+                seen = conn.execute(
+                    select(t.idempotency).where(t.idempotency.c.key == scoped)
+                ).first()
+                if seen is None:
+                    raise
+                return self._replay(conn, seen, digest, idempotency_key or "")
+
+    def capture_many(
+        self, orders: list[OrderIn], *, actor: str | None = None
+    ) -> list[tuple[OrderRecord, bool]]:
+        """Store several orders in one transaction: all of them, or none; ``(order,
+        created)`` each, in the order given.
+
+        An order whose channel already has its id with the same content (location, address,
+        lines, dates, priority, windows, service, shipping terms, gateway; not its payment,
+        which moves on after capture) is a replay (``created`` False); with other content it
+        is 409 ``order_exists``, one detail ``orders[i].id`` per such order, and nothing is
+        stored.
+        """
+        for order in orders:
+            gateway(order.payment_gateway)
+        order_ids = [order.id or f"ord_{uuid.uuid4().hex[:16]}" for order in orders]
+
+        def same(order: OrderIn, stored: OrderRecord) -> bool:
+            keep = {"id", "payment_status", "payment_reference"}
+            had = OrderIn.model_validate(
+                {
+                    "channel": stored.channel,
+                    "location": stored.location,
+                    "address": stored.address,
+                    "lines": [
+                        {"id": ln.id, "sku": ln.sku, "quantity": ln.quantity} for ln in stored.lines
+                    ],
+                    "placed_at": stored.placed_at,
+                    "promised_date": stored.promised_date,
+                    "priority": stored.priority,
+                    "delivery_windows": stored.delivery_windows,
+                    "service_s": stored.service_s,
+                    "ship_complete": stored.ship_complete,
+                    "max_shipments": stored.max_shipments,
+                    "payment_gateway": stored.payment_gateway,
+                }
+            )
+            return bool(order.model_dump(exclude=keep) == had.model_dump(exclude=keep))
+
+        def change(conn: Connection) -> list[tuple[OrderRecord, bool]]:
+            out: list[tuple[OrderRecord, bool]] = []
+            clashes: list[dict[str, Any]] = []
+            for i, (order, order_id) in enumerate(zip(orders, order_ids, strict=True)):
+                existing = conn.execute(
+                    select(t.orders).where(
+                        t.orders.c.channel == order.channel, t.orders.c.order_id == order_id
+                    )
+                ).first()
+                if existing is None:
+                    row = self._insert(conn, order, order_id, actor)
+                    out.append((orders_sql.record(conn, row), True))
+                    continue
+                stored = orders_sql.record(conn, existing)
+                if same(order, stored):
+                    out.append((stored, False))
+                else:
+                    clashes.append(
+                        {
+                            "field": f"orders[{i}].id",
+                            "value": order_id,
+                            "message": f"channel {order.channel!r} already has this order "
+                            "with other content",
+                        }
+                    )
+            if clashes:
+                names = ", ".join(repr(c["value"]) for c in clashes[:5])
+                more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
+                raise ConflictError(
+                    ErrorCode.ORDER_EXISTS,
+                    f"{len(clashes)} order(s) already in the book with other content: "
+                    f"{names}{more}; nothing was stored",
+                    clashes,
+                )
+            return out
+
+        try:
+            return self._write(change)
+        except IntegrityError:  # a concurrent capture of one of the ids won the race
+            return self._write(change)
+
+    def _replay(
+        self, conn: Connection, seen: Any, digest: str, key: str
+    ) -> tuple[OrderRecord, bool]:
+        if seen._mapping["request_hash"] != digest:
+            raise ConflictError(
+                ErrorCode.IDEMPOTENCY_CONFLICT,
+                f"Idempotency-Key {key!r} was used for a different order body",
+                [{"field": "Idempotency-Key", "value": key, "message": "used with another body"}],
+            )
+        return orders_sql.record(conn, orders_sql.reread(conn, seen._mapping["order_seq"])), False
+
+    def _insert(self, conn: Connection, order: OrderIn, order_id: str, actor: str | None) -> Any:
+        """Insert an order as ``received``, then move it to ``ready`` or ``on_hold``."""
+        now = now_utc()
+        warnings = [
+            f"lines[{i}].sku {line.sku!r} is in no site's ledger"
+            for i, line in enumerate(order.lines)
+            if not ledger.sku_known(conn, line.sku)
+        ]
+        seq = conn.execute(
+            t.orders.insert()
+            .values(
+                channel=order.channel,
+                order_id=order_id,
+                status=OrderStatus.RECEIVED.value,
+                warnings=warnings,
+                lon=order.location[0],
+                lat=order.location[1],
+                address=order.address,
+                placed_at=order.placed_at,
+                promised_date=order.promised_date,
+                priority=order.priority,
+                delivery_windows=[w.model_dump(mode="json") for w in order.delivery_windows],
+                service_s=order.service_s,
+                ship_complete=order.ship_complete,
+                max_shipments=order.max_shipments,
+                payment_status=order.payment_status,
+                payment_reference=order.payment_reference,
+                payment_gateway=order.payment_gateway,
+                created_at=now,
+                updated_at=now,
+                created_by=actor,
+            )
+            .returning(t.orders.c.seq)
+        ).scalar_one()
+        conn.execute(
+            t.order_lines.insert(),
+            [
+                {
+                    "order_seq": seq,
+                    "line_id": line.id,
+                    "position": i,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "shipped": 0,
+                }
+                for i, line in enumerate(order.lines)
+            ],
+        )
+        cause = TransitionCause.CAPTURE
+        orders_sql.write_transition(conn, seq, now, None, OrderStatus.RECEIVED, cause, actor, None)
+        row = orders_sql.reread(conn, seq)
+        hold = _hold_for(PaymentState(order.payment_status), bool(warnings))
+        if hold is None:
+            return orders_sql.move(conn, row, OrderStatus.READY, cause, actor, now)
+        detail = "; ".join(warnings) if hold is HoldReason.VALIDATION else None
+        return orders_sql.move(
+            conn,
+            row,
+            OrderStatus.ON_HOLD,
+            cause,
+            actor,
+            now,
+            hold_reason=hold,
+            detail=detail,
+            reason=hold.value,
+        )
+
+    def get_order(self, order_id: str, channel: str | None = None) -> OrderRecord:
+        """One order (404 when there is none)."""
+        with self._read() as conn:
+            return orders_sql.record(conn, orders_sql.find(conn, order_id, channel))
+
+    def list_orders(
+        self,
+        *,
+        status: OrderStatus | None = None,
+        channel: str | None = None,
+        site_id: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> OrderPage:
+        """Orders, oldest first, ``limit`` per page; ``cursor`` is the previous page's
+        ``next_cursor``."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInputError.for_field("limit", limit, f"is not between 1 and {MAX_PAGE}")
+        after = _cursor(cursor)
+        o = t.orders.c
+        query = select(t.orders).where(o.seq > after)
+        if status is not None:
+            query = query.where(o.status == status.value)
+        if channel is not None:
+            query = query.where(o.channel == channel)
+        if site_id is not None:
+            r = t.reservations.c
+            held = select(r.order_seq).where(
+                r.site_id == site_id, r.status.in_(["active", "consumed"])
+            )
+            query = query.where(o.seq.in_(held))
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(o.seq).limit(limit + 1)).all()
+            page = orders_sql.records(conn, rows[:limit])
+        more = len(rows) > limit
+        return OrderPage(
+            orders=page, next_cursor=str(rows[limit - 1]._mapping["seq"]) if more else None
+        )
+
+    def history(self, order_id: str, channel: str | None = None) -> OrderHistory:
+        """Every transition of an order, oldest first."""
+        with self._read() as conn:
+            row = orders_sql.find(conn, order_id, channel)
+            tr = t.transitions.c
+            rows = conn.execute(
+                select(t.transitions).where(tr.order_seq == row._mapping["seq"]).order_by(tr.id)
+            ).all()
+        return OrderHistory(
+            order_id=row._mapping["order_id"],
+            channel=row._mapping["channel"],
+            transitions=[
+                Transition(
+                    at=aware(m["at"]) or now_utc(),
+                    from_status=OrderStatus(m["from_status"]) if m["from_status"] else None,
+                    to_status=OrderStatus(m["to_status"]),
+                    cause=TransitionCause(m["cause"]),
+                    actor=m["actor"],
+                    reason=m["reason"],
+                )
+                for m in (r._mapping for r in rows)
+            ],
+        )
+
+    def set_payment(
+        self,
+        order_id: str,
+        update_: PaymentUpdate,
+        *,
+        channel: str | None = None,
+        actor: str | None = None,
+    ) -> OrderRecord:
+        """Record what the order's gateway says of its payment, and move the order: paid
+        orders on hold for payment become ``ready``; a decline or refund before shipping
+        puts the order on hold (its reservations given back)."""
+
+        def change(conn: Connection) -> OrderRecord:
+            row = orders_sql.find(conn, order_id, channel, lock=True)
+            m = row._mapping
+            current = PaymentState(m["payment_status"])
+            target = gateway(m["payment_gateway"]).review(m["order_id"], current, update_)
+            now = now_utc()
+            conn.execute(
+                update(t.orders)
+                .where(t.orders.c.seq == m["seq"])
+                .values(
+                    payment_status=target.value,
+                    payment_reference=update_.reference or m["payment_reference"],
+                    updated_at=now,
+                )
+            )
+            row = orders_sql.reread(conn, m["seq"])
+            status = OrderStatus(m["status"])
+            cause, why = TransitionCause.PAYMENT, f"payment {target.value}"
+            if target in PAID and status in (OrderStatus.ON_HOLD, OrderStatus.RECEIVED):
+                if m["hold_reason"] in (None, *(h.value for h in _PAYMENT_HOLDS)):
+                    if m["warnings"]:
+                        row = orders_sql.move(
+                            conn,
+                            row,
+                            OrderStatus.ON_HOLD,
+                            cause,
+                            actor,
+                            now,
+                            hold_reason=HoldReason.VALIDATION,
+                            detail="; ".join(m["warnings"]),
+                            reason=why,
+                        )
+                    else:
+                        row = orders_sql.move(
+                            conn, row, OrderStatus.READY, cause, actor, now, reason=why
+                        )
+            elif target in (PaymentState.DECLINED, PaymentState.REFUNDED) and lc.allowed(
+                status, OrderStatus.ON_HOLD
+            ):
+                hold = (
+                    HoldReason.PAYMENT_DECLINED
+                    if target is PaymentState.DECLINED
+                    else HoldReason.PAYMENT_REFUNDED
+                )
+                row = orders_sql.move(
+                    conn,
+                    row,
+                    OrderStatus.ON_HOLD,
+                    cause,
+                    actor,
+                    now,
+                    hold_reason=hold,
+                    detail=why,
+                    reason=why,
+                )
+            return orders_sql.record(conn, row)
+
+        return self._write(change)
+
+    def change_status(
+        self,
+        order_id: str,
+        target: OrderStatus,
+        *,
+        channel: str | None = None,
+        cause: TransitionCause = TransitionCause.API,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> OrderRecord:
+        """Move an order to ``target`` as the lifecycle table allows (409 otherwise).
+
+        ``ready`` needs a paid order and clears its warnings (a release from hold);
+        ``on_hold`` is a manual hold; ``allocated`` and ``backordered`` come from plan
+        commits only."""
+        if target not in lc.DIRECT:
+            allowed = ", ".join(sorted(s.value for s in lc.DIRECT))
+            raise InvalidInputError.for_field(
+                "status", target.value, f"is set by plan commits only; ask for one of {allowed}"
+            )
+
+        def change(conn: Connection) -> OrderRecord:
+            row = orders_sql.find(conn, order_id, channel, lock=True)
+            m = row._mapping
+            now = now_utc()
+            extra: dict[str, Any] = {}
+            hold = None
+            if target is OrderStatus.READY:
+                if PaymentState(m["payment_status"]) not in PAID:
+                    raise ConflictError(
+                        ErrorCode.INVALID_TRANSITION,
+                        f"order {m['order_id']!r} cannot become ready: its payment is "
+                        f"{m['payment_status']} (only authorised or captured orders are planned)",
+                        [
+                            {
+                                "field": "payment_status",
+                                "value": m["payment_status"],
+                                "message": "not paid",
+                            }
+                        ],
+                    )
+                extra["warnings"] = []
+            if target is OrderStatus.ON_HOLD:
+                hold = HoldReason.MANUAL
+            row = orders_sql.move(
+                conn,
+                row,
+                target,
+                cause,
+                actor,
+                now,
+                reason=reason,
+                hold_reason=hold,
+                detail=reason if hold else None,
+                **extra,
+            )
+            return orders_sql.record(conn, row)
+
+        return self._write(change)
+
+    def cancel(
+        self,
+        order_id: str,
+        *,
+        channel: str | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> OrderRecord:
+        """Cancel an order before it ships; its reservations are given back."""
+        return self.change_status(
+            order_id, OrderStatus.CANCELLED, channel=channel, actor=actor, reason=reason
+        )
+
+    # ------------------------------------------------------------------ sites and stock
+
+    def put_site(self, site_id: str, site: SiteIn) -> tuple[SiteRecord, bool]:
+        """Create or replace a site; ``(site, created)``."""
+
+        def change(conn: Connection) -> tuple[SiteRecord, bool]:
+            now = now_utc()
+            values = {
+                "kind": site.kind,
+                "lon": site.location[0],
+                "lat": site.location[1],
+                "capacity_orders": site.capacity_orders,
+                "capacity_units": site.capacity_units,
+                "handling_cost_per_unit": site.handling_cost_per_unit,
+                "opening_hours": [w.model_dump(mode="json") for w in site.opening_hours],
+                "online": site.online,
+                "channels": list(site.channels),
+                "updated_at": now,
+            }
+            s = t.sites.c
+            done = conn.execute(update(t.sites).where(s.site_id == site_id).values(**values))
+            created = done.rowcount == 0
+            if created:
+                conn.execute(t.sites.insert().values(site_id=site_id, created_at=now, **values))
+            return ledger.site_record(
+                conn.execute(select(t.sites).where(s.site_id == site_id)).one()
+            ), created
+
+        try:
+            return self._write(change)
+        except IntegrityError:  # created at the same moment by another call: now an update
+            return self._write(change)
+
+    def get_site(self, site_id: str) -> SiteRecord:
+        """One site (404 when there is none)."""
+        with self._read() as conn:
+            row = conn.execute(select(t.sites).where(t.sites.c.site_id == site_id)).first()
+        if row is None:
+            raise NotFoundError(
+                f"no site {site_id!r}",
+                [{"field": "site_id", "value": site_id, "message": "unknown"}],
+            )
+        return ledger.site_record(row)
+
+    def list_sites(self) -> list[SiteRecord]:
+        """Every site, by id."""
+        with self._read() as conn:
+            rows = conn.execute(select(t.sites).order_by(t.sites.c.site_id)).all()
+        return [ledger.site_record(row) for row in rows]
+
+    def move_stock(self, movement: StockMovementIn, *, actor: str | None = None) -> StockMovement:
+        """Apply a receipt, adjustment or count (one ledger entry) and answer it."""
+
+        def change(conn: Connection) -> StockMovement:
+            _known_site(conn, movement.site_id, "site_id")
+            if (
+                movement.kind == "adjustment"
+                and movement.quantity < 0
+                and ledger.balance(conn, movement.site_id, movement.sku) is None
+            ):
+                raise InvalidInputError.for_field(
+                    "sku", movement.sku, f"has no stock at site {movement.site_id!r} to adjust"
+                )
+            entry, _after = ledger.apply_movement(conn, movement, now_utc(), actor)
+            row = conn.execute(select(t.movements).where(t.movements.c.id == entry)).one()
+            return _movement(conn, row)
+
+        return self._write(change)
+
+    def set_safety_stock(self, site_id: str, sku: str, units: int) -> StockLevel:
+        """Set how many units of a sku a site keeps back."""
+
+        def change(conn: Connection) -> StockLevel:
+            _known_site(conn, site_id, "site_id", missing=NotFoundError)
+            ledger.set_safety(conn, site_id, sku, units, now_utc())
+            row = ledger.balance(conn, site_id, sku)
+            return ledger.level(row)
+
+        return self._write(change)
+
+    def stock(self, *, site_id: str | None = None, sku: str | None = None) -> list[StockLevel]:
+        """Stock levels, by site and sku."""
+        s = t.stock.c
+        query = select(t.stock)
+        if site_id is not None:
+            query = query.where(s.site_id == site_id)
+        if sku is not None:
+            query = query.where(s.sku == sku)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(s.site_id, s.sku)).all()
+        return [ledger.level(row) for row in rows]
+
+    def movements(
+        self, *, site_id: str | None = None, sku: str | None = None, limit: int = 100
+    ) -> list[StockMovement]:
+        """The newest ledger entries first."""
+        mv = t.movements.c
+        query = select(t.movements)
+        if site_id is not None:
+            query = query.where(mv.site_id == site_id)
+        if sku is not None:
+            query = query.where(mv.sku == sku)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(mv.id.desc()).limit(limit)).all()
+            return [_movement(conn, row) for row in rows]
+
+    def ledger_mismatches(self) -> list[dict[str, Any]]:
+        """Balances that differ from their ledger and reservations (none: it balances)."""
+        with self._read() as conn:
+            return ledger.mismatches(conn)
+
+    # ------------------------------------------------------------------ reservations
+
+    def reserve(self, want: ReservationIn, *, actor: str | None = None) -> Reservation:
+        """Hold units of a site's stock for an order line: 409 ``insufficient_stock`` (with
+        what is available) when they are not there."""
+
+        def change(conn: Connection) -> Reservation:
+            row = orders_sql.find(conn, want.order_id, want.channel, lock=True)
+            m = row._mapping
+            status = OrderStatus(m["status"])
+            if status not in lc.RESERVABLE:
+                states = ", ".join(sorted(s.value for s in lc.RESERVABLE))
+                raise ConflictError(
+                    ErrorCode.INVALID_TRANSITION,
+                    f"order {m['order_id']!r} is {status.value}: stock is reserved for orders "
+                    f"that are {states}",
+                    [
+                        {
+                            "field": "order_id",
+                            "value": want.order_id,
+                            "message": f"is {status.value}",
+                        }
+                    ],
+                )
+            line = conn.execute(
+                select(t.order_lines).where(
+                    t.order_lines.c.order_seq == m["seq"], t.order_lines.c.line_id == want.line_id
+                )
+            ).first()
+            if line is None:
+                raise InvalidInputError.for_field(
+                    "line_id", want.line_id, f"is not a line of order {want.order_id!r}"
+                )
+            if line._mapping["sku"] != want.sku:
+                raise InvalidInputError.for_field(
+                    "sku",
+                    want.sku,
+                    f"is not the sku of line {want.line_id!r} ({line._mapping['sku']!r})",
+                )
+            open_units = (
+                line._mapping["quantity"]
+                - line._mapping["shipped"]
+                - orders_sql.active_units(conn, m["seq"], want.line_id)
+            )
+            if want.quantity > open_units:
+                raise InvalidInputError.for_field(
+                    "quantity",
+                    want.quantity,
+                    f"is more than the {open_units} unit(s) of the line not yet reserved",
+                )
+            _known_site(conn, want.site_id, "site_id")
+            now = now_utc()
+            if not ledger.take(conn, want.site_id, want.sku, want.quantity, now):
+                if not ledger.sku_known(conn, want.sku):
+                    raise InvalidInputError.for_field("sku", want.sku, "is in no site's ledger")
+                free = ledger.available(conn, want.site_id, want.sku)
+                raise ledger.insufficient(want.site_id, want.sku, want.quantity, free)
+            need = ledger.Need(m["seq"], want.line_id, want.site_id, want.sku, want.quantity)
+            (reservation_id,) = ledger.add_reservations(conn, [need], now, None, actor)
+            conn.execute(update(t.orders).where(t.orders.c.seq == m["seq"]).values(updated_at=now))
+            return _reservation(conn, reservation_id)
+
+        return self._write(change)
+
+    def release(self, reservation_id: str) -> Reservation:
+        """Give an active reservation's units back (a released or consumed one is 409)."""
+
+        def change(conn: Connection) -> Reservation:
+            row = conn.execute(
+                select(t.reservations).where(t.reservations.c.id == reservation_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(
+                    f"no reservation {reservation_id!r}",
+                    [{"field": "id", "value": reservation_id, "message": "unknown"}],
+                )
+            if not ledger.release_one(conn, row, now_utc()):
+                status = row._mapping["status"]
+                raise ConflictError(
+                    ErrorCode.INVALID_TRANSITION,
+                    f"reservation {reservation_id!r} is {status}; only an active one is released",
+                    [{"field": "status", "value": status, "message": "not active"}],
+                )
+            return _reservation(conn, reservation_id)
+
+        return self._write(change)
+
+    def get_reservation(self, reservation_id: str) -> Reservation:
+        """One reservation (404 when there is none)."""
+        with self._read() as conn:
+            return _reservation(conn, reservation_id)
+
+    # ------------------------------------------------------------------ plans
+
+    def plan_snapshot(self, selection: BookSelection) -> Snapshot:
+        """The orders, sites and stock a plan from the book takes, read at one instant."""
+        with self._read() as conn:
+            return planning.snapshot(conn, selection)
+
+    def save_plan(
+        self,
+        source: str,
+        request: dict[str, Any],
+        result: PlanResult,
+        refs: list[BookOrderRef] | None = None,
+        *,
+        actor: str | None = None,
+    ) -> PlanRecord:
+        """Store a plan as a draft; the stored plan."""
+        plan_id = str(uuid.uuid4())
+        rows = [ref.model_dump() for ref in refs or []]
+
+        def change(conn: Connection) -> PlanRecord:
+            plans.insert(conn, plan_id, source, request, result, rows, now_utc(), actor)
+            return plans.record(conn, plan_id)
+
+        return self._write(change)
+
+    def get_plan(self, plan_id: str) -> PlanRecord:
+        """A stored plan (404 when there is none)."""
+        with self._read() as conn:
+            return plans.record(conn, plan_id)
+
+    def commit_plan(self, plan_id: str, *, actor: str | None = None) -> CommitResult:
+        """Reserve all of a draft plan's stock and move its orders, or nothing
+        (409 ``stale_plan``): see :mod:`engine.book.plans`."""
+        return self._write(lambda conn: plans.commit(conn, plan_id, now_utc(), actor))
+
+
+_PAYMENT_HOLDS = (
+    HoldReason.PAYMENT_PENDING,
+    HoldReason.PAYMENT_DECLINED,
+    HoldReason.PAYMENT_REFUNDED,
+)
+
+
+def _hold_for(payment: PaymentState, warned: bool) -> HoldReason | None:
+    """Why a new order waits (None: it is ready)."""
+    if payment is PaymentState.DECLINED:
+        return HoldReason.PAYMENT_DECLINED
+    if payment not in PAID:
+        return HoldReason.PAYMENT_PENDING
+    return HoldReason.VALIDATION if warned else None
+
+
+def _cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidInputError.for_field("cursor", cursor, "is not a cursor this API gave")
+    return int(cursor)
+
+
+def _known_site(
+    conn: Connection, site_id: str, field: str, missing: type[Exception] = InvalidInputError
+) -> None:
+    row = conn.execute(select(t.sites.c.site_id).where(t.sites.c.site_id == site_id)).first()
+    if row is None:
+        if missing is NotFoundError:
+            raise NotFoundError(
+                f"no site {site_id!r}", [{"field": field, "value": site_id, "message": "unknown"}]
+            )
+        raise InvalidInputError.for_field(field, site_id, "is not a site (PUT /v1/sites/{id})")
+
+
+def _order_names(conn: Connection, seqs: set[int]) -> dict[int, str]:
+    if not seqs:
+        return {}
+    o = t.orders.c
+    return dict(conn.execute(select(o.seq, o.order_id).where(o.seq.in_(seqs))).all())
+
+
+def _movement(conn: Connection, row: Any) -> StockMovement:
+    m = row._mapping
+    names = _order_names(conn, {m["order_seq"]} if m["order_seq"] else set())
+    return StockMovement(
+        id=m["id"],
+        site_id=m["site_id"],
+        sku=m["sku"],
+        kind=m["kind"],
+        quantity=m["quantity"],
+        delta=m["delta"],
+        on_hand_after=m["on_hand_after"],
+        reference=m["reference"],
+        order_id=names.get(m["order_seq"]),
+        at=aware(m["at"]) or now_utc(),
+        actor=m["actor"],
+    )
+
+
+def _reservation(conn: Connection, reservation_id: str) -> Reservation:
+    row = conn.execute(
+        select(t.reservations, t.orders.c.order_id, t.orders.c.channel)
+        .join(t.orders, t.orders.c.seq == t.reservations.c.order_seq)
+        .where(t.reservations.c.id == reservation_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(
+            f"no reservation {reservation_id!r}",
+            [{"field": "id", "value": reservation_id, "message": "unknown"}],
+        )
+    m = row._mapping
+    return Reservation(
+        id=m["id"],
+        order_id=m["order_id"],
+        channel=m["channel"],
+        line_id=m["line_id"],
+        site_id=m["site_id"],
+        sku=m["sku"],
+        quantity=m["quantity"],
+        status=m["status"],
+        plan_id=m["plan_id"],
+        created_at=aware(m["created_at"]) or now_utc(),
+        ended_at=aware(m["ended_at"]),
+        created_by=m["created_by"],
+    )

@@ -1,0 +1,17 @@
+"""routeplan's one SQL database: bounded engines (:mod:`engine.db.connect`), its tables
+(:mod:`engine.db.schema`) and their Alembic migrations (:mod:`engine.db.migrate`)."""
+
+from __future__ import annotations
+
+from engine.db.connect import aware, make_engine, report_unreachable
+from engine.db.migrate import current_revision, ensure_schema, head_revision, upgrade
+
+__all__ = [
+    "aware",
+    "current_revision",
+    "ensure_schema",
+    "head_revision",
+    "make_engine",
+    "report_unreachable",
+    "upgrade",
+]

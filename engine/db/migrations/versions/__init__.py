@@ -1,0 +1,1 @@
+"""The migrations, one file per revision (``r<revision id>.py``), oldest first."""
