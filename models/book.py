@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from models.allocation import AllocationOptions, CostSettings, SiteKind
 from models.common import (
@@ -304,19 +304,21 @@ class StockMovementIn(StrictModel):
 
     site_id: BookId
     sku: BookId
-    quantity: int = Field(ge=-int(MAX_QUANTITY), le=int(MAX_QUANTITY), strict=True)
     kind: MovementKind
+    quantity: int = Field(ge=-int(MAX_QUANTITY), le=int(MAX_QUANTITY), strict=True)
     reference: Reference | None = None
 
-    @model_validator(mode="after")
-    def _sign(self) -> StockMovementIn:
-        if self.kind == "receipt" and self.quantity <= 0:
-            raise ValueError(f"a receipt adds units: quantity {self.quantity} must be above 0")
-        if self.kind == "adjustment" and self.quantity == 0:
+    @field_validator("quantity", mode="after")
+    @classmethod
+    def _sign(cls, quantity: int, info: ValidationInfo) -> int:
+        kind = info.data.get("kind")
+        if kind == "receipt" and quantity <= 0:
+            raise ValueError(f"a receipt adds units: {quantity} must be above 0")
+        if kind == "adjustment" and quantity == 0:
             raise ValueError("an adjustment of 0 units changes nothing")
-        if self.kind == "count" and self.quantity < 0:
-            raise ValueError(f"a count is 0 or more units, not {self.quantity}")
-        return self
+        if kind == "count" and quantity < 0:
+            raise ValueError(f"a count is 0 or more units, not {quantity}")
+        return quantity
 
 
 class StockMovement(StrictModel):

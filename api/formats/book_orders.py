@@ -446,6 +446,8 @@ def import_orders(
     parsed = _parse(body, source, channel)
     errors = list(parsed.errors)
     stored: list[tuple[str, bool]] = []
+    if any(error.row == 1 for error in errors):  # the file or its header: no row is readable
+        raise _refusal(source, errors)
     if mode == "all_or_nothing":
         if errors:
             raise _refusal(source, errors)

@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
             settings.job_database_url(),
             connect_timeout_s=settings.db_connect_timeout_s,
             statement_timeout_s=settings.db_statement_timeout_s,
+            retry_s=settings.db_retry_s,
             lazy=True,
         )
         app.state.store, app.state.runner, app.state.book = store, runner, book

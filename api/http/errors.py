@@ -18,7 +18,7 @@ from typing import Any, get_args
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,6 +27,9 @@ from models.jobs import JOB_KINDS
 from models.matrices import MatrixSpec
 
 logger = logging.getLogger(__name__)
+
+#: Seconds a client waits before it retries a call that found the database away.
+STORE_RETRY_AFTER_S = 5
 
 #: The HTTP status of each error code.
 STATUS: dict[ErrorCode, int] = {
@@ -83,11 +86,19 @@ _SOURCES = {"body", "query", "path", "header", "cookie"}
 
 
 class ErrorDetail(BaseModel):
-    """One problem with the request."""
+    """One problem with the request; some errors add facts of their own (``available``,
+    ``needed``, ``site_id``, ``sku`` for stock)."""
+
+    model_config = ConfigDict(extra="allow")
 
     field: str = Field(description="where: a path such as stops[3].time_windows[0]")
     value: str | None = Field(None, description="the value given, shortened")
     message: str = Field(description="why it is wrong")
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        return value if value is None or isinstance(value, str) else _short(value)
 
 
 class ErrorResponse(BaseModel):
@@ -178,6 +189,8 @@ def error_response(error: BaseException) -> JSONResponse:
     body = error_body(error)
     status = getattr(error, "status_code", None) or STATUS[ErrorCode(body["code"])]
     headers = getattr(error, "headers", None)
+    if body["code"] == ErrorCode.STORE_UNAVAILABLE and not headers:
+        headers = {"Retry-After": str(STORE_RETRY_AFTER_S)}
     return error_json(status, body["code"], body["message"], body["details"], headers)
 
 
@@ -266,17 +279,22 @@ def _unparsable_body(cause: BaseException | None) -> str:
 
 
 def _allowed_methods(request: Request) -> str | None:
-    """Every method the API documents at this path (Starlette names only those of the first
-    route that matches it), for a 405's ``Allow`` header."""
+    """The methods the API documents at this path (Starlette names only those of the first
+    route that matches it), for a 405's ``Allow`` header; a literal path (``/orders/import``)
+    is its own resource, not an instance of ``/orders/{order_id}``."""
     path = request.url.path.rstrip("/") or "/"
-    methods: set[str] = set()
+    found: list[tuple[int, set[str]]] = []
     for template, operations in request.app.openapi().get("paths", {}).items():
         pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, path):
-            methods |= {method.upper() for method in operations}
+            found.append((template.count("{"), {method.upper() for method in operations}))
+    if not found:
+        return None
+    fewest = min(params for params, _ in found)
+    methods = set().union(*(ops for params, ops in found if params == fewest))
     if "GET" in methods:
         methods.add("HEAD")
-    return ", ".join(sorted(methods)) if methods else None
+    return ", ".join(sorted(methods))
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

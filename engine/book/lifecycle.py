@@ -7,7 +7,8 @@
 | on_hold | on_hold, ready, cancelled | payment, release, a new hold reason |
 | ready | on_hold, allocated, backordered, cancelled | plan commit, payment declined or refunded |
 | backordered | on_hold, ready, allocated, backordered, cancelled | the next plan commit |
-| allocated | on_hold, ready, picking, cancelled | pick starts; ``ready`` gives the stock back |
+| allocated | on_hold, ready, allocated, picking, cancelled | pick starts; ``ready`` gives |
+| | | the stock back; a later plan reserves the rest of a partly served order |
 | picking | packed, cancelled | |
 | packed | shipped, cancelled | shipping consumes the reservations |
 | shipped | delivered, delivery_failed | delivery events |
@@ -16,8 +17,11 @@
 | cancelled, returned | (nothing) | final |
 
 Entering ``on_hold``, ``ready`` (from ``allocated``) or ``cancelled`` releases the order's
-active reservations; entering ``shipped`` consumes them (the units leave on hand).
-``cancelled`` is possible before ``shipped`` only.
+active reservations; entering ``shipped`` consumes them (the units leave on hand) and needs a
+paid order. ``cancelled`` is possible before ``shipped`` only. Plans take ``ready`` and
+``backordered`` orders, and ``allocated`` ones that still have units no reservation holds
+(a partly served order: the next plan may reserve the rest); an allocated order whose last
+reservation is released becomes ``ready`` again.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.ON_HOLD: frozenset({S.ON_HOLD, S.READY, S.CANCELLED}),
     S.READY: frozenset({S.ON_HOLD, S.ALLOCATED, S.BACKORDERED, S.CANCELLED}),
     S.BACKORDERED: frozenset({S.ON_HOLD, S.READY, S.ALLOCATED, S.BACKORDERED, S.CANCELLED}),
-    S.ALLOCATED: frozenset({S.ON_HOLD, S.READY, S.PICKING, S.CANCELLED}),
+    S.ALLOCATED: frozenset({S.ON_HOLD, S.READY, S.ALLOCATED, S.PICKING, S.CANCELLED}),
     S.PICKING: frozenset({S.PACKED, S.CANCELLED}),
     S.PACKED: frozenset({S.SHIPPED, S.CANCELLED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.DELIVERY_FAILED}),
@@ -41,8 +45,8 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.RETURNED: frozenset(),
 }
 
-#: States whose orders a plan takes.
-PLANNABLE: frozenset[S] = frozenset({S.READY, S.BACKORDERED})
+#: States whose orders a plan takes (``allocated`` ones only for their open units).
+PLANNABLE: frozenset[S] = frozenset({S.READY, S.BACKORDERED, S.ALLOCATED})
 #: States in which an order may hold reservations.
 RESERVABLE: frozenset[S] = frozenset({S.READY, S.BACKORDERED, S.ALLOCATED})
 #: Entering these gives the order's active reservations back.

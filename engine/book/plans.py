@@ -103,6 +103,44 @@ def _reasons(result: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def _overdrawn_lines(
+    conn: Connection, needs: list[ledger.Need], rows: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The lines for which the plan asks more units than they still have open (quantity
+    less shipped, less reserved since the plan was made)."""
+    names = {row._mapping["seq"]: row._mapping for row in rows.values()}
+    asked: dict[tuple[int, str], int] = defaultdict(int)
+    for need in needs:
+        asked[(need.order_seq, need.line_id)] += need.quantity
+    out = []
+    for (seq, line_id), quantity in sorted(asked.items()):
+        line = conn.execute(
+            select(t.order_lines).where(
+                t.order_lines.c.order_seq == seq, t.order_lines.c.line_id == line_id
+            )
+        ).first()
+        open_units = 0
+        if line is not None:
+            held = orders_sql.active_units(conn, seq, line_id)
+            open_units = line._mapping["quantity"] - line._mapping["shipped"] - held
+        if quantity > open_units:
+            order = names[seq]
+            out.append(
+                {
+                    "field": f"orders[{order['order_id']}].lines[{line_id}]",
+                    "value": quantity,
+                    "message": f"the plan reserves {quantity}; the line has {open_units} "
+                    "unit(s) open now",
+                    "order_id": order["order_id"],
+                    "channel": order["channel"],
+                    "line_id": line_id,
+                    "needed": quantity,
+                    "open": open_units,
+                }
+            )
+    return out
+
+
 def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> CommitResult:
     """Commit a draft plan of the book (see the module's docstring)."""
     plan = _row(conn, plan_id, lock=True)._mapping
@@ -163,6 +201,7 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
                     quantity=int(line["quantity"]),
                 )
             )
+    problems.extend(_overdrawn_lines(conn, needs, rows))
     wanted: dict[tuple[str, str], int] = defaultdict(int)
     for need in needs:
         wanted[(need.site_id, need.sku)] += need.quantity
@@ -199,6 +238,8 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
             target = OrderStatus.ALLOCATED
             detail = None if not texts else "partly served; " + "; ".join(texts)
             values: dict[str, Any] = {"plan_id": plan_id}
+        elif OrderStatus(m["status"]) is OrderStatus.ALLOCATED:
+            continue  # still holds what an earlier plan reserved; the rest waits
         else:
             target = OrderStatus.BACKORDERED
             detail = "; ".join(texts) or "the plan left it out"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ from engine.book import orders as orders_sql
 from engine.book import tables as t
 from engine.book.payments import PAID, gateway
 from engine.book.planning import Snapshot
-from engine.db import aware, ensure_schema, make_engine, report_unreachable
+from engine.db import Breaker, aware, ensure_schema, make_engine, report_unreachable
 from models.book import (
     BookOrderRef,
     BookSelection,
@@ -56,6 +57,7 @@ from models.errors import (
     ConflictError,
     ErrorCode,
     InvalidInputError,
+    InvalidTransitionError,
     NotFoundError,
     StoreUnavailableError,
 )
@@ -116,9 +118,12 @@ class BookStore:
         *,
         connect_timeout_s: float = 3.0,
         statement_timeout_s: float = 5.0,
+        retry_s: float = 1.0,
         lazy: bool = False,
     ) -> None:
         self.url = url
+        self._breaker = Breaker(retry_s, "the order book's database")
+        self._local = threading.local()
         self._timeouts = {
             "connect_timeout_s": connect_timeout_s,
             "statement_timeout_s": statement_timeout_s,
@@ -135,13 +140,31 @@ class BookStore:
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
+        """Run a call on the database: fail at once for ``retry_s`` after it was
+        unreachable (one call at a time then tries again), apply the migrations on first
+        contact, and turn every failure to reach it into :class:`StoreUnavailableError`."""
+        if getattr(self._local, "inside", False):  # a call made inside another call
+            yield
+            return
+        probe = self._breaker.enter()
+        self._local.inside = True
+        reached = False
         try:
             ensure_schema(self.engine, **self._timeouts)
             yield
+            reached = True
+        except StoreUnavailableError:
+            raise
         except (PoolTimeoutError, DisconnectionError) as error:
             raise StoreUnavailableError(
                 "the order book's database is unreachable; retry later"
             ) from error
+        except Exception:
+            reached = True  # the database answered; the call itself failed
+            raise
+        finally:
+            self._local.inside = False
+            self._breaker.leave(probe, reached)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -547,8 +570,9 @@ class BookStore:
         commits only."""
         if target not in lc.DIRECT:
             allowed = ", ".join(sorted(s.value for s in lc.DIRECT))
+            how = "by capture" if target is OrderStatus.RECEIVED else "by plan commits"
             raise InvalidInputError.for_field(
-                "status", target.value, f"is set by plan commits only; ask for one of {allowed}"
+                "status", target.value, f"is set {how} only; ask for one of {allowed}"
             )
 
         def change(conn: Connection) -> OrderRecord:
@@ -557,20 +581,16 @@ class BookStore:
             now = now_utc()
             extra: dict[str, Any] = {}
             hold = None
+            unpaid = PaymentState(m["payment_status"]) not in PAID
+            if target in (OrderStatus.READY, OrderStatus.SHIPPED) and unpaid:
+                raise InvalidTransitionError(
+                    m["order_id"],
+                    m["status"],
+                    target.value,
+                    f"its payment is {m['payment_status']} (only authorised or captured "
+                    "orders are planned and shipped)",
+                )
             if target is OrderStatus.READY:
-                if PaymentState(m["payment_status"]) not in PAID:
-                    raise ConflictError(
-                        ErrorCode.INVALID_TRANSITION,
-                        f"order {m['order_id']!r} cannot become ready: its payment is "
-                        f"{m['payment_status']} (only authorised or captured orders are planned)",
-                        [
-                            {
-                                "field": "payment_status",
-                                "value": m["payment_status"],
-                                "message": "not paid",
-                            }
-                        ],
-                    )
                 extra["warnings"] = []
             if target is OrderStatus.ON_HOLD:
                 hold = HoldReason.MANUAL
@@ -778,8 +798,9 @@ class BookStore:
 
         return self._write(change)
 
-    def release(self, reservation_id: str) -> Reservation:
-        """Give an active reservation's units back (a released or consumed one is 409)."""
+    def release(self, reservation_id: str, *, actor: str | None = None) -> Reservation:
+        """Give an active reservation's units back (a released or consumed one is 409); an
+        allocated order left with none becomes ``ready`` again."""
 
         def change(conn: Connection) -> Reservation:
             row = conn.execute(
@@ -790,16 +811,56 @@ class BookStore:
                     f"no reservation {reservation_id!r}",
                     [{"field": "id", "value": reservation_id, "message": "unknown"}],
                 )
-            if not ledger.release_one(conn, row, now_utc()):
+            now = now_utc()
+            if not ledger.release_one(conn, row, now):
                 status = row._mapping["status"]
                 raise ConflictError(
                     ErrorCode.INVALID_TRANSITION,
                     f"reservation {reservation_id!r} is {status}; only an active one is released",
                     [{"field": "status", "value": status, "message": "not active"}],
                 )
+            seq = row._mapping["order_seq"]
+            order = orders_sql.reread(conn, seq)
+            r = t.reservations.c
+            left = conn.execute(
+                select(r.id).where(r.order_seq == seq, r.status == "active").limit(1)
+            ).first()
+            if order._mapping["status"] == OrderStatus.ALLOCATED.value and left is None:
+                orders_sql.move(  # allocated means stock held: with none left, it is ready
+                    conn,
+                    order,
+                    OrderStatus.READY,
+                    TransitionCause.API,
+                    actor,
+                    now,
+                    reason=f"its last reservation ({reservation_id}) was released",
+                )
             return _reservation(conn, reservation_id)
 
         return self._write(change)
+
+    def list_reservations(
+        self,
+        *,
+        order_id: str | None = None,
+        channel: str | None = None,
+        site_id: str | None = None,
+        status: str | None = None,
+        limit: int = 500,
+    ) -> list[Reservation]:
+        """Reservations, oldest first: of one order, one site, in one status."""
+        r = t.reservations.c
+        query = select(r.id).order_by(r.created_at, r.id).limit(limit)
+        with self._read() as conn:
+            if order_id is not None:
+                seq = orders_sql.find(conn, order_id, channel)._mapping["seq"]
+                query = query.where(r.order_seq == seq)
+            if site_id is not None:
+                query = query.where(r.site_id == site_id)
+            if status is not None:
+                query = query.where(r.status == status)
+            ids = conn.execute(query).scalars().all()
+            return [_reservation(conn, reservation_id) for reservation_id in ids]
 
     def get_reservation(self, reservation_id: str) -> Reservation:
         """One reservation (404 when there is none)."""

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from engine.db.connect import aware, make_engine, report_unreachable
+from engine.db.connect import Breaker, aware, make_engine, report_unreachable
 from engine.db.migrate import current_revision, ensure_schema, head_revision, upgrade
 
 __all__ = [
+    "Breaker",
     "aware",
     "current_revision",
     "ensure_schema",

@@ -204,3 +204,33 @@ def report_unreachable(engine: Engine, message: str | None = None) -> Engine:
 
     event.listen(engine, "handle_error", unavailable)
     return engine
+
+
+class Breaker:
+    """Fails calls at once for ``retry_s`` after the database was unreachable, then lets one
+    call at a time try again until one gets through."""
+
+    def __init__(self, retry_s: float, what: str = "the database") -> None:
+        self.retry_s = retry_s
+        self.what = what
+        self._down_until: float | None = None  # None: the database answered last time
+        self._probe = threading.Lock()
+
+    def enter(self) -> bool:
+        """Whether this call holds the probe (release it with :meth:`leave`); raises
+        :class:`StoreUnavailableError` while the database is known to be down."""
+        down_until = self._down_until
+        if down_until is None:
+            return False
+        if time.monotonic() >= down_until and self._probe.acquire(blocking=False):
+            return True
+        raise StoreUnavailableError(f"{self.what} could not be reached a moment ago; retry later")
+
+    def leave(self, probe: bool, reached: bool) -> None:
+        """Record whether the call reached the database."""
+        if reached:
+            self._down_until = None
+        else:
+            self._down_until = time.monotonic() + self.retry_s
+        if probe:
+            self._probe.release()

@@ -21,7 +21,6 @@ the migrations, which the first call that reaches the database applies (once per
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -34,7 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from engine.db import aware, ensure_schema, make_engine, report_unreachable
+from engine.db import Breaker, aware, ensure_schema, make_engine, report_unreachable
 from engine.db.schema import JOBS
 from models.errors import ErrorCode, QueueFullError, StoreUnavailableError
 from models.jobs import JobStatus
@@ -85,35 +84,6 @@ def _make_engine(
     return report_unreachable(engine)
 
 
-class _Breaker:
-    """Fails calls at once for ``retry_s`` after the database was unreachable, then lets one
-    call at a time try again until one gets through."""
-
-    def __init__(self, retry_s: float) -> None:
-        self.retry_s = retry_s
-        self._down_until: float | None = None  # None: the database answered last time
-        self._probe = threading.Lock()
-
-    def enter(self) -> bool:
-        """Whether this call holds the probe (release it with :meth:`leave`); raises
-        :class:`StoreUnavailableError` while the database is known to be down."""
-        down_until = self._down_until
-        if down_until is None:
-            return False
-        if time.monotonic() >= down_until and self._probe.acquire(blocking=False):
-            return True
-        raise StoreUnavailableError("the job store could not be reached a moment ago; retry later")
-
-    def leave(self, probe: bool, reached: bool) -> None:
-        """Record whether the call reached the database."""
-        if reached:
-            self._down_until = None
-        else:
-            self._down_until = time.monotonic() + self.retry_s
-        if probe:
-            self._probe.release()
-
-
 class JobStore:
     """Jobs in a SQL table: submit, claim, heartbeat, finish, cancel, recover.
 
@@ -140,7 +110,7 @@ class JobStore:
             "connect_timeout_s": connect_timeout_s,
             "statement_timeout_s": statement_timeout_s,
         }
-        self._breaker = _Breaker(retry_s)
+        self._breaker = Breaker(retry_s, "the job store")
         self._schema_ready = False
         self._local = threading.local()
         if not lazy:

@@ -13,8 +13,10 @@ from api.http.errors import error_responses
 from api.http.examples import json_example
 from models.book import (
     BookId,
+    Channel,
     Reservation,
     ReservationIn,
+    ReservationStatus,
     SafetyStockIn,
     SiteIn,
     SiteRecord,
@@ -155,6 +157,29 @@ def reserve(
 
 
 @router.get(
+    "/reservations",
+    response_model=list[Reservation],
+    summary="Reservations of an order or a site",
+    responses={
+        200: json_example([ex.RESERVATION]),
+        **error_responses(401, 403, 404, 409, 422, 503),
+    },
+)
+def list_reservations(
+    book: BookDep,
+    order_id: Annotated[BookId | None, Query()] = None,
+    channel: Annotated[Channel | None, Query()] = None,
+    site_id: Annotated[BookId | None, Query()] = None,
+    status: Annotated[ReservationStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[Reservation]:
+    """Reservations, oldest first, filtered by order, site or status."""
+    return book.list_reservations(
+        order_id=order_id, channel=channel, site_id=site_id, status=status, limit=limit
+    )
+
+
+@router.get(
     "/reservations/{reservation_id}",
     response_model=Reservation,
     summary="One reservation",
@@ -173,4 +198,4 @@ def get_reservation(reservation_id: IdPath, book: BookDep) -> Reservation:
 )
 def release(reservation_id: IdPath, book: BookDep) -> Reservation:
     """Give the units back (409 when it is no longer active)."""
-    return book.release(reservation_id)
+    return book.release(reservation_id, actor=creator_name())

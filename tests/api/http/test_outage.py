@@ -107,6 +107,19 @@ def _assert_every_endpoint_copes(client: httpx.Client) -> None:
     _assert_store_unavailable(client.get(UNKNOWN_JOB))
     _assert_store_unavailable(client.get(f"{UNKNOWN_JOB}/result"))
     _assert_store_unavailable(client.delete(UNKNOWN_JOB))
+    order = {
+        "id": "o1",
+        "location": [-8.6, 41.1],
+        "lines": [{"id": "1", "sku": "a", "quantity": 1}],
+    }
+    _assert_store_unavailable(client.post("/v1/orders", json=order))
+    _assert_store_unavailable(client.get("/v1/orders"))
+    _assert_store_unavailable(client.get("/v1/orders/o1/history"))
+    _assert_store_unavailable(client.get("/v1/stock"))
+    _assert_store_unavailable(client.put("/v1/sites/w1", json={"location": [-8.6, 41.1]}))
+    reservation = {"order_id": "o1", "line_id": "1", "site_id": "w1", "sku": "a", "quantity": 1}
+    _assert_store_unavailable(client.post("/v1/reservations", json=reservation))
+    _assert_store_unavailable(client.post("/v1/plans/p1/commit"))
     options = client.options(UNKNOWN_JOB)
     assert options.status_code == 204 and options.headers["allow"] == "GET, DELETE, OPTIONS"
     request = routes_request()
