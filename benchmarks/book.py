@@ -33,7 +33,6 @@ import contextlib
 import io
 import json
 import math
-import os
 import random
 import tempfile
 import time
@@ -46,9 +45,9 @@ from typing import Any
 
 import httpx
 import pandas as pd
-from sqlalchemy import create_engine, make_url, text
 
 from benchmarks.allocation_instances import PLAN_DATE, olist_frames, synthetic_frames
+from benchmarks.databases import POSTGRES_URL, scratch_database
 from benchmarks.load import LoadServer, percentile
 from benchmarks.paths import shared_data_dir
 from engine.book.planning import book_plan_request
@@ -59,9 +58,6 @@ from models.errors import ConflictError
 
 DATABASES = ("sqlite", "postgres")
 #: The PostgreSQL server on which each run creates (and drops) a database of its own.
-POSTGRES_URL = os.environ.get(
-    "ROUTEPLAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 #: How the one server runs (said in the output).
 SERVER_SETTINGS = (
     "one uvicorn process (no --workers) on 127.0.0.1, default ROUTEPLAN_ settings: "
@@ -258,26 +254,11 @@ class BookBench:
 @contextlib.contextmanager
 def book_database(kind: str, work_dir: Path, postgres_url: str = POSTGRES_URL) -> Iterator[str]:
     """A fresh book's URL: a SQLite file in ``work_dir``, or a PostgreSQL database of its own
-    (``rp_bench_<hex>``) on the server of ``postgres_url``, dropped afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite:///{work_dir / 'book.db'}"
-        return
-    if kind != "postgres":
+    on the server of ``postgres_url``, dropped afterwards."""
+    if kind not in DATABASES:
         raise ValueError(f"database must be one of {DATABASES}, not {kind!r}")
-    name = f"rp_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        postgres_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_database(kind, work_dir, postgres_url, name="book") as url:
+        yield url
 
 
 # --------------------------------------------------------------------------- clients

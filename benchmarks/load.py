@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
 
+from benchmarks.databases import POSTGRES_URL, scratch_database
 from benchmarks.paths import REPO_ROOT
 
 #: Numbers of concurrent clients of a full run, and of a ``--quick`` one.
@@ -58,8 +57,6 @@ DURATION_S = 20.0
 QUICK_DURATION_S = 3.0
 MODES = ("sync", "async")
 DATABASES = ("sqlite", "postgresql")
-#: The PostgreSQL server of the benchmark (each run gets its own schema, dropped after).
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 #: How often an async client polls its job, and the health task polls ``/v1/health``.
 POLL_S = 1.0
 HEALTH_POLL_S = 0.1
@@ -447,24 +444,12 @@ class LoadServer:
 
 @contextlib.contextmanager
 def job_database(kind: str, work_dir: Path, postgres_url: str = POSTGRES_URL) -> Iterator[str]:
-    """A fresh job store's URL: a SQLite file in ``work_dir``, or a PostgreSQL schema of its
-    own (through ``search_path``), dropped afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite:///{work_dir / 'jobs.db'}"
-        return
-    if kind != "postgresql":
+    """A fresh job store's URL: a SQLite file in ``work_dir``, or a PostgreSQL database of
+    its own, dropped afterwards."""
+    if kind not in DATABASES:
         raise ValueError(f"database must be one of {DATABASES}, not {kind!r}")
-    schema = f"routeplan_load_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(postgres_url, connect_args={"connect_timeout": 5})
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in postgres_url else "?"
-        yield f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+    with scratch_database(kind, work_dir, postgres_url, name="jobs") as url:
+        yield url
 
 
 def warm_up(base_url: str, mode: str, body: dict[str, Any]) -> None:

@@ -8,14 +8,14 @@ dropped afterwards), as a ``tmp_path`` file does on SQLite; the ``fresh_pg_url``
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+from benchmarks.databases import fresh_postgres_database
 
 #: Tried in order; ``ROUTEPLAN_TEST_POSTGRES_URL`` first when set.
 CANDIDATES = [
@@ -59,16 +59,5 @@ def postgres_url() -> str:
 def fresh_postgres_url() -> Iterator[str]:
     """The URL of a new, empty database ``rp_test_<hex>`` on the test server, dropped (with
     whatever is still connected to it) on leaving; skips or fails as :func:`postgres_url`."""
-    server = postgres_url()
-    name = f"rp_test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(server).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with fresh_postgres_database(postgres_url(), prefix="rp_test") as url:
+        yield url

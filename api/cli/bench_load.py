@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.app import bench_app
-from benchmarks.load import DATABASES, MODES, POSTGRES_URL, acceptance, run
+from benchmarks.databases import POSTGRES_URL
+from benchmarks.load import DATABASES, MODES, acceptance, run
 
 
 def _choices(given: list[str] | None, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:

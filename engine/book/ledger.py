@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from engine.book import tables as t
-from engine.db import aware
+from engine.db import stamp
 from models.book import SiteRecord, StockLevel, StockMovementIn
 from models.errors import ConflictError, ErrorCode, InvalidInputError
 
@@ -335,15 +335,9 @@ def site_record(row: Any) -> SiteRecord:
         opening_hours=m["opening_hours"],
         online=m["online"],
         channels=m["channels"],
-        created_at=_stamp(m["created_at"]),
-        updated_at=_stamp(m["updated_at"]),
+        created_at=stamp(m["created_at"]),
+        updated_at=stamp(m["updated_at"]),
     )
-
-
-def _stamp(value: datetime) -> datetime:
-    stamped = aware(value)
-    assert stamped is not None
-    return stamped
 
 
 class RetryTransactionError(Exception):

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from engine.book import ledger
 from engine.book import lifecycle as lc
 from engine.book import tables as t
-from engine.db import aware
+from engine.db import aware, stamp
 from models.book import DeliveryWindow, OrderLineRecord, OrderRecord
 from models.errors import ConflictError, ErrorCode, NotFoundError
 from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
@@ -110,8 +110,8 @@ def records(conn: Connection, rows: Sequence[Any]) -> list[OrderRecord]:
                 payment_gateway=m["payment_gateway"],
                 plan_id=m["plan_id"],
                 site_ids=sorted(sites[seq]),
-                created_at=_stamp(m["created_at"]),
-                updated_at=_stamp(m["updated_at"]),
+                created_at=stamp(m["created_at"]),
+                updated_at=stamp(m["updated_at"]),
                 created_by=m["created_by"],
             )
         )
@@ -126,12 +126,6 @@ def record(conn: Connection, row: Any) -> OrderRecord:
 def reread(conn: Connection, seq: int) -> Any:
     """The order row with this internal key (it exists)."""
     return conn.execute(select(t.orders).where(t.orders.c.seq == seq)).one()
-
-
-def _stamp(value: datetime) -> datetime:
-    stamped = aware(value)
-    assert stamped is not None
-    return stamped
 
 
 def write_transition(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,8 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from engine.book import ledger, planning, plans
 from engine.book import lifecycle as lc
@@ -33,7 +31,7 @@ from engine.book import orders as orders_sql
 from engine.book import tables as t
 from engine.book.payments import PAID, gateway
 from engine.book.planning import Snapshot
-from engine.db import Breaker, aware, ensure_schema, make_engine, report_unreachable
+from engine.db import Breaker, Entry, aware, ensure_schema, make_engine, report_unreachable, stamp
 from models.book import (
     BookOrderRef,
     BookSelection,
@@ -59,7 +57,6 @@ from models.errors import (
     InvalidInputError,
     InvalidTransitionError,
     NotFoundError,
-    StoreUnavailableError,
 )
 from models.plan import PlanResult
 from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
@@ -122,8 +119,11 @@ class BookStore:
         lazy: bool = False,
     ) -> None:
         self.url = url
-        self._breaker = Breaker(retry_s, "the order book's database")
-        self._local = threading.local()
+        self._guard = Entry(
+            Breaker(retry_s, "the order book's database"),
+            lambda: ensure_schema(self.engine, **self._timeouts),
+            "the order book's database is unreachable; retry later",
+        )
         self._timeouts = {
             "connect_timeout_s": connect_timeout_s,
             "statement_timeout_s": statement_timeout_s,
@@ -137,34 +137,6 @@ class BookStore:
                 pass
 
     # ------------------------------------------------------------------ transactions
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Run a call on the database: fail at once for ``retry_s`` after it was
-        unreachable (one call at a time then tries again), apply the migrations on first
-        contact, and turn every failure to reach it into :class:`StoreUnavailableError`."""
-        if getattr(self._local, "inside", False):  # a call made inside another call
-            yield
-            return
-        probe = self._breaker.enter()
-        self._local.inside = True
-        reached = False
-        try:
-            ensure_schema(self.engine, **self._timeouts)
-            yield
-            reached = True
-        except StoreUnavailableError:
-            raise
-        except (PoolTimeoutError, DisconnectionError) as error:
-            raise StoreUnavailableError(
-                "the order book's database is unreachable; retry later"
-            ) from error
-        except Exception:
-            reached = True  # the database answered; the call itself failed
-            raise
-        finally:
-            self._local.inside = False
-            self._breaker.leave(probe, reached)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -471,7 +443,7 @@ class BookStore:
             channel=row._mapping["channel"],
             transitions=[
                 Transition(
-                    at=aware(m["at"]) or now_utc(),
+                    at=stamp(m["at"]),
                     from_status=OrderStatus(m["from_status"]) if m["from_status"] else None,
                     to_status=OrderStatus(m["to_status"]),
                     cause=TransitionCause(m["cause"]),
@@ -960,7 +932,7 @@ def _movement(conn: Connection, row: Any) -> StockMovement:
         on_hand_after=m["on_hand_after"],
         reference=m["reference"],
         order_id=names.get(m["order_seq"]),
-        at=aware(m["at"]) or now_utc(),
+        at=stamp(m["at"]),
         actor=m["actor"],
     )
 
@@ -987,7 +959,7 @@ def _reservation(conn: Connection, reservation_id: str) -> Reservation:
         quantity=m["quantity"],
         status=m["status"],
         plan_id=m["plan_id"],
-        created_at=aware(m["created_at"]) or now_utc(),
+        created_at=stamp(m["created_at"]),
         ended_at=aware(m["ended_at"]),
         created_by=m["created_by"],
     )

@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
-from engine.db.connect import Breaker, aware, make_engine, report_unreachable
+from engine.db.connect import Breaker, Entry, aware, make_engine, report_unreachable, stamp
 from engine.db.migrate import current_revision, ensure_schema, head_revision, upgrade
 
 __all__ = [
     "Breaker",
+    "Entry",
     "aware",
     "current_revision",
     "ensure_schema",
     "head_revision",
     "make_engine",
     "report_unreachable",
+    "stamp",
     "upgrade",
 ]

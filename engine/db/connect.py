@@ -27,6 +27,7 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from models.errors import StoreUnavailableError
 
@@ -234,3 +236,47 @@ class Breaker:
             self._down_until = time.monotonic() + self.retry_s
         if probe:
             self._probe.release()
+
+
+class Entry:
+    """How one store's calls enter its database: fail at once while the :class:`Breaker`
+    says it is down, run ``prepare`` (the migrations, on first contact), and turn every
+    failure to reach it into :class:`StoreUnavailableError` with ``unavailable``. A call
+    made inside another call of the same store (same thread) passes straight through."""
+
+    def __init__(self, breaker: Breaker, prepare: Callable[[], None], unavailable: str) -> None:
+        self.breaker = breaker
+        self.prepare = prepare
+        self.unavailable = unavailable
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        """Hold the way in for one call."""
+        if getattr(self._local, "inside", False):
+            yield
+            return
+        probe = self.breaker.enter()
+        self._local.inside = True
+        reached = False
+        try:
+            self.prepare()
+            yield
+            reached = True
+        except StoreUnavailableError:
+            raise
+        except (PoolTimeoutError, DisconnectionError) as error:
+            raise StoreUnavailableError(self.unavailable) from error
+        except Exception:
+            reached = True  # the database answered; the call itself failed
+            raise
+        finally:
+            self._local.inside = False
+            self.breaker.leave(probe, reached)
+
+
+def stamp(value: datetime) -> datetime:
+    """A timestamp column that is never null, read back in UTC."""
+    stamped = aware(value)
+    assert stamped is not None
+    return stamped

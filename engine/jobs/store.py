@@ -20,7 +20,6 @@ the migrations, which the first call that reaches the database applies (once per
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -30,12 +29,10 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from engine.db import Breaker, aware, ensure_schema, make_engine, report_unreachable
+from engine.db import Breaker, Entry, aware, ensure_schema, make_engine, report_unreachable, stamp
 from engine.db.schema import JOBS
-from models.errors import ErrorCode, QueueFullError, StoreUnavailableError
+from models.errors import ErrorCode, QueueFullError
 from models.jobs import JobStatus
 
 
@@ -64,13 +61,6 @@ class JobRecord:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _stamp(value: datetime) -> datetime:
-    """A timestamp column that is never null, made timezone-aware."""
-    stamped = aware(value)
-    assert stamped is not None
-    return stamped
 
 
 def _make_engine(
@@ -111,45 +101,18 @@ class JobStore:
             "statement_timeout_s": statement_timeout_s,
         }
         self._breaker = Breaker(retry_s, "the job store")
-        self._schema_ready = False
-        self._local = threading.local()
+        self._available = Entry(
+            self._breaker, self._prepare, "the job store is unreachable; retry later"
+        )
         if not lazy:
             with self._connect() as conn:
                 conn.execute(select(1))
 
     # ------------------------------------------------------------------ availability
 
-    def _ensure_schema(self) -> None:
+    def _prepare(self) -> None:
         """Apply the migrations (once per process and database; :mod:`engine.db.migrate`)."""
         ensure_schema(self.engine, **self._timeouts_s)
-        self._schema_ready = True
-
-    @contextmanager
-    def _available(self) -> Iterator[None]:
-        """Run a call on the database: fail at once while it is known to be down, apply the
-        migrations on first contact, and turn every failure to reach it into
-        :class:`StoreUnavailableError`."""
-        if getattr(self._local, "inside", False):  # a call made by another call of the store
-            yield
-            return
-        probe = self._breaker.enter()
-        self._local.inside = True
-        reached = False
-        try:
-            if not self._schema_ready:
-                self._ensure_schema()
-            yield
-            reached = True
-        except StoreUnavailableError:
-            raise
-        except (PoolTimeoutError, DisconnectionError) as error:
-            raise StoreUnavailableError() from error
-        except Exception:
-            reached = True  # the database answered; the call itself failed
-            raise
-        finally:
-            self._local.inside = False
-            self._breaker.leave(probe, reached)
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
@@ -178,8 +141,8 @@ class JobStore:
             best_cost=m["best_cost"],
             attempts=m["attempts"],
             owner=m["owner"],
-            created_at=_stamp(m["created_at"]),
-            updated_at=_stamp(m["updated_at"]),
+            created_at=stamp(m["created_at"]),
+            updated_at=stamp(m["updated_at"]),
             started_at=aware(m["started_at"]),
             finished_at=aware(m["finished_at"]),
             heartbeat_at=aware(m["heartbeat_at"]),

@@ -6,13 +6,8 @@ Includes the restart tests: a job accepted by a server that stops before the job
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,76 +16,21 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import REPO_ROOT
 from tests.api.payloads import check_routes_result, routes_request
+from tests.servers import RealServer
 from tests.vroom_check import check_vroom_solution
 
 KEY = "e2e-secret"
 LEASE_S = 2.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """One ``routeplan serve`` process on a job store shared between restarts."""
+class Server(RealServer):
+    """One ``routeplan serve`` process with an API key and a short lease, on a job store
+    shared between restarts."""
 
     def __init__(self, database_url: str, log: Path) -> None:
-        self.database_url = database_url
-        self.log = log
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "ROUTEPLAN_DATABASE_URL": self.database_url,
-            "ROUTEPLAN_API_KEYS": KEY,
-            "ROUTEPLAN_JOB_LEASE_S": str(LEASE_S),
-        }
-        command = [
-            str(Path(sys.executable).parent / "routeplan"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--log-level",
-            "warning",
-        ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log, start_new_session=True
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"server did not start: {self.log.read_text()[-3000:]}")
-
-    def stop(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-        self.process.wait(timeout=30)
-
-    def kill_all(self) -> None:
-        """Teardown: the server and anything left in its process group."""
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        env = {"ROUTEPLAN_API_KEYS": KEY, "ROUTEPLAN_JOB_LEASE_S": str(LEASE_S)}
+        super().__init__(database_url, log, env)
 
 
 @pytest.fixture
