@@ -21,8 +21,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Path("~/.cache/routeplan")
 
     # --- HTTP API and job store (issue 5) ---
-    #: SQLAlchemy URL of the job store; empty = a SQLite file ``jobs.db`` in ``cache_dir``.
-    #: PostgreSQL: ``postgresql+psycopg://user@host:5432/db``.
+    #: SQLAlchemy URL of the database (jobs, API keys, the order book); empty = a SQLite file
+    #: ``jobs.db`` in ``cache_dir``. PostgreSQL (for several server processes):
+    #: ``postgresql+psycopg://user@host:5432/db``.
     database_url: str = ""
     #: API keys, comma-separated ``name:role:secret`` (a bare secret is an ``admin`` key),
     #: or ``@db`` for keys kept in the database only; empty = no keys needed (see

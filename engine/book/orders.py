@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from engine.book import ledger
@@ -191,6 +192,67 @@ def move(
         ledger.consume_order(conn, m["seq"], now, actor)
     write_transition(conn, m["seq"], now, current, target, cause, actor, reason or detail)
     return reread(conn, m["seq"])
+
+
+@dataclass(frozen=True)
+class Move:
+    """One order's move in :func:`move_many`: the locked row, where it goes, and why."""
+
+    row: Any
+    target: OrderStatus
+    detail: str | None
+    reason: str
+    plan_id: str | None
+
+
+def move_many(
+    conn: Connection, moves: list[Move], cause: TransitionCause, actor: str | None, now: datetime
+) -> None:
+    """Move many locked orders at once (a plan commit): each checked by the lifecycle
+    table, then one batch of updates and one of transitions. Only for targets without side
+    effects on reservations (``allocated``, ``backordered``)."""
+    if not moves:
+        return
+    for move_ in moves:
+        m = move_.row._mapping
+        assert move_.target not in lc.RELEASES | lc.CONSUMES, move_.target
+        lc.check(m["order_id"], OrderStatus(m["status"]), move_.target)
+    o = t.orders.c
+    conn.execute(
+        update(t.orders)
+        .where(o.seq == bindparam("b_seq"))
+        .values(
+            status=bindparam("b_status"),
+            hold_reason=None,
+            status_detail=bindparam("b_detail"),
+            plan_id=bindparam("b_plan"),
+            updated_at=now,
+        ),
+        [
+            {
+                "b_seq": move_.row._mapping["seq"],
+                "b_status": move_.target.value,
+                "b_detail": move_.detail,
+                "b_plan": move_.plan_id,
+            }
+            for move_ in moves
+        ],
+    )
+    conn.execute(
+        t.transitions.insert(),
+        [
+            {
+                "order_seq": move_.row._mapping["seq"],
+                "at": now,
+                "from_status": move_.row._mapping["status"],
+                "to_status": move_.target.value,
+                "cause": cause.value,
+                "actor": actor,
+                "reason": move_.reason,
+            }
+            for move_ in moves
+        ],
+    )
 
 
 def active_units(conn: Connection, seq: int, line_id: str) -> int:

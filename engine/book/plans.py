@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from engine.book import ledger
@@ -35,6 +35,9 @@ from models.book import CommitResult, CommittedOrder, PlanRecord
 from models.errors import ConflictError, ErrorCode, NotFoundError
 from models.plan import PlanResult
 from models.status import OrderStatus, PaymentState, TransitionCause
+
+#: Most ids in one ``IN (...)`` list.
+CHUNK = 2000
 
 
 def insert(
@@ -103,6 +106,25 @@ def _reasons(result: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def _chunks(items: list[Any], size: int = CHUNK) -> list[list[Any]]:
+    return [items[k : k + size] for k in range(0, len(items), size)]
+
+
+def _lock_orders(conn: Connection, refs: dict[str, dict[str, str]]) -> dict[tuple[str, str], Any]:
+    """The rows of the plan's orders, locked (PostgreSQL), by (channel, order id): a few
+    statements of many ids each."""
+    wanted = {(ref["channel"], ref["order_id"]) for ref in refs.values()}
+    o = t.orders.c
+    found: dict[tuple[str, str], Any] = {}
+    for chunk in _chunks(sorted({order_id for _channel, order_id in wanted})):
+        query = select(t.orders).where(o.order_id.in_(chunk)).order_by(o.seq).with_for_update()
+        for row in conn.execute(query).all():
+            key = (row._mapping["channel"], row._mapping["order_id"])
+            if key in wanted:
+                found[key] = row
+    return found
+
+
 def _overdrawn_lines(
     conn: Connection, needs: list[ledger.Need], rows: dict[str, Any]
 ) -> list[dict[str, Any]]:
@@ -112,30 +134,38 @@ def _overdrawn_lines(
     asked: dict[tuple[int, str], int] = defaultdict(int)
     for need in needs:
         asked[(need.order_seq, need.line_id)] += need.quantity
+    lines, r = t.order_lines.c, t.reservations.c
+    open_units: dict[tuple[int, str], int] = {}
+    held: dict[tuple[int, str], int] = defaultdict(int)
+    for chunk in _chunks(sorted({seq for seq, _line in asked})):
+        for seq, line_id, quantity, shipped in conn.execute(
+            select(lines.order_seq, lines.line_id, lines.quantity, lines.shipped).where(
+                lines.order_seq.in_(chunk)
+            )
+        ).all():
+            open_units[(seq, line_id)] = quantity - shipped
+        for seq, line_id, units in conn.execute(
+            select(r.order_seq, r.line_id, func.sum(r.quantity))
+            .where(r.order_seq.in_(chunk), r.status == "active")
+            .group_by(r.order_seq, r.line_id)
+        ).all():
+            held[(seq, line_id)] = int(units)
     out = []
     for (seq, line_id), quantity in sorted(asked.items()):
-        line = conn.execute(
-            select(t.order_lines).where(
-                t.order_lines.c.order_seq == seq, t.order_lines.c.line_id == line_id
-            )
-        ).first()
-        open_units = 0
-        if line is not None:
-            held = orders_sql.active_units(conn, seq, line_id)
-            open_units = line._mapping["quantity"] - line._mapping["shipped"] - held
-        if quantity > open_units:
+        free = open_units.get((seq, line_id), 0) - held[(seq, line_id)]
+        if quantity > free:
             order = names[seq]
             out.append(
                 {
                     "field": f"orders[{order['order_id']}].lines[{line_id}]",
                     "value": quantity,
-                    "message": f"the plan reserves {quantity}; the line has {open_units} "
+                    "message": f"the plan reserves {quantity}; the line has {free} "
                     "unit(s) open now",
                     "order_id": order["order_id"],
                     "channel": order["channel"],
                     "line_id": line_id,
                     "needed": quantity,
-                    "open": open_units,
+                    "open": free,
                 }
             )
     return out
@@ -158,16 +188,12 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
             [{"field": "source", "value": plan["source"], "message": "not from the book"}],
         )
     refs = {ref["plan_order_id"]: ref for ref in plan["book_orders"]}
-    o = t.orders.c
     problems: list[dict[str, Any]] = []
     rows: dict[str, Any] = {}
+    locked = _lock_orders(conn, refs)
     for plan_order_id in sorted(refs, key=lambda k: (refs[k]["channel"], refs[k]["order_id"])):
         ref = refs[plan_order_id]
-        row = conn.execute(
-            select(t.orders)
-            .where(o.channel == ref["channel"], o.order_id == ref["order_id"])
-            .with_for_update()
-        ).first()
+        row = locked.get((ref["channel"], ref["order_id"]))
         status = None if row is None else OrderStatus(row._mapping["status"])
         paid = row is not None and PaymentState(row._mapping["payment_status"]) in PAID
         if row is None or status not in lc.PLANNABLE or not paid:
@@ -231,35 +257,28 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
     served = {need.order_seq for need in needs}
     reasons = _reasons(result)
     out = []
+    moves: list[orders_sql.Move] = []
     for plan_order_id, row in rows.items():
         m = row._mapping
         texts = reasons.get(plan_order_id, [])
         if m["seq"] in served:
             target = OrderStatus.ALLOCATED
             detail = None if not texts else "partly served; " + "; ".join(texts)
-            values: dict[str, Any] = {"plan_id": plan_id}
+            order_plan = plan_id
         elif OrderStatus(m["status"]) is OrderStatus.ALLOCATED:
             continue  # still holds what an earlier plan reserved; the rest waits
         else:
             target = OrderStatus.BACKORDERED
             detail = "; ".join(texts) or "the plan left it out"
-            values = {}
-        orders_sql.move(
-            conn,
-            row,
-            target,
-            TransitionCause.PLAN_COMMIT,
-            actor,
-            now,
-            detail=detail,
-            reason=f"plan {plan_id}" + (f": {detail}" if detail else ""),
-            **values,
-        )
+            order_plan = m["plan_id"]
+        reason = f"plan {plan_id}" + (f": {detail}" if detail else "")
+        moves.append(orders_sql.Move(row, target, detail, reason, order_plan))
         out.append(
             CommittedOrder(
                 order_id=m["order_id"], channel=m["channel"], status=target, detail=detail
             )
         )
+    orders_sql.move_many(conn, moves, TransitionCause.PLAN_COMMIT, actor, now)
     conn.execute(
         update(t.plans).where(t.plans.c.id == plan_id).values(status="committed", committed_at=now)
     )

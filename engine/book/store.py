@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -57,6 +58,7 @@ from models.errors import (
     InvalidInputError,
     InvalidTransitionError,
     NotFoundError,
+    StoreUnavailableError,
 )
 from models.plan import PlanResult
 from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
@@ -129,6 +131,9 @@ class BookStore:
             "statement_timeout_s": statement_timeout_s,
         }
         engine = make_engine(url, **self._timeouts)
+        sqlite = url.startswith("sqlite")
+        self._writer = threading.Lock() if sqlite else None
+        self._wait_s = 2 * statement_timeout_s
         self.engine = report_unreachable(
             _immediate_writes(engine), "the order book's database is unreachable; retry later"
         )
@@ -146,8 +151,10 @@ class BookStore:
 
     def _write(self, change: Callable[[Connection], T]) -> T:
         """Run ``change`` in one transaction, committed when it returns; run it again when it
-        lost a race."""
-        with self._guard():
+        lost a race. On SQLite the writers of this process take turns on a lock first (the
+        database has one writer at a time anyway; waiting here, in line, spares them
+        SQLite's busy loop, where one writer can starve past its timeout)."""
+        with self._turn(), self._guard():
             for attempt in range(RETRIES):
                 try:
                     with self.engine.begin() as conn:
@@ -157,6 +164,20 @@ class BookStore:
                         raise
                     time.sleep(0.002 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._writer is None:
+            yield
+            return
+        if not self._writer.acquire(timeout=self._wait_s):
+            raise StoreUnavailableError(
+                f"the order book's database was busy for {self._wait_s:.0f} s; retry later"
+            )
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     def ping(self) -> bool:
         """Whether the database answers."""

@@ -25,7 +25,7 @@ from tests.engine.book.conftest import Book, assert_balanced
 def commit_and_die(url: str, plan_id: str, where: str) -> None:
     """Commit ``plan_id`` on ``url``, dying by SIGKILL inside the transaction: after the
     plan's reservations are written (``reservations``: after the first of them), or after
-    the second order has moved (``move``)."""
+    its orders have moved (``move``), just before the plan is marked committed."""
     from engine.book import ledger, orders
 
     store = BookStore(url)
@@ -50,17 +50,13 @@ def commit_and_die(url: str, plan_id: str, where: str) -> None:
 
         ledger.add_reservations = add_then_die
     else:
-        real_move = orders.move
-        moved = [0]
+        real_move_many = orders.move_many
 
-        def move_then_die(*args: Any, **kwargs: Any) -> Any:
-            row = real_move(*args, **kwargs)
-            moved[0] += 1
-            if moved[0] == 2:
-                die()
-            return row
+        def move_then_die(*args: Any, **kwargs: Any) -> None:
+            real_move_many(*args, **kwargs)  # every order moved, in the transaction
+            die()
 
-        orders.move = move_then_die
+        orders.move_many = move_then_die
     store.commit_plan(plan_id)
 
 
