@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from models.allocation import AllocationRequest
+from models.book import BookPlanRequest
 from models.common import StrictModel
 from models.plan import PlanRequest
 from models.routing import RoutingRequest
@@ -51,10 +52,20 @@ class PlanJob(StrictModel):
     request: PlanRequest
 
 
+class BookPlanJob(StrictModel):
+    """Plan a day from the order book (``POST /v1/plans`` with ``from_book``, in the
+    background); the result is the stored draft plan."""
+
+    kind: Literal["book_plan"] = "book_plan"
+    request: BookPlanRequest
+
+
 #: A job submission, told apart by ``kind``.
-JobSubmission = Annotated[RoutesJob | AllocationJob | PlanJob, Field(discriminator="kind")]
+JobSubmission = Annotated[
+    RoutesJob | AllocationJob | PlanJob | BookPlanJob, Field(discriminator="kind")
+]
 #: The job kinds that can be submitted.
-JOB_KINDS = frozenset({"routes", "allocation", "plan"})
+JOB_KINDS = frozenset({"routes", "allocation", "plan", "book_plan"})
 
 
 class JobError(StrictModel):

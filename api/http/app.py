@@ -118,7 +118,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                 workers=settings.workers,
                 lease_s=settings.job_lease_s,
                 max_attempts=settings.job_max_attempts,
-                job_context=JobContext(matrix_cache_dir=settings.graph_cache_dir()),
+                job_context=JobContext(
+                    matrix_cache_dir=settings.graph_cache_dir(),
+                    database_url=settings.job_database_url(),
+                    max_orders=settings.max_orders,
+                ),
             )
             runner.start()
         book = BookStore(

@@ -16,6 +16,7 @@ from api.http.errors import ApiError
 from api.settings import Settings
 from engine.plan.pipeline import plan_input_problems, site_stop_bounds
 from models.allocation import AllocationRequest
+from models.book import BookPlanRequest
 from models.errors import ErrorCode
 from models.matrices import ExplicitMatrix, MatrixSpec
 from models.plan import PlanRequest
@@ -201,6 +202,25 @@ def check_plan(request: PlanRequest, settings: Settings, *, sync: bool, prefix: 
         problems.append(
             _time_problem(f"{prefix}options.routing_time_limit_s", limit_s, cap_s, sync)
         )
+    problems += _provider_problems(
+        request.options.matrix, settings, f"{prefix}options.matrix.provider"
+    )
+    _raise(problems)
+
+
+def check_book_plan(
+    request: BookPlanRequest, settings: Settings, *, sync: bool, prefix: str = ""
+) -> None:
+    """The caps a plan from the book can be checked against before its orders are read:
+    vans, search times, matrix provider (its orders are counted once the book is read)."""
+    problems = _vehicles_problem(len(request.fleet), settings, f"{prefix}fleet")
+    cap_s = settings.max_sync_time_limit_s if sync else settings.max_time_limit_s
+    for field, limit_s in (
+        ("options.routing_time_limit_s", request.options.routing_time_limit_s),
+        ("allocation_options.time_limit_s", request.allocation_options.time_limit_s),
+    ):
+        if limit_s > cap_s:
+            problems.append(_time_problem(f"{prefix}{field}", limit_s, cap_s, sync))
     problems += _provider_problems(
         request.options.matrix, settings, f"{prefix}options.matrix.provider"
     )

@@ -23,9 +23,13 @@ from typing import Any
 class JobContext:
     """What the server running the jobs tells every handler, taken from its own settings
     (the engine reads no settings). ``matrix_cache_dir``: where road graphs of OSM extracts
-    are cached (None: :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`)."""
+    are cached (None: :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`); ``database_url``:
+    the order book's database (plans from the book); ``max_orders``: the most orders a plan
+    from the book may take (None: no cap)."""
 
     matrix_cache_dir: Path | None = None
+    database_url: str | None = None
+    max_orders: int | None = None
 
 
 #: ``progress(fraction of the work done 0-1 or None, best cost so far or None)``.
@@ -41,6 +45,7 @@ KINDS: dict[str, str] = {
     "routes": "engine.jobs.kinds:run_routes",
     "allocation": "engine.jobs.kinds:run_allocation",
     "plan": "engine.jobs.kinds:run_plan",
+    "book_plan": "engine.jobs.kinds:run_book_plan",
 }
 
 
@@ -133,3 +138,44 @@ def run_plan(request: dict[str, Any], progress: JobProgress, context: JobContext
     result = plan(parsed, on_progress=on_stage, matrix_cache_dir=context.matrix_cache_dir)
     progress(1.0, result.kpis.cost)
     return result.model_dump(mode="json")
+
+
+def run_book_plan(
+    request: dict[str, Any], progress: JobProgress, context: JobContext
+) -> dict[str, Any]:
+    """Plan a day from the order book (a :class:`models.book.BookPlanRequest` as JSON data)
+    and store it as a draft; the result is the stored :class:`models.book.PlanRecord`.
+
+    Progress: the snapshot is the first tenth, allocation the next third, routing the rest.
+    """
+    from engine.book.planning import book_plan_request
+    from engine.book.store import BookStore
+    from engine.plan.pipeline import plan
+    from models.book import BookPlanRequest
+    from models.errors import InvalidInputError
+
+    if context.database_url is None:
+        raise InvalidInputError("this server has no order book to plan from")
+    parsed = BookPlanRequest.model_validate(request)
+    store = BookStore(context.database_url, lazy=True)
+    try:
+        snap = store.plan_snapshot(parsed.from_book)
+        full, refs = book_plan_request(snap, parsed)
+        if context.max_orders is not None and len(full.orders) > context.max_orders:
+            raise InvalidInputError.for_field(
+                "request.from_book",
+                f"{len(full.orders)} orders",
+                f"is more than this server plans at once ({context.max_orders}: "
+                "ROUTEPLAN_MAX_ORDERS); select fewer sites or channels",
+            )
+        progress(0.1, None)
+
+        def on_stage(stage: str, _elapsed_s: float) -> None:
+            progress(0.4 if stage == "allocated" else None, None)
+
+        result = plan(full, on_progress=on_stage, matrix_cache_dir=context.matrix_cache_dir)
+        record = store.save_plan("book", parsed.model_dump(mode="json"), result, refs)
+    finally:
+        store.close()
+    progress(1.0, result.kpis.cost)
+    return record.model_dump(mode="json")

@@ -11,13 +11,30 @@ from fastapi import APIRouter, Body, Path, Response
 from fastapi.responses import JSONResponse
 
 from api.http.auth import can_see, creator_name, current_principal
+from api.http.book_examples import BOOK_PLAN_REQUEST
 from api.http.deps import API_KEY_SECURITY, RunnerDep, SettingsDep, StoreDep
 from api.http.errors import ApiError, error_responses
 from api.http.examples import JOB_SUBMISSION_EXAMPLES, JOB_VIEW, ROUTES_RESULT, json_example
-from api.http.limits import check_allocation_limits, check_plan, check_routing
+from api.http.limits import check_allocation_limits, check_book_plan, check_plan, check_routing
 from engine.jobs import JobRecord
 from models.errors import ErrorCode, QueueFullError, StoreUnavailableError
-from models.jobs import JobError, JobStatus, JobSubmission, JobView, PlanJob, RoutesJob
+from models.jobs import (
+    BookPlanJob,
+    JobError,
+    JobStatus,
+    JobSubmission,
+    JobView,
+    PlanJob,
+    RoutesJob,
+)
+
+_SUBMISSION_EXAMPLES = {
+    **JOB_SUBMISSION_EXAMPLES,
+    "book_plan": {
+        "summary": "Plan a day from the order book in the background",
+        "value": {"kind": "book_plan", "request": BOOK_PLAN_REQUEST},
+    },
+}
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=API_KEY_SECURITY)
 
@@ -83,6 +100,8 @@ def _check(submission: JobSubmission, settings: SettingsDep) -> None:
         check_routing(submission.request, settings, sync=False, prefix="request.")
     elif isinstance(submission, PlanJob):
         check_plan(submission.request, settings, sync=False, prefix="request.")
+    elif isinstance(submission, BookPlanJob):
+        check_book_plan(submission.request, settings, sync=False, prefix="request.")
     else:
         check_allocation_limits(submission.request, settings, sync=False, prefix="request.")
 
@@ -101,7 +120,7 @@ def _check(submission: JobSubmission, settings: SettingsDep) -> None:
     },
 )
 def submit_job(
-    submission: Annotated[JobSubmission, Body(openapi_examples=JOB_SUBMISSION_EXAMPLES)],
+    submission: Annotated[JobSubmission, Body(openapi_examples=_SUBMISSION_EXAMPLES)],
     settings: SettingsDep,
     store: StoreDep,
     runner: RunnerDep,

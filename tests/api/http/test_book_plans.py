@@ -14,7 +14,7 @@ from engine.allocation import evaluate_allocation
 from engine.plan.pipeline import site_requests
 from engine.routing.evaluate import evaluate
 from models.plan import PlanRequest, PlanResult
-from tests.api.payloads import assert_error_shape
+from tests.api.payloads import assert_error_shape, wait_for
 
 DATE = "2026-11-27"
 SITE_LOCATION = [-8.63, 41.18]
@@ -321,3 +321,40 @@ def test_a_plan_of_an_unknown_site_is_a_422(client: TestClient) -> None:
     assert response.status_code == 422
     assert_error_shape(response.json(), "invalid_input")
     assert response.json()["details"][0]["field"] == "from_book.site_ids"
+
+
+def test_a_plan_from_the_book_runs_as_a_job_and_is_stored_as_a_draft(client: TestClient) -> None:
+    """``kind: book_plan``: the job reads the book in its own process, plans, stores the
+    draft; the result is the stored plan, which commits like any other."""
+    stock_up(client, {"kettle": 10, "toaster": 5})
+    capture_and_pay(client, ["o-1", "o-2"])
+    body = {
+        "kind": "book_plan",
+        "request": {
+            "from_book": {"date": "2026-12-02"},
+            "allocation_options": {"time_limit_s": 1},
+            "options": {"routing_time_limit_s": 1},
+        },
+    }
+    submitted = client.post("/v1/jobs", json=body)
+    assert submitted.status_code == 202, submitted.text
+    view = wait_for(client, submitted.json()["id"], {"succeeded", "failed"})
+    assert view["status"] == "succeeded", view
+    record = client.get(f"/v1/jobs/{view['id']}/result").json()
+    assert record["status"] == "draft" and record["source"] == "book"
+    assert {ref["order_id"] for ref in record["book_orders"]} == {"o-1", "o-2"}
+    stored = client.get(f"/v1/plans/{record['id']}").json()
+    assert stored["allocation"] == record["allocation"]
+    committed = client.post(f"/v1/plans/{record['id']}/commit")
+    assert committed.status_code == 200, committed.text
+    assert {o["status"] for o in committed.json()["orders"]} == {"allocated"}
+
+
+def test_a_book_plan_job_beyond_the_time_cap_is_a_422(client: TestClient) -> None:
+    body = {
+        "kind": "book_plan",
+        "request": {"from_book": {"date": "2026-12-02"}, "options": {"routing_time_limit_s": 3000}},
+    }
+    response = client.post("/v1/jobs", json=body)
+    assert response.status_code == 422
+    assert "request.options.routing_time_limit_s" in response.text
