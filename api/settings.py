@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     db_statement_timeout_s: float = 5.0
     #: After the job store was unreachable, calls answer 503 at once for this long, in seconds.
     db_retry_s: float = 1.0
+    #: How often the webhook worker looks for due deliveries, in seconds.
+    webhook_poll_s: float = 0.5
+    #: Tries of one delivery before it is ``dead``.
+    webhook_max_attempts: int = 8
+    #: Wait after a delivery's first failed try, in seconds; it doubles with each try...
+    webhook_backoff_base_s: float = 1.0
+    #: ...up to this many seconds.
+    webhook_backoff_max_s: float = 300.0
+    #: Longest wait for a webhook receiver's answer, in seconds.
+    webhook_timeout_s: float = 5.0
     #: Matrix providers that HTTP requests may use (``osm`` reads server files and ``osrm``
     #: calls other hosts, so both are off unless listed here).
     api_matrix_providers: str = "haversine,euclidean,explicit"

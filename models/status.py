@@ -140,6 +140,13 @@ class ViolationCode(StrEnum):
     MAX_SHIPMENTS = "max_shipments"
     SHIP_COMPLETE = "ship_complete"
 
+    # Cartonisation: each carton, and every unit of each shipment packed once.
+    CARTON_OVERFILL = "carton_overfill"
+    CARTON_OVERWEIGHT = "carton_overweight"
+    ITEM_DOES_NOT_FIT = "item_does_not_fit"
+    PACKED_QUANTITY_MISMATCH = "packed_quantity_mismatch"
+    UNKNOWN_CARTON_TYPE = "unknown_carton_type"
+
 
 class OrderStatus(StrEnum):
     """Where an order of the book is in its lifecycle (``engine/book/lifecycle.py`` holds
@@ -187,3 +194,20 @@ class HoldReason(StrEnum):
     PAYMENT_REFUNDED = "payment_refunded"
     VALIDATION = "validation"  # warnings at capture (an unknown sku, no location)
     MANUAL = "manual"
+
+
+class EventType(StrEnum):
+    """What an outbox event says happened (``engine/events/outbox.py``), as webhooks and the
+    event stream name it."""
+
+    ORDER_CREATED = "order.created"
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    PLAN_COMMITTED = "plan.committed"
+    ROUTE_DISPATCHED = "route.dispatched"
+    STOP_ARRIVED = "stop.arrived"
+    STOP_DELIVERED = "stop.delivered"
+    STOP_FAILED = "stop.failed"
+    ETA_CHANGED = "eta.changed"
+    RETURN_STATUS_CHANGED = "return.status_changed"
+    JOB_SUCCEEDED = "job.succeeded"
+    JOB_FAILED = "job.failed"

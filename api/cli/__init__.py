@@ -14,6 +14,7 @@ from api.cli import (
     demo,  # noqa: F401
     keys,  # noqa: F401
     matrix,  # noqa: F401
+    pack,  # noqa: F401
     plan,  # noqa: F401
     route,  # noqa: F401  (registers commands)
     serve,  # noqa: F401

@@ -5,6 +5,7 @@ Run it with ``routeplan serve`` or ``uvicorn --factory api.http.app:create_app``
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,14 +26,18 @@ from api.http.routers import (
     health,
     jobs,
     orders,
+    packing,
     plans,
     routes,
     stock,
     vroom,
+    webhooks,
 )
 from api.http.solve_pool import SolvePool
 from api.settings import Settings, get_settings
 from engine.book.store import BookStore
+from engine.events.delivery import DeliverySettings, DeliveryWorker
+from engine.events.store import EventStore
 from engine.jobs import JobRunner, JobStore
 from engine.jobs.kinds import JobContext
 from models.errors import ErrorCode
@@ -97,8 +102,8 @@ def _too_large() -> JSONResponse:
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
-    """The API app. ``run_jobs=False`` keeps jobs queued (no runner: for tests and for
-    servers that only accept work)."""
+    """The API app. ``run_jobs=False`` keeps jobs queued and webhook deliveries pending (no
+    runner, no delivery worker: for tests and for servers that only accept work)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -133,9 +138,34 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
             lazy=True,
         )
         app.state.store, app.state.runner, app.state.book = store, runner, book
+        events = EventStore(
+            settings.job_database_url(),
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
+            retry_s=settings.db_retry_s,
+            lazy=True,
+        )
+        deliveries = None
+        if run_jobs:
+            deliveries = DeliveryWorker(
+                events,
+                DeliverySettings(
+                    poll_s=settings.webhook_poll_s,
+                    max_attempts=settings.webhook_max_attempts,
+                    backoff_base_s=settings.webhook_backoff_base_s,
+                    backoff_max_s=settings.webhook_backoff_max_s,
+                    timeout_s=settings.webhook_timeout_s,
+                ),
+            )
+            deliveries.start()
+        app.state.events, app.state.stopping = events, threading.Event()
         try:
             yield
         finally:
+            app.state.stopping.set()  # event streams end
+            if deliveries is not None:
+                deliveries.stop()
+            events.close()
             if runner is not None:
                 runner.stop()
             store.close()
@@ -167,6 +197,18 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         open_paths=sorted(OPEN_PATHS),
     )
     app.add_middleware(InternalErrorMiddleware)  # outermost: answers what nothing else does
-    for module in (health, routes, checks, allocations, plans, orders, stock, jobs, vroom):
+    for module in (
+        health,
+        routes,
+        checks,
+        allocations,
+        plans,
+        orders,
+        stock,
+        jobs,
+        vroom,
+        webhooks,
+        packing,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

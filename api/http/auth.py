@@ -262,6 +262,7 @@ PLAN_ENDPOINTS = {
     ("POST", "/plans"),
     ("POST", "/vroom"),
     ("POST", "/jobs"),
+    ("POST", "/cartons/pack"),
 }
 #: The order book's endpoints that need ``plan`` (capture, payments, reservations,
 #: commits), as (method, path pattern); sites and stock movements need ``admin``.
@@ -280,9 +281,12 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def required_role(method: str, path: str) -> Role:
-    """The role an endpoint needs (``path`` after ``/v1``): GET, HEAD, OPTIONS and plan
-    checks need ``read``; solves, jobs and cancels ``plan``; anything else ``admin``."""
+    """The role an endpoint needs (``path`` after ``/v1``): webhooks ``admin``; GET, HEAD,
+    OPTIONS and plan checks ``read``; solves, jobs and cancels ``plan``; anything else
+    ``admin``."""
     method, path = method.upper(), path.rstrip("/")
+    if path == "/webhooks" or path.startswith("/webhooks/"):
+        return Role.ADMIN  # even reading: their URLs say where the data goes
     if method in _SAFE_METHODS or (method, path) in READ_ENDPOINTS:
         return Role.READ
     if (method, path) in PLAN_ENDPOINTS:

@@ -21,9 +21,10 @@ from engine.book import ledger
 from engine.book import lifecycle as lc
 from engine.book import tables as t
 from engine.db import aware, stamp
+from engine.events.outbox import emit, emit_many
 from models.book import DeliveryWindow, OrderLineRecord, OrderRecord
 from models.errors import ConflictError, ErrorCode, NotFoundError
-from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
+from models.status import EventType, HoldReason, OrderStatus, PaymentState, TransitionCause
 
 
 def find(conn: Connection, order_id: str, channel: str | None, *, lock: bool = False) -> Any:
@@ -138,8 +139,12 @@ def write_transition(
     cause: TransitionCause,
     actor: str | None,
     reason: str | None,
+    *,
+    order_id: str | None = None,
+    channel: str | None = None,
 ) -> None:
-    """Append one transition to the order's history."""
+    """Append one transition to the order's history, and its ``order.status_changed`` event
+    (``order_id`` and ``channel`` are read from the order when not given)."""
     conn.execute(
         t.transitions.insert().values(
             order_seq=seq,
@@ -151,6 +156,37 @@ def write_transition(
             reason=reason,
         )
     )
+    if order_id is None or channel is None:
+        order_id, channel = conn.execute(
+            select(t.orders.c.order_id, t.orders.c.channel).where(t.orders.c.seq == seq)
+        ).one()
+    emit(
+        conn,
+        EventType.ORDER_STATUS_CHANGED,
+        _changed(
+            order_id, channel, from_status and from_status.value, to_status.value, cause, reason
+        ),
+        now,
+    )
+
+
+def _changed(
+    order_id: str,
+    channel: str,
+    from_status: str | None,
+    to_status: str,
+    cause: TransitionCause,
+    reason: str | None,
+) -> dict[str, Any]:
+    """The data of an ``order.status_changed`` event."""
+    return {
+        "order_id": order_id,
+        "channel": channel,
+        "from": from_status,
+        "to": to_status,
+        "cause": cause.value,
+        "reason": reason,
+    }
 
 
 def move(
@@ -190,7 +226,18 @@ def move(
         conn.execute(update(t.orders).where(o.seq == m["seq"]).values(plan_id=None))
     if target in lc.CONSUMES:
         ledger.consume_order(conn, m["seq"], now, actor)
-    write_transition(conn, m["seq"], now, current, target, cause, actor, reason or detail)
+    write_transition(
+        conn,
+        m["seq"],
+        now,
+        current,
+        target,
+        cause,
+        actor,
+        reason or detail,
+        order_id=m["order_id"],
+        channel=m["channel"],
+    )
     return reread(conn, m["seq"])
 
 
@@ -252,6 +299,24 @@ def move_many(
             }
             for move_ in moves
         ],
+    )
+    emit_many(
+        conn,
+        [
+            (
+                EventType.ORDER_STATUS_CHANGED,
+                _changed(
+                    move_.row._mapping["order_id"],
+                    move_.row._mapping["channel"],
+                    move_.row._mapping["status"],
+                    move_.target.value,
+                    cause,
+                    move_.reason,
+                ),
+            )
+            for move_ in moves
+        ],
+        now,
     )
 
 

@@ -31,10 +31,11 @@ from engine.book import orders as orders_sql
 from engine.book import tables as t
 from engine.book.payments import PAID
 from engine.db import aware
+from engine.events.outbox import emit
 from models.book import CommitResult, CommittedOrder, PlanRecord
 from models.errors import ConflictError, ErrorCode, NotFoundError
 from models.plan import PlanResult
-from models.status import OrderStatus, PaymentState, TransitionCause
+from models.status import EventType, OrderStatus, PaymentState, TransitionCause
 
 #: Most ids in one ``IN (...)`` list.
 CHUNK = 2000
@@ -282,10 +283,13 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
     conn.execute(
         update(t.plans).where(t.plans.c.id == plan_id).values(status="committed", committed_at=now)
     )
+    units = sum(need.quantity for need in needs)
+    committed = {"plan_id": plan_id, "orders": len(out), "units": units}
+    emit(conn, EventType.PLAN_COMMITTED, committed, now)
     return CommitResult(
         plan_id=plan_id,
         status="committed",
         reservations=len(needs),
-        units_reserved=sum(need.quantity for need in needs),
+        units_reserved=units,
         orders=out,
     )

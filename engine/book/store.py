@@ -33,6 +33,7 @@ from engine.book import tables as t
 from engine.book.payments import PAID, gateway
 from engine.book.planning import Snapshot
 from engine.db import Breaker, Entry, aware, ensure_schema, make_engine, report_unreachable, stamp
+from engine.events.outbox import emit
 from models.book import (
     BookOrderRef,
     BookSelection,
@@ -61,7 +62,7 @@ from models.errors import (
     StoreUnavailableError,
 )
 from models.plan import PlanResult
-from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
+from models.status import EventType, HoldReason, OrderStatus, PaymentState, TransitionCause
 
 T = TypeVar("T")
 #: How many times a transaction that lost a race runs again.
@@ -81,6 +82,20 @@ def body_hash(order: OrderIn) -> str:
     """A digest of an order's content (what an idempotent replay must match)."""
     text = json.dumps(order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _created(conn: Connection, row: Any, now: datetime) -> Any:
+    """Emit the ``order.created`` event of a captured order (after its capture transitions);
+    the row."""
+    m = row._mapping
+    data = {
+        "order_id": m["order_id"],
+        "channel": m["channel"],
+        "status": m["status"],
+        "hold_reason": m["hold_reason"],
+    }
+    emit(conn, EventType.ORDER_CREATED, data, now)
+    return row
 
 
 def _retryable(error: BaseException) -> bool:
@@ -394,13 +409,25 @@ class BookStore:
             ],
         )
         cause = TransitionCause.CAPTURE
-        orders_sql.write_transition(conn, seq, now, None, OrderStatus.RECEIVED, cause, actor, None)
+        orders_sql.write_transition(
+            conn,
+            seq,
+            now,
+            None,
+            OrderStatus.RECEIVED,
+            cause,
+            actor,
+            None,
+            order_id=order_id,
+            channel=order.channel,
+        )
         row = orders_sql.reread(conn, seq)
         hold = _hold_for(PaymentState(order.payment_status), bool(warnings))
         if hold is None:
-            return orders_sql.move(conn, row, OrderStatus.READY, cause, actor, now)
+            row = orders_sql.move(conn, row, OrderStatus.READY, cause, actor, now)
+            return _created(conn, row, now)
         detail = "; ".join(warnings) if hold is HoldReason.VALIDATION else None
-        return orders_sql.move(
+        row = orders_sql.move(
             conn,
             row,
             OrderStatus.ON_HOLD,
@@ -411,6 +438,7 @@ class BookStore:
             detail=detail,
             reason=hold.value,
         )
+        return _created(conn, row, now)
 
     def get_order(self, order_id: str, channel: str | None = None) -> OrderRecord:
         """One order (404 when there is none)."""

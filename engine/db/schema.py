@@ -57,6 +57,8 @@ API_KEYS = Table(
 
 def all_metadata() -> list[MetaData]:
     """Every MetaData whose tables the migrations make (what autogenerate compares)."""
-    import engine.book.tables  # noqa: F401  (declares the order book's tables on METADATA)
+    # Each declares its tables on METADATA: the order book's, the outbox and webhooks'.
+    import engine.book.tables
+    import engine.events.tables  # noqa: F401
 
     return [METADATA]

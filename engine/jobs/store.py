@@ -32,8 +32,16 @@ from sqlalchemy.engine import Connection
 
 from engine.db import Breaker, Entry, aware, ensure_schema, make_engine, report_unreachable, stamp
 from engine.db.schema import JOBS
+from engine.events.outbox import emit
 from models.errors import ErrorCode, QueueFullError
 from models.jobs import JobStatus
+from models.status import EventType
+
+#: The events of a job's last moves.
+_FINISHED = {
+    JobStatus.SUCCEEDED.value: EventType.JOB_SUCCEEDED,
+    JobStatus.FAILED.value: EventType.JOB_FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -184,11 +192,16 @@ class JobStore:
     # ------------------------------------------------------------------ changes
 
     def _update(self, job_id: str, where: list[Any], **values: Any) -> bool:
-        """A conditional update of one job; True when it applied."""
+        """A conditional update of one job; True when it applied. A move to ``succeeded`` or
+        ``failed`` emits its event (``job.succeeded``, ``job.failed``) in the same transaction."""
         t = self.table
         values.setdefault("updated_at", _now())
         with self._begin() as conn:
             done = conn.execute(update(t).where(t.c.id == job_id, *where).values(**values))
+            kind = _FINISHED.get(values.get("status", ""))
+            if done.rowcount == 1 and kind is not None:
+                data = {"job_id": job_id, "status": values["status"], "error": values.get("error")}
+                emit(conn, kind, data, values["updated_at"])
         return done.rowcount == 1
 
     def submit(
