@@ -8,6 +8,9 @@ import typer
 
 from api.cli.app import app
 
+#: Seconds a stopping server waits for open connections (event streams) to end.
+GRACEFUL_SHUTDOWN_S = 5
+
 
 @app.command()
 def serve(
@@ -18,4 +21,11 @@ def serve(
     """Serve the API (/v1, docs at /docs). Settings come from ROUTEPLAN_* variables."""
     import uvicorn
 
-    uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port, log_level=log_level)
+    uvicorn.run(
+        "api.http.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,  # open event streams do not hold it
+    )

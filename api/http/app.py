@@ -43,6 +43,20 @@ from engine.jobs.kinds import JobContext
 from models.errors import ErrorCode
 
 API_PREFIX = "/v1"
+#: The routers, in the order OpenAPI lists them.
+ROUTERS = (
+    health,
+    routes,
+    checks,
+    allocations,
+    plans,
+    orders,
+    stock,
+    jobs,
+    vroom,
+    webhooks,
+    packing,
+)
 #: Paths under the prefix that never need a key.
 OPEN_PATHS = {f"{API_PREFIX}/health"}
 
@@ -197,18 +211,6 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         open_paths=sorted(OPEN_PATHS),
     )
     app.add_middleware(InternalErrorMiddleware)  # outermost: answers what nothing else does
-    for module in (
-        health,
-        routes,
-        checks,
-        allocations,
-        plans,
-        orders,
-        stock,
-        jobs,
-        vroom,
-        webhooks,
-        packing,
-    ):
+    for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     return app

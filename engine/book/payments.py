@@ -19,10 +19,18 @@ A real gateway is a class with a ``name`` and a ``review`` method, registered wi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Protocol
 
-from models.book import PaymentUpdate
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
+
+from engine.book import lifecycle as lc
+from engine.book import orders as orders_sql
+from engine.book import tables as t
+from models.book import OrderRecord, PaymentUpdate
 from models.errors import ConflictError, ErrorCode, InvalidInputError
+from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
 from models.status import PaymentState as P
 
 #: The moves a payment makes.
@@ -89,3 +97,75 @@ def gateway(name: str, field: str = "payment_gateway") -> PaymentGateway:
         raise InvalidInputError.for_field(
             field, name, f"is not a payment gateway: use {known}"
         ) from None
+
+
+#: Hold reasons a paid payment clears.
+_PAYMENT_HOLDS = (
+    HoldReason.PAYMENT_PENDING,
+    HoldReason.PAYMENT_DECLINED,
+    HoldReason.PAYMENT_REFUNDED,
+)
+
+
+def apply_payment(
+    conn: Connection,
+    order_id: str,
+    channel: str | None,
+    update_: PaymentUpdate,
+    actor: str | None,
+) -> OrderRecord:
+    """Record a payment update its gateway accepted and move the order, in the open
+    transaction (see :meth:`engine.book.store.BookStore.set_payment`)."""
+    row = orders_sql.find(conn, order_id, channel, lock=True)
+    m = row._mapping
+    current = PaymentState(m["payment_status"])
+    target = gateway(m["payment_gateway"]).review(m["order_id"], current, update_)
+    now = datetime.now(UTC)
+    conn.execute(
+        update(t.orders)
+        .where(t.orders.c.seq == m["seq"])
+        .values(
+            payment_status=target.value,
+            payment_reference=update_.reference or m["payment_reference"],
+            updated_at=now,
+        )
+    )
+    row = orders_sql.reread(conn, m["seq"])
+    status = OrderStatus(m["status"])
+    cause, why = TransitionCause.PAYMENT, f"payment {target.value}"
+    if target in PAID and status in (OrderStatus.ON_HOLD, OrderStatus.RECEIVED):
+        if m["hold_reason"] in (None, *(h.value for h in _PAYMENT_HOLDS)):
+            if m["warnings"]:
+                row = orders_sql.move(
+                    conn,
+                    row,
+                    OrderStatus.ON_HOLD,
+                    cause,
+                    actor,
+                    now,
+                    hold_reason=HoldReason.VALIDATION,
+                    detail="; ".join(m["warnings"]),
+                    reason=why,
+                )
+            else:
+                row = orders_sql.move(conn, row, OrderStatus.READY, cause, actor, now, reason=why)
+    elif target in (PaymentState.DECLINED, PaymentState.REFUNDED) and lc.allowed(
+        status, OrderStatus.ON_HOLD
+    ):
+        hold = (
+            HoldReason.PAYMENT_DECLINED
+            if target is PaymentState.DECLINED
+            else HoldReason.PAYMENT_REFUNDED
+        )
+        row = orders_sql.move(
+            conn,
+            row,
+            OrderStatus.ON_HOLD,
+            cause,
+            actor,
+            now,
+            hold_reason=hold,
+            detail=why,
+            reason=why,
+        )
+    return orders_sql.record(conn, row)

@@ -172,8 +172,8 @@ def _overdrawn_lines(
     return out
 
 
-def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> CommitResult:
-    """Commit a draft plan of the book (see the module's docstring)."""
+def _draft_of_the_book(conn: Connection, plan_id: str) -> Any:
+    """The plan's row, locked: 409 unless it is a draft made from the book."""
     plan = _row(conn, plan_id, lock=True)._mapping
     if plan["status"] != "draft":
         raise ConflictError(
@@ -188,8 +188,14 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
             "orders to reserve stock for",
             [{"field": "source", "value": plan["source"], "message": "not from the book"}],
         )
-    refs = {ref["plan_order_id"]: ref for ref in plan["book_orders"]}
-    problems: list[dict[str, Any]] = []
+    return plan
+
+
+def _plannable_orders(
+    conn: Connection, refs: dict[str, dict[str, str]], problems: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The plan's orders that are still plannable and paid, locked, by plan order id; a
+    problem for each of the others."""
     rows: dict[str, Any] = {}
     locked = _lock_orders(conn, refs)
     for plan_order_id in sorted(refs, key=lambda k: (refs[k]["channel"], refs[k]["order_id"])):
@@ -212,7 +218,11 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
             )
             continue
         rows[plan_order_id] = row
-    result = plan["result"]
+    return rows
+
+
+def _needs(result: dict[str, Any], rows: dict[str, Any]) -> list[ledger.Need]:
+    """One need per shipment line of the plan's orders that are still plannable."""
     needs: list[ledger.Need] = []
     for shipment in result["allocation"]["shipments"]:
         row = rows.get(str(shipment["order_id"]))
@@ -228,7 +238,12 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
                     quantity=int(line["quantity"]),
                 )
             )
-    problems.extend(_overdrawn_lines(conn, needs, rows))
+    return needs
+
+
+def _take_stock(conn: Connection, needs: list[ledger.Need], now: datetime) -> list[dict[str, Any]]:
+    """Take every (site, sku)'s units, in key order; a problem for each that is short."""
+    problems = []
     wanted: dict[tuple[str, str], int] = defaultdict(int)
     for need in needs:
         wanted[(need.site_id, need.sku)] += need.quantity
@@ -247,15 +262,20 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
                     "available": free,
                 }
             )
-    if problems:
-        raise ConflictError(
-            ErrorCode.STALE_PLAN,
-            f"plan {plan_id!r} is stale: {len(problems)} of its orders or stock lines changed "
-            "since it was made; nothing was reserved (plan again)",
-            problems,
-        )
-    ledger.add_reservations(conn, needs, now, plan_id, actor)
-    served = {need.order_seq for need in needs}
+    return problems
+
+
+def _move_orders(
+    conn: Connection,
+    plan_id: str,
+    result: dict[str, Any],
+    rows: dict[str, Any],
+    served: set[int],
+    now: datetime,
+    actor: str | None,
+) -> list[CommittedOrder]:
+    """Served orders to ``allocated``, the others to ``backordered`` with their reasons
+    (an allocated order the plan left out keeps what it holds)."""
     reasons = _reasons(result)
     out = []
     moves: list[orders_sql.Move] = []
@@ -280,6 +300,29 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
             )
         )
     orders_sql.move_many(conn, moves, TransitionCause.PLAN_COMMIT, actor, now)
+    return out
+
+
+def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> CommitResult:
+    """Commit a draft plan of the book (see the module's docstring)."""
+    plan = _draft_of_the_book(conn, plan_id)
+    refs = {ref["plan_order_id"]: ref for ref in plan["book_orders"]}
+    problems: list[dict[str, Any]] = []
+    rows = _plannable_orders(conn, refs, problems)
+    result = plan["result"]
+    needs = _needs(result, rows)
+    problems.extend(_overdrawn_lines(conn, needs, rows))
+    problems.extend(_take_stock(conn, needs, now))
+    if problems:
+        raise ConflictError(
+            ErrorCode.STALE_PLAN,
+            f"plan {plan_id!r} is stale: {len(problems)} of its orders or stock lines changed "
+            "since it was made; nothing was reserved (plan again)",
+            problems,
+        )
+    ledger.add_reservations(conn, needs, now, plan_id, actor)
+    served = {need.order_seq for need in needs}
+    out = _move_orders(conn, plan_id, result, rows, served, now, actor)
     conn.execute(
         update(t.plans).where(t.plans.c.id == plan_id).values(status="committed", committed_at=now)
     )

@@ -12,28 +12,25 @@ the first call that reaches it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from engine.book import ledger, planning, plans
+from engine.book import capture, ledger, payments, planning, plans, records, reservations
 from engine.book import lifecycle as lc
 from engine.book import orders as orders_sql
 from engine.book import tables as t
+from engine.book.capture import body_hash, now_utc
 from engine.book.payments import PAID, gateway
 from engine.book.planning import Snapshot
-from engine.db import Breaker, Entry, aware, ensure_schema, make_engine, report_unreachable, stamp
-from engine.events.outbox import emit
+from engine.db import Breaker, Entry, ensure_schema, make_engine, report_unreachable, stamp
 from models.book import (
     BookOrderRef,
     BookSelection,
@@ -62,7 +59,7 @@ from models.errors import (
     StoreUnavailableError,
 )
 from models.plan import PlanResult
-from models.status import EventType, HoldReason, OrderStatus, PaymentState, TransitionCause
+from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
 
 T = TypeVar("T")
 #: How many times a transaction that lost a race runs again.
@@ -71,31 +68,6 @@ RETRIES = 8
 _RETRY_SQLSTATES = {"40P01", "40001"}
 #: Most orders on one page of ``GET /v1/orders``.
 MAX_PAGE = 500
-
-
-def now_utc() -> datetime:
-    """The time now, in UTC."""
-    return datetime.now(UTC)
-
-
-def body_hash(order: OrderIn) -> str:
-    """A digest of an order's content (what an idempotent replay must match)."""
-    text = json.dumps(order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _created(conn: Connection, row: Any, now: datetime) -> Any:
-    """Emit the ``order.created`` event of a captured order (after its capture transitions);
-    the row."""
-    m = row._mapping
-    data = {
-        "order_id": m["order_id"],
-        "channel": m["channel"],
-        "status": m["status"],
-        "hold_reason": m["hold_reason"],
-    }
-    emit(conn, EventType.ORDER_CREATED, data, now)
-    return row
 
 
 def _retryable(error: BaseException) -> bool:
@@ -229,7 +201,7 @@ class BookStore:
                     select(t.idempotency).where(t.idempotency.c.key == scoped)
                 ).first()
                 if seen is not None:
-                    return self._replay(conn, seen, digest, idempotency_key or "")
+                    return capture.replay(conn, seen, digest, idempotency_key or "")
             existing = conn.execute(
                 select(t.orders).where(
                     t.orders.c.channel == order.channel, t.orders.c.order_id == order_id
@@ -241,7 +213,7 @@ class BookStore:
                     f"channel {order.channel!r} already has order {order_id!r}",
                     [{"field": "id", "value": order_id, "message": "already in the book"}],
                 )
-            row = self._insert(conn, order, order_id, actor)
+            row = capture.insert(conn, order, order_id, actor)
             if scoped is not None:
                 conn.execute(
                     t.idempotency.insert().values(
@@ -268,7 +240,7 @@ class BookStore:
                 ).first()
                 if seen is None:
                     raise
-                return self._replay(conn, seen, digest, idempotency_key or "")
+                return capture.replay(conn, seen, digest, idempotency_key or "")
 
     def capture_many(
         self, orders: list[OrderIn], *, actor: str | None = None
@@ -318,7 +290,7 @@ class BookStore:
                     )
                 ).first()
                 if existing is None:
-                    row = self._insert(conn, order, order_id, actor)
+                    row = capture.insert(conn, order, order_id, actor)
                     out.append((orders_sql.record(conn, row), True))
                     continue
                 stored = orders_sql.record(conn, existing)
@@ -349,97 +321,6 @@ class BookStore:
         except IntegrityError:  # a concurrent capture of one of the ids won the race
             return self._write(change)
 
-    def _replay(
-        self, conn: Connection, seen: Any, digest: str, key: str
-    ) -> tuple[OrderRecord, bool]:
-        if seen._mapping["request_hash"] != digest:
-            raise ConflictError(
-                ErrorCode.IDEMPOTENCY_CONFLICT,
-                f"Idempotency-Key {key!r} was used for a different order body",
-                [{"field": "Idempotency-Key", "value": key, "message": "used with another body"}],
-            )
-        return orders_sql.record(conn, orders_sql.reread(conn, seen._mapping["order_seq"])), False
-
-    def _insert(self, conn: Connection, order: OrderIn, order_id: str, actor: str | None) -> Any:
-        """Insert an order as ``received``, then move it to ``ready`` or ``on_hold``."""
-        now = now_utc()
-        warnings = [
-            f"lines[{i}].sku {line.sku!r} is in no site's ledger"
-            for i, line in enumerate(order.lines)
-            if not ledger.sku_known(conn, line.sku)
-        ]
-        seq = conn.execute(
-            t.orders.insert()
-            .values(
-                channel=order.channel,
-                order_id=order_id,
-                status=OrderStatus.RECEIVED.value,
-                warnings=warnings,
-                lon=order.location[0],
-                lat=order.location[1],
-                address=order.address,
-                placed_at=order.placed_at,
-                promised_date=order.promised_date,
-                priority=order.priority,
-                delivery_windows=[w.model_dump(mode="json") for w in order.delivery_windows],
-                service_s=order.service_s,
-                ship_complete=order.ship_complete,
-                max_shipments=order.max_shipments,
-                payment_status=order.payment_status,
-                payment_reference=order.payment_reference,
-                payment_gateway=order.payment_gateway,
-                created_at=now,
-                updated_at=now,
-                created_by=actor,
-            )
-            .returning(t.orders.c.seq)
-        ).scalar_one()
-        conn.execute(
-            t.order_lines.insert(),
-            [
-                {
-                    "order_seq": seq,
-                    "line_id": line.id,
-                    "position": i,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "shipped": 0,
-                }
-                for i, line in enumerate(order.lines)
-            ],
-        )
-        cause = TransitionCause.CAPTURE
-        orders_sql.write_transition(
-            conn,
-            seq,
-            now,
-            None,
-            OrderStatus.RECEIVED,
-            cause,
-            actor,
-            None,
-            order_id=order_id,
-            channel=order.channel,
-        )
-        row = orders_sql.reread(conn, seq)
-        hold = _hold_for(PaymentState(order.payment_status), bool(warnings))
-        if hold is None:
-            row = orders_sql.move(conn, row, OrderStatus.READY, cause, actor, now)
-            return _created(conn, row, now)
-        detail = "; ".join(warnings) if hold is HoldReason.VALIDATION else None
-        row = orders_sql.move(
-            conn,
-            row,
-            OrderStatus.ON_HOLD,
-            cause,
-            actor,
-            now,
-            hold_reason=hold,
-            detail=detail,
-            reason=hold.value,
-        )
-        return _created(conn, row, now)
-
     def get_order(self, order_id: str, channel: str | None = None) -> OrderRecord:
         """One order (404 when there is none)."""
         with self._read() as conn:
@@ -458,7 +339,7 @@ class BookStore:
         ``next_cursor``."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInputError.for_field("limit", limit, f"is not between 1 and {MAX_PAGE}")
-        after = _cursor(cursor)
+        after = records.cursor(cursor)
         o = t.orders.c
         query = select(t.orders).where(o.seq > after)
         if status is not None:
@@ -515,64 +396,9 @@ class BookStore:
         orders on hold for payment become ``ready``; a decline or refund before shipping
         puts the order on hold (its reservations given back)."""
 
-        def change(conn: Connection) -> OrderRecord:
-            row = orders_sql.find(conn, order_id, channel, lock=True)
-            m = row._mapping
-            current = PaymentState(m["payment_status"])
-            target = gateway(m["payment_gateway"]).review(m["order_id"], current, update_)
-            now = now_utc()
-            conn.execute(
-                update(t.orders)
-                .where(t.orders.c.seq == m["seq"])
-                .values(
-                    payment_status=target.value,
-                    payment_reference=update_.reference or m["payment_reference"],
-                    updated_at=now,
-                )
-            )
-            row = orders_sql.reread(conn, m["seq"])
-            status = OrderStatus(m["status"])
-            cause, why = TransitionCause.PAYMENT, f"payment {target.value}"
-            if target in PAID and status in (OrderStatus.ON_HOLD, OrderStatus.RECEIVED):
-                if m["hold_reason"] in (None, *(h.value for h in _PAYMENT_HOLDS)):
-                    if m["warnings"]:
-                        row = orders_sql.move(
-                            conn,
-                            row,
-                            OrderStatus.ON_HOLD,
-                            cause,
-                            actor,
-                            now,
-                            hold_reason=HoldReason.VALIDATION,
-                            detail="; ".join(m["warnings"]),
-                            reason=why,
-                        )
-                    else:
-                        row = orders_sql.move(
-                            conn, row, OrderStatus.READY, cause, actor, now, reason=why
-                        )
-            elif target in (PaymentState.DECLINED, PaymentState.REFUNDED) and lc.allowed(
-                status, OrderStatus.ON_HOLD
-            ):
-                hold = (
-                    HoldReason.PAYMENT_DECLINED
-                    if target is PaymentState.DECLINED
-                    else HoldReason.PAYMENT_REFUNDED
-                )
-                row = orders_sql.move(
-                    conn,
-                    row,
-                    OrderStatus.ON_HOLD,
-                    cause,
-                    actor,
-                    now,
-                    hold_reason=hold,
-                    detail=why,
-                    reason=why,
-                )
-            return orders_sql.record(conn, row)
-
-        return self._write(change)
+        return self._write(
+            lambda conn: payments.apply_payment(conn, order_id, channel, update_, actor)
+        )
 
     def change_status(
         self,
@@ -698,7 +524,7 @@ class BookStore:
         """Apply a receipt, adjustment or count (one ledger entry) and answer it."""
 
         def change(conn: Connection) -> StockMovement:
-            _known_site(conn, movement.site_id, "site_id")
+            records.known_site(conn, movement.site_id, "site_id")
             if (
                 movement.kind == "adjustment"
                 and movement.quantity < 0
@@ -709,7 +535,7 @@ class BookStore:
                 )
             entry, _after = ledger.apply_movement(conn, movement, now_utc(), actor)
             row = conn.execute(select(t.movements).where(t.movements.c.id == entry)).one()
-            return _movement(conn, row)
+            return records.movement(conn, row)
 
         return self._write(change)
 
@@ -717,7 +543,7 @@ class BookStore:
         """Set how many units of a sku a site keeps back."""
 
         def change(conn: Connection) -> StockLevel:
-            _known_site(conn, site_id, "site_id", missing=NotFoundError)
+            records.known_site(conn, site_id, "site_id", missing=NotFoundError)
             ledger.set_safety(conn, site_id, sku, units, now_utc())
             row = ledger.balance(conn, site_id, sku)
             return ledger.level(row)
@@ -748,7 +574,7 @@ class BookStore:
             query = query.where(mv.sku == sku)
         with self._read() as conn:
             rows = conn.execute(query.order_by(mv.id.desc()).limit(limit)).all()
-            return [_movement(conn, row) for row in rows]
+            return [records.movement(conn, row) for row in rows]
 
     def ledger_mismatches(self) -> list[dict[str, Any]]:
         """Balances that differ from their ledger and reservations (none: it balances)."""
@@ -761,104 +587,13 @@ class BookStore:
         """Hold units of a site's stock for an order line: 409 ``insufficient_stock`` (with
         what is available) when they are not there."""
 
-        def change(conn: Connection) -> Reservation:
-            row = orders_sql.find(conn, want.order_id, want.channel, lock=True)
-            m = row._mapping
-            status = OrderStatus(m["status"])
-            if status not in lc.RESERVABLE:
-                states = ", ".join(sorted(s.value for s in lc.RESERVABLE))
-                raise ConflictError(
-                    ErrorCode.INVALID_TRANSITION,
-                    f"order {m['order_id']!r} is {status.value}: stock is reserved for orders "
-                    f"that are {states}",
-                    [
-                        {
-                            "field": "order_id",
-                            "value": want.order_id,
-                            "message": f"is {status.value}",
-                        }
-                    ],
-                )
-            line = conn.execute(
-                select(t.order_lines).where(
-                    t.order_lines.c.order_seq == m["seq"], t.order_lines.c.line_id == want.line_id
-                )
-            ).first()
-            if line is None:
-                raise InvalidInputError.for_field(
-                    "line_id", want.line_id, f"is not a line of order {want.order_id!r}"
-                )
-            if line._mapping["sku"] != want.sku:
-                raise InvalidInputError.for_field(
-                    "sku",
-                    want.sku,
-                    f"is not the sku of line {want.line_id!r} ({line._mapping['sku']!r})",
-                )
-            open_units = (
-                line._mapping["quantity"]
-                - line._mapping["shipped"]
-                - orders_sql.active_units(conn, m["seq"], want.line_id)
-            )
-            if want.quantity > open_units:
-                raise InvalidInputError.for_field(
-                    "quantity",
-                    want.quantity,
-                    f"is more than the {open_units} unit(s) of the line not yet reserved",
-                )
-            _known_site(conn, want.site_id, "site_id")
-            now = now_utc()
-            if not ledger.take(conn, want.site_id, want.sku, want.quantity, now):
-                if not ledger.sku_known(conn, want.sku):
-                    raise InvalidInputError.for_field("sku", want.sku, "is in no site's ledger")
-                free = ledger.available(conn, want.site_id, want.sku)
-                raise ledger.insufficient(want.site_id, want.sku, want.quantity, free)
-            need = ledger.Need(m["seq"], want.line_id, want.site_id, want.sku, want.quantity)
-            (reservation_id,) = ledger.add_reservations(conn, [need], now, None, actor)
-            conn.execute(update(t.orders).where(t.orders.c.seq == m["seq"]).values(updated_at=now))
-            return _reservation(conn, reservation_id)
-
-        return self._write(change)
+        return self._write(lambda conn: reservations.reserve(conn, want, actor))
 
     def release(self, reservation_id: str, *, actor: str | None = None) -> Reservation:
         """Give an active reservation's units back (a released or consumed one is 409); an
         allocated order left with none becomes ``ready`` again."""
 
-        def change(conn: Connection) -> Reservation:
-            row = conn.execute(
-                select(t.reservations).where(t.reservations.c.id == reservation_id)
-            ).first()
-            if row is None:
-                raise NotFoundError(
-                    f"no reservation {reservation_id!r}",
-                    [{"field": "id", "value": reservation_id, "message": "unknown"}],
-                )
-            now = now_utc()
-            if not ledger.release_one(conn, row, now):
-                status = row._mapping["status"]
-                raise ConflictError(
-                    ErrorCode.INVALID_TRANSITION,
-                    f"reservation {reservation_id!r} is {status}; only an active one is released",
-                    [{"field": "status", "value": status, "message": "not active"}],
-                )
-            seq = row._mapping["order_seq"]
-            order = orders_sql.reread(conn, seq)
-            r = t.reservations.c
-            left = conn.execute(
-                select(r.id).where(r.order_seq == seq, r.status == "active").limit(1)
-            ).first()
-            if order._mapping["status"] == OrderStatus.ALLOCATED.value and left is None:
-                orders_sql.move(  # allocated means stock held: with none left, it is ready
-                    conn,
-                    order,
-                    OrderStatus.READY,
-                    TransitionCause.API,
-                    actor,
-                    now,
-                    reason=f"its last reservation ({reservation_id}) was released",
-                )
-            return _reservation(conn, reservation_id)
-
-        return self._write(change)
+        return self._write(lambda conn: reservations.release(conn, reservation_id, actor))
 
     def list_reservations(
         self,
@@ -881,12 +616,12 @@ class BookStore:
             if status is not None:
                 query = query.where(r.status == status)
             ids = conn.execute(query).scalars().all()
-            return [_reservation(conn, reservation_id) for reservation_id in ids]
+            return [records.reservation(conn, reservation_id) for reservation_id in ids]
 
     def get_reservation(self, reservation_id: str) -> Reservation:
         """One reservation (404 when there is none)."""
         with self._read() as conn:
-            return _reservation(conn, reservation_id)
+            return records.reservation(conn, reservation_id)
 
     # ------------------------------------------------------------------ plans
 
@@ -923,92 +658,3 @@ class BookStore:
         """Reserve all of a draft plan's stock and move its orders, or nothing
         (409 ``stale_plan``): see :mod:`engine.book.plans`."""
         return self._write(lambda conn: plans.commit(conn, plan_id, now_utc(), actor))
-
-
-_PAYMENT_HOLDS = (
-    HoldReason.PAYMENT_PENDING,
-    HoldReason.PAYMENT_DECLINED,
-    HoldReason.PAYMENT_REFUNDED,
-)
-
-
-def _hold_for(payment: PaymentState, warned: bool) -> HoldReason | None:
-    """Why a new order waits (None: it is ready)."""
-    if payment is PaymentState.DECLINED:
-        return HoldReason.PAYMENT_DECLINED
-    if payment not in PAID:
-        return HoldReason.PAYMENT_PENDING
-    return HoldReason.VALIDATION if warned else None
-
-
-def _cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise InvalidInputError.for_field("cursor", cursor, "is not a cursor this API gave")
-    return int(cursor)
-
-
-def _known_site(
-    conn: Connection, site_id: str, field: str, missing: type[Exception] = InvalidInputError
-) -> None:
-    row = conn.execute(select(t.sites.c.site_id).where(t.sites.c.site_id == site_id)).first()
-    if row is None:
-        if missing is NotFoundError:
-            raise NotFoundError(
-                f"no site {site_id!r}", [{"field": field, "value": site_id, "message": "unknown"}]
-            )
-        raise InvalidInputError.for_field(field, site_id, "is not a site (PUT /v1/sites/{id})")
-
-
-def _order_names(conn: Connection, seqs: set[int]) -> dict[int, str]:
-    if not seqs:
-        return {}
-    o = t.orders.c
-    return dict(conn.execute(select(o.seq, o.order_id).where(o.seq.in_(seqs))).all())
-
-
-def _movement(conn: Connection, row: Any) -> StockMovement:
-    m = row._mapping
-    names = _order_names(conn, {m["order_seq"]} if m["order_seq"] else set())
-    return StockMovement(
-        id=m["id"],
-        site_id=m["site_id"],
-        sku=m["sku"],
-        kind=m["kind"],
-        quantity=m["quantity"],
-        delta=m["delta"],
-        on_hand_after=m["on_hand_after"],
-        reference=m["reference"],
-        order_id=names.get(m["order_seq"]),
-        at=stamp(m["at"]),
-        actor=m["actor"],
-    )
-
-
-def _reservation(conn: Connection, reservation_id: str) -> Reservation:
-    row = conn.execute(
-        select(t.reservations, t.orders.c.order_id, t.orders.c.channel)
-        .join(t.orders, t.orders.c.seq == t.reservations.c.order_seq)
-        .where(t.reservations.c.id == reservation_id)
-    ).first()
-    if row is None:
-        raise NotFoundError(
-            f"no reservation {reservation_id!r}",
-            [{"field": "id", "value": reservation_id, "message": "unknown"}],
-        )
-    m = row._mapping
-    return Reservation(
-        id=m["id"],
-        order_id=m["order_id"],
-        channel=m["channel"],
-        line_id=m["line_id"],
-        site_id=m["site_id"],
-        sku=m["sku"],
-        quantity=m["quantity"],
-        status=m["status"],
-        plan_id=m["plan_id"],
-        created_at=stamp(m["created_at"]),
-        ended_at=aware(m["ended_at"]),
-        created_by=m["created_by"],
-    )

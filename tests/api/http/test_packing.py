@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from api.cli import app
 from api.http.auth import Role, required_role
 from api.http.packing_examples import PACK_REQUEST, PACK_RESULT
 from engine.packing import evaluate_packing, pack
@@ -106,19 +102,3 @@ def test_too_many_units_or_too_long_a_search_is_limit_exceeded(client: TestClien
 
 def test_packing_needs_the_plan_role() -> None:
     assert required_role("POST", "/cartons/pack") == Role.PLAN
-
-
-def test_the_cli_packs_a_request_file_and_names_a_bad_sku(tmp_path: Path) -> None:
-    """``routeplan pack`` (kept here beside the endpoint it mirrors)."""
-    runner = CliRunner()
-    request_file, out = tmp_path / "request.json", tmp_path / "out" / "result.json"
-    request_file.write_text(json.dumps(pack_request()))
-    done = runner.invoke(app, ["pack", str(request_file), "--out", str(out)])
-    assert done.exit_code == 0, done.output
-    result = PackResult.model_validate_json(out.read_text())
-    assert evaluate_packing(PackRequest.model_validate(pack_request()), result).feasible
-    bad = pack_request()
-    bad["shipments"][0]["lines"].append({"sku": "ghost", "quantity": 1})
-    request_file.write_text(json.dumps(bad))
-    done = runner.invoke(app, ["pack", str(request_file)])
-    assert done.exit_code == 2 and "shipments[0].lines[1].sku" in done.output

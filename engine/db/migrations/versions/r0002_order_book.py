@@ -24,6 +24,15 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Make the order book's tables."""
+    _orders()
+    _plans()
+    _sites_and_movements()
+    _keys_lines_and_transitions()
+    _reservations_and_stock()
+
+
+def _orders() -> None:
+    """The orders, with their indexes."""
     op.create_table(
         "routeplan_orders",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
@@ -65,6 +74,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_routeplan_orders_order_id", ["order_id"], unique=False)
         batch_op.create_index("ix_routeplan_orders_status_seq", ["status", "seq"], unique=False)
 
+
+def _plans() -> None:
+    """The plans, drafts and committed."""
     op.create_table(
         "routeplan_plans",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -94,6 +106,9 @@ def upgrade() -> None:
     with op.batch_alter_table("routeplan_plans", schema=None) as batch_op:
         batch_op.create_index("ix_routeplan_plans_created", ["created_at"], unique=False)
 
+
+def _sites_and_movements() -> None:
+    """The sites and the stock ledger (its movements)."""
     op.create_table(
         "routeplan_sites",
         sa.Column("site_id", sa.String(length=64), nullable=False),
@@ -138,6 +153,9 @@ def upgrade() -> None:
             "ix_routeplan_stock_movements_site_sku", ["site_id", "sku", "id"], unique=False
         )
 
+
+def _keys_lines_and_transitions() -> None:
+    """The capture keys, the order lines and the orders' transitions."""
     op.create_table(
         "routeplan_idempotency",
         sa.Column("key", sa.String(length=300), nullable=False),
@@ -189,6 +207,9 @@ def upgrade() -> None:
             "ix_routeplan_order_transitions_order", ["order_seq", "id"], unique=False
         )
 
+
+def _reservations_and_stock() -> None:
+    """The reservations and the stock balances (with their CHECKs)."""
     op.create_table(
         "routeplan_reservations",
         sa.Column("id", sa.String(length=36), nullable=False),
