@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = 300.0
     #: Longest wait for a webhook receiver's answer, in seconds.
     webhook_timeout_s: float = 5.0
+    # --- dispatch (issue 13) ---
+    #: A live ETA that moves by more than this many seconds is told as ``eta.changed``.
+    eta_change_threshold_s: float = 300.0
+    #: What a failed delivery does to its order: ``requeue`` (``ready`` again, for the next
+    #: plan) or ``return`` (``returned``: the goods go back to the site).
+    failed_delivery_policy: Literal["requeue", "return"] = "requeue"
+    #: After this many failed deliveries an order is ``returned`` even under ``requeue``.
+    max_delivery_attempts: int = 3
     #: Matrix providers that HTTP requests may use (``osm`` reads server files and ``osrm``
     #: calls other hosts, so both are off unless listed here).
     api_matrix_providers: str = "haversine,euclidean,explicit"

@@ -29,6 +29,7 @@ from models.common import (
     TimeWindow,
     merge_windows,
 )
+from models.dispatch import RouteRef
 from models.plan import FleetVehicle, PlanOptions, PlanResult, Product
 from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
 
@@ -441,6 +442,9 @@ class PlanRecord(PlanResult):
     committed_at: dt.datetime | None = None
     created_by: str | None = None
     book_orders: list[BookOrderRef] = Field(default_factory=list)
+    routes: list[RouteRef] = Field(
+        default_factory=list, description="a committed plan's van routes, to dispatch"
+    )
 
 
 class CommittedOrder(StrictModel):

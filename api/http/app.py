@@ -23,6 +23,7 @@ from api.http.errors import InternalErrorMiddleware, error_json, install_error_h
 from api.http.routers import (
     allocations,
     checks,
+    dispatch,
     health,
     jobs,
     orders,
@@ -35,7 +36,6 @@ from api.http.routers import (
 )
 from api.http.solve_pool import SolvePool
 from api.settings import Settings, get_settings
-from engine.book.store import BookStore
 from engine.events.delivery import DeliverySettings, DeliveryWorker
 from engine.events.store import EventStore
 from engine.jobs import JobRunner, JobStore
@@ -56,6 +56,7 @@ ROUTERS = (
     vroom,
     webhooks,
     packing,
+    dispatch,
 )
 #: Paths under the prefix that never need a key.
 OPEN_PATHS = {f"{API_PREFIX}/health"}
@@ -144,14 +145,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                 ),
             )
             runner.start()
-        book = BookStore(
-            settings.job_database_url(),
-            connect_timeout_s=settings.db_connect_timeout_s,
-            statement_timeout_s=settings.db_statement_timeout_s,
-            retry_s=settings.db_retry_s,
-            lazy=True,
-        )
+        # the order book, with its dispatch calls: one store, so one SQLite writer lock
+        book = dispatch.open_store(settings)
         app.state.store, app.state.runner, app.state.book = store, runner, book
+        app.state.dispatch = book
         events = EventStore(
             settings.job_database_url(),
             connect_timeout_s=settings.db_connect_timeout_s,

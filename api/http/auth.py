@@ -275,6 +275,8 @@ PLAN_PATTERNS = [
         ("POST", r"/reservations"),
         ("DELETE", r"/reservations/[^/]+"),
         ("POST", r"/plans/[^/]+/commit"),
+        ("POST", r"/routes/[^/]+/(dispatch|events)"),
+        ("POST", r"/vehicles/[^/]+/position"),
     )
 ]
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -12,7 +12,7 @@
 | picking | packed, cancelled | |
 | packed | shipped, cancelled | shipping consumes the reservations |
 | shipped | delivered, delivery_failed | delivery events |
-| delivery_failed | shipped, returned | another attempt, or back to the site |
+| delivery_failed | ready, shipped, returned | planned again, another attempt, or back |
 | delivered | returned | |
 | cancelled, returned | (nothing) | final |
 
@@ -39,7 +39,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.PICKING: frozenset({S.PACKED, S.CANCELLED}),
     S.PACKED: frozenset({S.SHIPPED, S.CANCELLED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.DELIVERY_FAILED}),
-    S.DELIVERY_FAILED: frozenset({S.SHIPPED, S.RETURNED}),
+    S.DELIVERY_FAILED: frozenset({S.READY, S.SHIPPED, S.RETURNED}),
     S.DELIVERED: frozenset({S.RETURNED}),
     S.CANCELLED: frozenset(),
     S.RETURNED: frozenset(),

@@ -31,6 +31,7 @@ from engine.book import orders as orders_sql
 from engine.book import tables as t
 from engine.book.payments import PAID
 from engine.db import aware
+from engine.dispatch import routes as dispatch_routes
 from engine.events.outbox import emit
 from models.book import CommitResult, CommittedOrder, PlanRecord
 from models.errors import ConflictError, ErrorCode, NotFoundError
@@ -94,6 +95,7 @@ def record(conn: Connection, plan_id: str) -> PlanRecord:
             "committed_at": aware(m["committed_at"]),
             "created_by": m["created_by"],
             "book_orders": m["book_orders"],
+            "routes": dispatch_routes.refs_of_plan(conn, plan_id),
         }
     )
 
@@ -329,6 +331,7 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
     units = sum(need.quantity for need in needs)
     committed = {"plan_id": plan_id, "orders": len(out), "units": units}
     emit(conn, EventType.PLAN_COMMITTED, committed, now)
+    dispatch_routes.store_routes(conn, plan_id, result, plan["book_orders"], now)
     return CommitResult(
         plan_id=plan_id,
         status="committed",

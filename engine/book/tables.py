@@ -65,6 +65,8 @@ orders = Table(
     Column("created_at", _TIME, nullable=False),
     Column("updated_at", _TIME, nullable=False),
     Column("created_by", String(128)),
+    # failed deliveries so far (added by the migration 0004_dispatch)
+    Column("delivery_attempts", Integer, nullable=False, server_default="0"),
     UniqueConstraint("channel", "order_id", name="uq_routeplan_orders_channel_id"),
     Index("ix_routeplan_orders_status_seq", "status", "seq"),
     Index("ix_routeplan_orders_order_id", "order_id"),

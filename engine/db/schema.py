@@ -57,8 +57,10 @@ API_KEYS = Table(
 
 def all_metadata() -> list[MetaData]:
     """Every MetaData whose tables the migrations make (what autogenerate compares)."""
-    # Each declares its tables on METADATA: the order book's, the outbox and webhooks'.
+    # Each declares its tables on METADATA: the order book's, the outbox and webhooks',
+    # dispatch's.
     import engine.book.tables
+    import engine.dispatch.tables
     import engine.events.tables  # noqa: F401
 
     return [METADATA]

@@ -338,4 +338,5 @@ def test_every_violation_code_is_emitted_by_an_evaluator() -> None:
     for name in ("evaluate", "evaluate_reasons", "evaluate_schedule", "evaluate_plan"):
         routing |= emitted_codes(importlib.import_module(f"engine.routing.{name}"))
     allocation = _allocation_codes()
-    assert routing | allocation == set(ViolationCode)
+    packing = emitted_codes(importlib.import_module("engine.packing.evaluate"))
+    assert routing | allocation | packing == set(ViolationCode)
