@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -30,7 +30,15 @@ from engine.book import tables as t
 from engine.book.capture import body_hash, now_utc
 from engine.book.payments import PAID, gateway
 from engine.book.planning import Snapshot
-from engine.db import Breaker, Entry, ensure_schema, make_engine, report_unreachable, stamp
+from engine.db import (
+    Breaker,
+    Entry,
+    ensure_schema,
+    immediate_writes,
+    make_engine,
+    report_unreachable,
+    stamp,
+)
 from models.book import (
     BookOrderRef,
     BookSelection,
@@ -79,22 +87,6 @@ def _retryable(error: BaseException) -> bool:
     return False
 
 
-def _immediate_writes(engine: Engine) -> Engine:
-    """On SQLite, make every transaction of ``engine`` take the write lock when it begins."""
-    if engine.dialect.name != "sqlite":
-        return engine
-
-    @event.listens_for(engine, "connect")
-    def _no_implicit(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
 class BookStore:
     """The order book in SQL (SQLite file by default, PostgreSQL by URL)."""
 
@@ -122,7 +114,7 @@ class BookStore:
         self._writer = threading.Lock() if sqlite else None
         self._wait_s = 2 * statement_timeout_s
         self.engine = report_unreachable(
-            _immediate_writes(engine), "the order book's database is unreachable; retry later"
+            immediate_writes(engine), "the order book's database is unreachable; retry later"
         )
         if not lazy:
             with self._read():

@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
-from engine.db.connect import Breaker, Entry, aware, make_engine, report_unreachable, stamp
+from engine.db.connect import (
+    Breaker,
+    Entry,
+    aware,
+    immediate_writes,
+    make_engine,
+    report_unreachable,
+    stamp,
+)
 from engine.db.migrate import current_revision, ensure_schema, head_revision, upgrade
 
 __all__ = [
@@ -13,6 +21,7 @@ __all__ = [
     "current_revision",
     "ensure_schema",
     "head_revision",
+    "immediate_writes",
     "make_engine",
     "report_unreachable",
     "stamp",

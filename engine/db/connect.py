@@ -280,3 +280,21 @@ def stamp(value: datetime) -> datetime:
     stamped = aware(value)
     assert stamped is not None
     return stamped
+
+
+def immediate_writes(engine: Engine) -> Engine:
+    """On SQLite, make every transaction of ``engine`` take the write lock when it begins
+    (``BEGIN IMMEDIATE``), so that two writers never both read and then both write; other
+    databases are left as they are."""
+    if engine.dialect.name != "sqlite":
+        return engine
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -20,10 +20,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from engine.db import Breaker, Entry, aware, ensure_schema, make_engine, report_unreachable, stamp
+from engine.db import (
+    Breaker,
+    Entry,
+    aware,
+    ensure_schema,
+    immediate_writes,
+    make_engine,
+    report_unreachable,
+    stamp,
+)
 from engine.events import tables as et
 from models.errors import NotFoundError
 from models.events import Attempt, Delivery, DeliveryList, Event, EventPage, Webhook, WebhookIn
@@ -78,22 +87,6 @@ def _webhook(row: Any) -> Webhook:
     )
 
 
-def _immediate(engine: Engine) -> Engine:
-    """On SQLite, make every transaction of ``engine`` take the write lock when it begins."""
-    if engine.dialect.name != "sqlite":
-        return engine
-
-    @event.listens_for(engine, "connect")
-    def _no_implicit(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
 class EventStore:
     """Webhooks, the outbox and deliveries in SQL (the database of the order book)."""
 
@@ -115,7 +108,7 @@ class EventStore:
         self._writes = self.engine
         if self.engine.dialect.name == "sqlite":  # readers never take the write lock
             self._writes = report_unreachable(
-                _immediate(make_engine(url, **timeouts)), _UNAVAILABLE
+                immediate_writes(make_engine(url, **timeouts)), _UNAVAILABLE
             )
         self._guard = Entry(
             Breaker(retry_s, "the events' database"),
