@@ -34,10 +34,8 @@ from engine.db import (
     Breaker,
     Entry,
     ensure_schema,
-    immediate_writes,
-    make_engine,
-    report_unreachable,
     stamp,
+    store_engines,
 )
 from models.book import (
     BookOrderRef,
@@ -74,6 +72,8 @@ T = TypeVar("T")
 RETRIES = 8
 #: PostgreSQL's codes for a deadlock and a serialisation failure: try again.
 _RETRY_SQLSTATES = {"40P01", "40001"}
+#: What a failure to reach the book's database says.
+_UNREACHABLE = "the order book's database is unreachable; retry later"
 #: Most orders on one page of ``GET /v1/orders``.
 MAX_PAGE = 500
 
@@ -109,13 +109,15 @@ class BookStore:
             "connect_timeout_s": connect_timeout_s,
             "statement_timeout_s": statement_timeout_s,
         }
-        engine = make_engine(url, **self._timeouts)
-        sqlite = url.startswith("sqlite")
+        # reads never take SQLite's write lock; writes take it when they begin
+        self.engine, self._writes = store_engines(
+            url,
+            **self._timeouts,
+            unavailable="the order book's database is unreachable; retry later",
+        )
+        sqlite = self.engine.dialect.name == "sqlite"
         self._writer = threading.Lock() if sqlite else None
         self._wait_s = 2 * statement_timeout_s
-        self.engine = report_unreachable(
-            immediate_writes(engine), "the order book's database is unreachable; retry later"
-        )
         if not lazy:
             with self._read():
                 pass
@@ -136,7 +138,7 @@ class BookStore:
         with self._turn(), self._guard():
             for attempt in range(RETRIES):
                 try:
-                    with self.engine.begin() as conn:
+                    with self._writes.begin() as conn:
                         return change(conn)
                 except Exception as error:
                     if attempt == RETRIES - 1 or not _retryable(error):
@@ -170,6 +172,8 @@ class BookStore:
     def close(self) -> None:
         """Close the connections."""
         self.engine.dispose()
+        if self._writes is not self.engine:
+            self._writes.dispose()
 
     # ------------------------------------------------------------------ orders
 

@@ -11,6 +11,7 @@ from engine.db.connect import (
     make_engine,
     report_unreachable,
     stamp,
+    store_engines,
 )
 from engine.db.migrate import current_revision, ensure_schema, head_revision, upgrade
 
@@ -25,5 +26,6 @@ __all__ = [
     "make_engine",
     "report_unreachable",
     "stamp",
+    "store_engines",
     "upgrade",
 ]

@@ -298,3 +298,18 @@ def immediate_writes(engine: Engine) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def store_engines(
+    url: str, *, connect_timeout_s: float, statement_timeout_s: float, unavailable: str
+) -> tuple[Engine, Engine]:
+    """A store's engines ``(reads, writes)``, each reporting an unreachable database as
+    :class:`StoreUnavailableError` with ``unavailable``. On SQLite the writes have an engine
+    of their own whose transactions take the write lock when they begin
+    (:func:`immediate_writes`), so that readers never take it; elsewhere both are one."""
+    timeouts = {"connect_timeout_s": connect_timeout_s, "statement_timeout_s": statement_timeout_s}
+    reads = report_unreachable(make_engine(url, **timeouts), unavailable)
+    if reads.dialect.name != "sqlite":
+        return reads, reads
+    writes = report_unreachable(immediate_writes(make_engine(url, **timeouts)), unavailable)
+    return reads, writes

@@ -28,10 +28,8 @@ from engine.db import (
     Entry,
     aware,
     ensure_schema,
-    immediate_writes,
-    make_engine,
-    report_unreachable,
     stamp,
+    store_engines,
 )
 from engine.events import tables as et
 from models.errors import NotFoundError
@@ -104,12 +102,7 @@ class EventStore:
             "connect_timeout_s": connect_timeout_s,
             "statement_timeout_s": statement_timeout_s,
         }
-        self.engine = report_unreachable(make_engine(url, **timeouts), _UNAVAILABLE)
-        self._writes = self.engine
-        if self.engine.dialect.name == "sqlite":  # readers never take the write lock
-            self._writes = report_unreachable(
-                immediate_writes(make_engine(url, **timeouts)), _UNAVAILABLE
-            )
+        self.engine, self._writes = store_engines(url, **timeouts, unavailable=_UNAVAILABLE)
         self._guard = Entry(
             Breaker(retry_s, "the events' database"),
             lambda: ensure_schema(self.engine, **timeouts),
@@ -132,7 +125,8 @@ class EventStore:
     def close(self) -> None:
         """Close the connections."""
         self.engine.dispose()
-        self._writes.dispose()
+        if self._writes is not self.engine:
+            self._writes.dispose()
 
     # ------------------------------------------------------------------ webhooks
 
