@@ -60,6 +60,16 @@ class Stop(StrictModel):
         None, description="cost of leaving an optional stop out (required when optional)"
     )
     priority: int = Field(0, ge=0, le=100, strict=True, description="0-100; higher is served first")
+    vehicles: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_COUNT,
+        description="only these vehicles may serve it (goods already on board); empty = any",
+    )
+    assigned_vehicle: Id | None = Field(
+        None,
+        description="the vehicle it was planned on: serving it with another costs "
+        "options.reassign_penalty",
+    )
 
     @field_validator("time_windows", mode="after")
     @classmethod
@@ -131,6 +141,13 @@ class Task:
     pickup: dict[str, float]
     unload: dict[str, float]
     partner: int | None = None
+    vehicles: frozenset[Id] = frozenset()
+    assigned_vehicle: Id | None = None
+
+    def allows(self, vehicle: Vehicle) -> bool:
+        """Whether ``vehicle`` may serve this visit: it has the skills and, when the visit
+        names the vehicles that may serve it, it is one of them."""
+        return self.skills <= vehicle.skills and (not self.vehicles or vehicle.id in self.vehicles)
 
     @property
     def demand(self) -> dict[str, float]:
@@ -185,6 +202,12 @@ class Vehicle(StrictModel):
         allow_inf_nan=False,
         strict=True,
         description="travel time = base / factor; 0.01 to 5",
+    )
+    locked_stops: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_COUNT,
+        description="stops (or shipment steps) the route must begin with, in this order: "
+        "done or under way; a locked route starts at its shift's start",
     )
 
     @model_validator(mode="after")
@@ -242,6 +265,10 @@ class RoutingOptions(StrictModel):
         "always one when solution_limit is set",
     )
     objective: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
+    reassign_penalty: Money = Field(
+        0.0,
+        description="cost of serving a stop on another vehicle than its assigned_vehicle",
+    )
 
 
 class RoutingRequest(StrictModel):
@@ -278,6 +305,8 @@ class RoutingRequest(StrictModel):
                 delivery=dict(s.demand),
                 pickup=dict(s.pickup),
                 unload={},
+                vehicles=frozenset(s.vehicles),
+                assigned_vehicle=s.assigned_vehicle,
             )
             for s in self.stops
         ]
@@ -317,11 +346,46 @@ class RoutingRequest(StrictModel):
             duplicated = [k for k, n in Counter(ids).items() if n > 1]
             if duplicated:
                 raise ValueError(f"duplicate {kind} ids: {duplicated}")
+        self._check_vehicle_links(set(visit_ids))
         if isinstance(self.matrix, ExplicitMatrix):
             self._check_indices(self.matrix.size)
         else:
             self._check_coordinates()
         return self
+
+    def _check_vehicle_links(self, visit_ids: set[Id]) -> None:
+        """Stops' vehicles and assigned vehicle exist; locked stops exist, are locked once,
+        and may be served by the vehicle that locks them."""
+        vehicle_ids = {v.id for v in self.vehicles}
+        for i, stop in enumerate(self.stops):
+            unknown = [v for v in stop.vehicles if v not in vehicle_ids]
+            if unknown:
+                raise ValueError(f"stops[{i}].vehicles names unknown vehicles {unknown}")
+            if stop.assigned_vehicle is not None and stop.assigned_vehicle not in vehicle_ids:
+                raise ValueError(
+                    f"stops[{i}].assigned_vehicle {stop.assigned_vehicle!r} is not a vehicle"
+                )
+        allowed: dict[Id, set[Id]] = {s.id: set(s.vehicles) for s in self.stops}
+        locked: dict[Id, Id] = {}
+        for i, vehicle in enumerate(self.vehicles):
+            for k, stop_id in enumerate(vehicle.locked_stops):
+                where = f"vehicles[{i}].locked_stops[{k}]"
+                if stop_id not in visit_ids:
+                    raise ValueError(f"{where} = {stop_id!r} is not a stop or shipment step")
+                if stop_id in locked:
+                    raise ValueError(
+                        f"{where} = {stop_id!r} is already locked by vehicle {locked[stop_id]!r}"
+                    )
+                if allowed.get(stop_id) and vehicle.id not in allowed[stop_id]:
+                    raise ValueError(
+                        f"{where} = {stop_id!r} may not be served by vehicle {vehicle.id!r} "
+                        "(not in the stop's vehicles)"
+                    )
+                locked[stop_id] = vehicle.id
+
+    def locked_by(self) -> dict[Id, int]:
+        """The index of the vehicle whose route is locked to begin with each locked visit."""
+        return {s: i for i, v in enumerate(self.vehicles) for s in v.locked_stops}
 
     def _visits(self) -> list[tuple[str, Stop | ShipmentStep]]:
         """Every located visit with the path of its field, for error messages."""
@@ -448,8 +512,9 @@ class Unassigned(StrictModel):
 class Summary(StrictModel):
     """Totals of the whole plan, recomputed from its routes in the user's units.
 
-    ``cost`` = ``travel_cost`` + ``fixed_cost`` + ``drop_penalty``: what the plan costs by the
-    vehicles' rates. It differs from ``stats.objective`` (the search's own figure), see there.
+    ``cost`` = ``travel_cost`` + ``fixed_cost`` + ``drop_penalty`` + ``reassign_cost``: what the
+    plan costs by the vehicles' rates. It differs from ``stats.objective`` (the search's own
+    figure), see there.
     """
 
     cost: float = Field(
@@ -458,6 +523,9 @@ class Summary(StrictModel):
     travel_cost: float
     fixed_cost: float
     drop_penalty: float
+    reassign_cost: float = Field(
+        0.0, description="options.reassign_penalty for each stop served off its assigned vehicle"
+    )
     routes: int
     stops_served: int
     unassigned: int

@@ -90,6 +90,8 @@ class ViolationCode(StrEnum):
     MISSING_STOP = "missing_stop"
     SHIPMENT_SPLIT = "shipment_split"
     SHIPMENT_ORDER = "shipment_order"
+    LOCKED_PREFIX = "locked_prefix"
+    VEHICLE_NOT_ALLOWED = "vehicle_not_allowed"
     # Routing: each visit.
     SKILLS = "skills"
     TIME_WINDOW = "time_window"

@@ -24,14 +24,17 @@ from engine.units import (
     MAX_TICKS,
     TIME_SCALE,
     check_ticks,
+    to_cost_ticks,
     to_distance_ticks,
     to_quantity_ticks,
     to_time_ticks,
 )
 from models.common import TimeWindow
+from models.errors import InvalidInputError
 from models.routing import RoutingRequest, Task, Unassigned, Vehicle
 from models.status import PRE_CHECK_REASONS, UnassignedReason
 from solvers.routing.data import VrpBreak, VrpData
+from solvers.routing.locks import lock_problems
 
 #: Pre-check levels, in the order a (stop, vehicle) pair is examined; OK passes them all.
 _CHECKS = PRE_CHECK_REASONS
@@ -143,6 +146,7 @@ class _TaskArrays:
     windows: npt.NDArray[np.int64]  # [task, window, (start, end)]; padding is [far, -1]
     has_windows: npt.NDArray[np.bool_]
     skills: list[frozenset[str]]
+    allowed: npt.NDArray[np.bool_]  # [task, vehicle]: skills, the task's vehicles, locks
     names: list[str]  # the quantity names that tasks demand
     demand: npt.NDArray[np.int64]  # [task, name] in quantity ticks
 
@@ -150,7 +154,7 @@ class _TaskArrays:
 def _task_arrays(resolved: ResolvedRequest) -> _TaskArrays:
     """Gather the tasks' rows, service times, windows, skills and demands as arrays."""
     request, stops = resolved.request, resolved.tasks
-    n_stops = len(stops)
+    n_stops, vehicles = len(stops), request.vehicles
     widest = max((len(s.time_windows) for s in stops), default=0)
     far = np.iinfo(np.int64).max // 4
     win = np.full((n_stops, max(widest, 1), 2), [far, -1], dtype=np.int64)
@@ -165,7 +169,13 @@ def _task_arrays(resolved: ResolvedRequest) -> _TaskArrays:
         [[s.demand.get(n, 0.0) for n in names] for s in stops],
         lambda at: _quantity_path(request, stops, at[0], names[at[1]]),
     )
+    locked = request.locked_by()
+    allowed = np.zeros((n_stops, len(vehicles)), dtype=np.bool_)
+    for i, s in enumerate(stops):
+        for v, vehicle in enumerate(vehicles):
+            allowed[i, v] = s.allows(vehicle) and locked.get(s.id, v) == v
     return _TaskArrays(
+        allowed=allowed,
         rows=resolved.table.stop_location,
         service=to_time_ticks(
             [s.service_s for s in stops], lambda at: f"{task_path(request, at[0])}.service_s"
@@ -191,8 +201,7 @@ def _vehicle_levels(
     def mark(mask: npt.NDArray[np.bool_], level: int) -> None:
         failed[mask & (failed == _OK)] = level
 
-    skills = frozenset(vehicle.skills)
-    mark(np.asarray([not (need <= skills) for need in tasks.skills]), 0)
+    mark(~tasks.allowed[:, v], 0)
     for k, name in enumerate(tasks.names):
         if name in vehicle.capacity:
             capacity = to_quantity_ticks(vehicle.capacity[name], f"vehicles[{v}].capacity.{name}")
@@ -488,6 +497,45 @@ def _breaks(request: RoutingRequest) -> list[list[VrpBreak]]:
     ]
 
 
+def _check_locks(resolved: ResolvedRequest, levels: npt.NDArray[np.int64]) -> None:
+    """Every locked stop passes its own vehicle's pre-checks: a lock states what is done or
+    under way, so a lock the vehicle cannot serve is an input error, not a dropped stop."""
+    request, tasks = resolved.request, resolved.tasks
+    index = {t.id: i for i, t in enumerate(tasks)}
+    for v, vehicle in enumerate(request.vehicles):
+        for k, stop_id in enumerate(vehicle.locked_stops):
+            level = int(levels[index[stop_id], v])
+            if level != _OK:
+                raise InvalidInputError.for_field(
+                    f"vehicles[{v}].locked_stops[{k}]",
+                    stop_id,
+                    f"vehicle {vehicle.id!r} cannot serve this locked stop: "
+                    f"{_CHECKS[level].value.replace('_', ' ')}",
+                )
+
+
+def _links(
+    request: RoutingRequest, tasks: list[Task], candidates: list[int]
+) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.int64] | None]:
+    """Each vehicle's locked prefix as nodes, and the cost ticks of serving each candidate
+    stop by each vehicle (the reassign penalty off its assigned vehicle; None: no such cost)."""
+    node_of = {tasks[s].id: node for node, s in enumerate(candidates)}
+    locked = [
+        np.asarray([node_of[s] for s in v.locked_stops], dtype=np.int64) for v in request.vehicles
+    ]
+    penalty = request.options.reassign_penalty
+    ids = [v.id for v in request.vehicles]
+    if penalty <= 0 or not any(tasks[s].assigned_vehicle for s in candidates):
+        return locked, None
+    ticks = int(to_cost_ticks(penalty, "options.reassign_penalty"))
+    cost = np.zeros((len(candidates), len(ids)), dtype=np.int64)
+    for node, s in enumerate(candidates):
+        assigned = tasks[s].assigned_vehicle
+        if assigned is not None:
+            cost[node] = [0 if vid == assigned else ticks for vid in ids]
+    return locked, cost
+
+
 def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
     """Pre-check every (stop, vehicle) pair and build the solver arrays for what remains."""
     request, table, tasks = resolved.request, resolved.table, resolved.tasks
@@ -495,7 +543,10 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
     dimensions = quantity_dimensions(request)
     n_vehicles = len(request.vehicles)
     levels = pair_levels(resolved, horizon)
+    _check_locks(resolved, levels)
     candidates, rejected = _pre_check(tasks, levels)
+    locked, assign_cost = _links(request, tasks, candidates)
+    forced = {s for v in request.vehicles for s in v.locked_stops}
     nodes = _nodes(resolved, candidates)
     distance = nodes.matrix(resolved.ticks.distance)
     durations, profile = _profiles(request, resolved.ticks, nodes)
@@ -522,7 +573,9 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         span_cost=costs.span,
         allowed=(levels[candidates] == _OK).reshape(len(candidates), n_vehicles),
         compatible=(levels[candidates] > 0).reshape(len(candidates), n_vehicles),
-        mandatory=np.asarray([not tasks[s].optional for s in candidates], dtype=bool),
+        mandatory=np.asarray(
+            [not tasks[s].optional or tasks[s].id in forced for s in candidates], dtype=bool
+        ),
         penalty=penalty_ticks(
             request, tasks, candidates, costs, (distance, durations, profile), horizon
         ),
@@ -531,7 +584,13 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         unload=quantities.unload,
         pairs=_shipment_pairs(tasks, candidates),
         coordinates=_node_coordinates(resolved, nodes.location),
+        locked=locked,
+        assign_cost=assign_cost,
     )
+    for v, why in lock_problems(data):
+        raise InvalidInputError.for_field(
+            f"vehicles[{v}].locked_stops", list(request.vehicles[v].locked_stops), why
+        )
     return CompiledProblem(
         resolved=resolved,
         data=data,

@@ -162,11 +162,21 @@ def _summary(
     vehicles = {v.id: v for v in request.vehicles}
     fixed = sum(vehicles[r.vehicle_id].fixed_cost for r in routes)
     route_total = sum(r.summary.cost for r in routes)
+    reassigned = sum(
+        1
+        for r in routes
+        for step in r.steps
+        if step.id in order
+        and step.type.is_visit
+        and tasks[order[step.id]].assigned_vehicle not in (None, r.vehicle_id)
+    )
+    reassign = reassigned * request.options.reassign_penalty
     return Summary(
-        cost=route_total + penalty,
+        cost=route_total + penalty + reassign,
         travel_cost=route_total - fixed,
         fixed_cost=fixed,
         drop_penalty=penalty,
+        reassign_cost=reassign,
         routes=len(routes),
         stops_served=sum(r.summary.stops for r in routes),
         unassigned=len(unassigned),

@@ -8,6 +8,8 @@ broken constraint or figure that does not add up as a :class:`Violation`:
 * capacity in every dimension, skills, shifts, time windows, service times;
 * travel: no step reached before the previous departure plus travel (and breaks on the way);
 * breaks: each break of a used vehicle taken once, inside a window, between visits;
+* links (:mod:`engine.routing.evaluate_links`): shipments' two ends, locked prefixes kept
+  exactly, stops only on the vehicles they name, the reassign penalty;
 * max duration, distance and stops per vehicle;
 * loads, cumulative distances and durations, every route summary figure, the plan's totals
   and its cost split;
@@ -23,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.matrices import TravelMatrices
+from engine.routing.evaluate_links import check_links, reassign_cost
 from engine.routing.evaluate_plan import plan_from_routes
 from engine.routing.evaluate_reasons import check_reasons
 from engine.routing.evaluate_schedule import NOWHERE, Geometry, build_geometry
@@ -101,6 +104,7 @@ class _RouteTotals:
     break_s: float = 0.0
     fixed_cost: float = 0.0
     drop_penalty: float = 0.0
+    reassign_cost: float = 0.0
     cost: float = 0.0
 
     def add(self, other: _RouteTotals) -> None:
@@ -494,43 +498,6 @@ def _check_route(
     return totals
 
 
-def _check_shipments(
-    tasks: list[Task], result: RoutingResult, served: dict[Id, Id], report: _Report
-) -> None:
-    """Both ends of a shipment on one route, pickup first; or neither served."""
-    position = {
-        step.id: k
-        for route in result.routes
-        for k, step in enumerate(route.steps)
-        if step.type.is_visit
-    }
-    for task in tasks:
-        if task.kind != "pickup" or task.partner is None:
-            continue
-        other = tasks[task.partner]
-        if (task.id in served) != (other.id in served):
-            report.add(
-                ViolationCode.SHIPMENT_SPLIT,
-                f"shipment {task.id!r} -> {other.id!r}: one end is served, the other is not",
-                stop=task.id,
-            )
-        elif task.id in served:
-            if served[task.id] != served[other.id]:
-                report.add(
-                    ViolationCode.SHIPMENT_SPLIT,
-                    f"shipment {task.id!r} -> {other.id!r} is split between "
-                    f"{served[task.id]!r} and {served[other.id]!r}",
-                    stop=task.id,
-                )
-            elif position[task.id] > position[other.id]:
-                report.add(
-                    ViolationCode.SHIPMENT_ORDER,
-                    f"shipment {task.id!r} is delivered at {other.id!r} before it is picked up",
-                    served[task.id],
-                    task.id,
-                )
-
-
 def _check_routes(
     geo: Geometry, result: RoutingResult, served: dict[Id, Id], report: _Report
 ) -> _RouteTotals:
@@ -594,9 +561,14 @@ def _check_plan_summary(
     summary = result.summary
     for name, reported, recomputed in (
         ("cost", summary.cost, plan.cost),
-        ("travel_cost", summary.travel_cost, plan.cost - plan.fixed_cost - plan.drop_penalty),
+        (
+            "travel_cost",
+            summary.travel_cost,
+            plan.cost - plan.fixed_cost - plan.drop_penalty - plan.reassign_cost,
+        ),
         ("fixed_cost", summary.fixed_cost, plan.fixed_cost),
         ("drop_penalty", summary.drop_penalty, plan.drop_penalty),
+        ("reassign_cost", summary.reassign_cost, plan.reassign_cost),
     ):
         if not _cost_close(reported, recomputed):
             report.add(
@@ -664,9 +636,10 @@ def evaluate_with(geo: Geometry, result: RoutingResult) -> Evaluation:
     served: dict[Id, Id] = {}
     plan = _check_routes(geo, result, served, report)
     listed = _check_coverage(tasks, result, served, report)
-    _check_shipments(tasks, result, served, report)
+    report.violations.extend(check_links(geo, result, served))
     plan.drop_penalty = sum(s.drop_penalty or 0.0 for s in tasks if s.optional and s.id in listed)
-    plan.cost += plan.drop_penalty
+    plan.reassign_cost = reassign_cost(geo, served)
+    plan.cost += plan.drop_penalty + plan.reassign_cost
     _check_plan_summary(result, served, listed, plan, report)
     report.violations.extend(check_reasons(geo, result))
     return Evaluation(

@@ -60,7 +60,7 @@ def solo_level(geo: Geometry, v: int, unit: tuple[int, ...]) -> int | None:
     vehicle ``v``; None when it passes them all."""
     vehicle = geo.request.vehicles[v]
     tasks = [geo.tasks[i] for i in unit]
-    if any(not t.skills <= vehicle.skills for t in tasks):
+    if any(not geo.may_serve(v, i) for i in unit):
         return 0
     for t in tasks:
         if any(
@@ -76,7 +76,9 @@ def solo_level(geo: Geometry, v: int, unit: tuple[int, ...]) -> int | None:
         windows = geo.windows[i]
         if windows and not any(w_lo <= hi and w_hi >= lo for w_lo, w_hi in windows):
             return 3
-    items: list[Item] = [("stop", i) for i in unit]
+    # after the vehicle's locked prefix, if it has one (it is served whatever else is)
+    items: list[Item] = [("stop", i) for i in geo.prefix(v) if i not in unit]
+    items += [("stop", i) for i in unit]
     timed = simulate(geo, v, items, lo)
     if timed is None or timed[-1].arrival > hi:
         return 4

@@ -71,6 +71,17 @@ class Geometry:
     base_time: npt.NDArray[np.int64]
     windows: list[list[tuple[int, int]]]
     _by_speed: dict[float, npt.NDArray[np.int64]] = field(default_factory=dict)
+    locked: dict[int, list[int]] = field(default_factory=dict)  # vehicle -> its locked tasks
+    lock_owner: dict[int, int] = field(default_factory=dict)  # locked task -> its vehicle
+
+    def may_serve(self, v: int, i: int) -> bool:
+        """Whether vehicle ``v`` may serve task ``i``: skills, the task's vehicles, and no
+        other vehicle's lock on it."""
+        return self.tasks[i].allows(self.request.vehicles[v]) and self.lock_owner.get(i, v) == v
+
+    def prefix(self, v: int) -> list[int]:
+        """The tasks vehicle ``v``'s route must begin with, in order (none: empty)."""
+        return self.locked.get(v, [])
 
     def time(self, vehicle: Vehicle) -> npt.NDArray[np.int64]:
         """Travel-time ticks at the vehicle's speed."""
@@ -113,7 +124,15 @@ def build_geometry(request: RoutingRequest, matrices: TravelMatrices | None = No
                 matrices = TravelMatrices(empty, empty.copy())
             else:
                 matrices = provider_for(request.matrix).matrices(points)
+    index = {t.id: k for k, t in enumerate(tasks)}
+    locked = {
+        v: [index[s] for s in vehicle.locked_stops]
+        for v, vehicle in enumerate(request.vehicles)
+        if vehicle.locked_stops
+    }
     return Geometry(
+        locked=locked,
+        lock_owner={i: v for v, prefix in locked.items() for i in prefix},
         request=request,
         tasks=tasks,
         stop_row=stops,
@@ -254,14 +273,18 @@ def best_timing(
 def fits(geo: Geometry, v: int, items: Sequence[Item]) -> list[Timed] | None:
     """A schedule of ``items`` on vehicle ``v`` meeting every constraint, or None.
 
-    Checks skills, capacity over the route, max stops and distance, windows, breaks, the
-    shift and max duration (the shortest span over the candidate starts).
+    Checks the locked prefix, skills and allowed vehicles, capacity over the route, max stops
+    and distance, windows, breaks, the shift and max duration (the shortest span over the
+    candidate starts).
     """
     vehicle = geo.request.vehicles[v]
     stops = [i for kind, i in items if kind == "stop"]
     if vehicle.max_stops is not None and len(stops) > vehicle.max_stops:
         return None
-    if any(not geo.tasks[i].skills <= vehicle.skills for i in stops):
+    prefix = geo.prefix(v)
+    if stops[: len(prefix)] != prefix:
+        return None
+    if any(not geo.may_serve(v, i) for i in stops):
         return None
     if not loads_fit(geo, vehicle, stops):
         return None

@@ -159,16 +159,18 @@ def _best_move(problem: CompiledProblem, plan: _Plan, ends: list[int]) -> _Move 
     """The cheapest feasible insertion of ``ends`` (one stop, or pickup then delivery)."""
     tasks = problem.resolved.tasks
     vehicles = problem.request.vehicles
+    index = {t.id: i for i, t in enumerate(tasks)}
+    locked = {index[s]: v for s, v in problem.request.locked_by().items()}
     best: _Move | None = None
     for v, vehicle in enumerate(vehicles):
-        if any(not tasks[i].skills <= vehicle.skills for i in ends):
+        if any(not tasks[i].allows(vehicle) or locked.get(i, v) != v for i in ends):
             continue
         route = plan.stops.get(v, [])
-        n = len(route)
+        n, first = len(route), len(vehicle.locked_stops)  # never inside a locked prefix
         places = (
-            [(p,) for p in range(n + 1)]
+            [(p,) for p in range(first, n + 1)]
             if len(ends) == 1
-            else [(p, q) for p in range(n + 1) for q in range(p, n + 1)]
+            else [(p, q) for p in range(first, n + 1) for q in range(p, n + 1)]
         )
         for place in places:
             stops = list(route)

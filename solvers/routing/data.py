@@ -61,6 +61,10 @@ class VrpData:
         penalty: ``[n_stops]`` cost of leaving each stop out.
         mandatory: ``[n_stops]`` whether a stop must be served (its penalty then dominates).
         breaks: per vehicle, its breaks.
+        locked: per vehicle, the stops its route must begin with, in order (empty: none);
+            a locked stop is mandatory and served by that vehicle only.
+        assign_cost: ``[n_stops, V]`` cost of serving each stop by each vehicle (a
+            reassign penalty off the stop's planned vehicle); None: nothing.
     """
 
     distance: IntArray
@@ -89,6 +93,8 @@ class VrpData:
     unload: IntArray | None = None
     pairs: IntArray | None = None
     coordinates: FloatArray | None = None
+    locked: list[IntArray] = field(default_factory=list)
+    assign_cost: IntArray | None = None
 
     def __post_init__(self) -> None:
         if self.pickup is None:
@@ -109,6 +115,10 @@ class VrpData:
             raise ValueError("allowed must be n_stops x V and penalty n_stops long")
         if len(self.breaks) not in (0, v):
             raise ValueError("breaks must be given for every vehicle or none")
+        if len(self.locked) not in (0, v):
+            raise ValueError("locked prefixes must be given for every vehicle or none")
+        if self.assign_cost is not None and self.assign_cost.shape != (self.n_stops, v):
+            raise ValueError("assign_cost must be n_stops x V")
 
     @property
     def has_pickups(self) -> bool:
@@ -134,6 +144,15 @@ class VrpData:
     def vehicle_breaks(self, vehicle: int) -> list[VrpBreak]:
         """The breaks of one vehicle (none when breaks were not given)."""
         return self.breaks[vehicle] if self.breaks else []
+
+    def vehicle_locked(self, vehicle: int) -> IntArray:
+        """The stops one vehicle's route must begin with (empty when none)."""
+        return self.locked[vehicle] if self.locked else np.zeros(0, dtype=np.int64)
+
+    @property
+    def has_locks(self) -> bool:
+        """Whether some vehicle's route has a locked prefix."""
+        return any(len(x) for x in self.locked)
 
     def arc_cost(self, vehicle: int) -> IntArray:
         """Integer cost of every arc for one vehicle (distance and travel-time parts)."""

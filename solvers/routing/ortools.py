@@ -25,10 +25,13 @@ Constraints
       two visits (OR-Tools' break constraint);
     * distance: ``X[end_v] <= max_distance[v]``; stops: ``S[end_v] <= max_stops[v]``;
     * ``vehicle[i]`` in ``{v : A[i,v]}``; each stop is a disjunction of size one (visit, or pay
-      ``P[i]``).
+      ``P[i]``);
+    * locked prefixes ``a_0 .. a_k`` of vehicle v: ``next[start_v] = a_0``,
+      ``next[a_i] = a_(i+1)``, ``vehicle[a_i] = v`` (see :mod:`solvers.routing.locks`).
 Objective
     ``sum_v F[v]*used_v + sum_arcs (c_d[v] d[i,j] + c_t[v] t_p(v)[i,j])
-    + sum_v c_s[v] (T[end_v] - T[start_v]) + sum_dropped P[i]``.
+    + sum_v c_s[v] (T[end_v] - T[start_v]) + sum_dropped P[i] + sum_i C[i, vehicle[i]]``,
+    with ``C`` the assignment costs (a reassign penalty), summed by an ``assign`` dimension.
 Search
     A first-solution strategy (parallel cheapest insertion by default: it builds plans where
     path-cheapest-arc fails with breaks or tight windows), then guided local search until the
@@ -91,6 +94,7 @@ class OrToolsModel:
         self._time()
         self._distance_and_stops()
         self._stops()
+        self._links()
 
     def _matrix(self, values: np.ndarray) -> int:
         return int(self.routing.RegisterTransitMatrix(values.astype(np.int64).tolist()))
@@ -241,6 +245,31 @@ class OrToolsModel:
             solver.Add(routing.ActiveVar(first) == routing.ActiveVar(second))
             solver.Add(routing.VehicleVar(first) == routing.VehicleVar(second))
             solver.Add(time_dim.CumulVar(first) <= time_dim.CumulVar(second))
+
+    def _links(self) -> None:
+        """Locked prefixes as fixed successors on their vehicle; assignment costs as a
+        dimension whose transit out of a stop is its cost on the route's vehicle."""
+        data, routing, manager = self.data, self.routing, self.manager
+        solver = routing.solver()
+        for v in range(data.n_vehicles):
+            previous = routing.Start(v)
+            for node in data.vehicle_locked(v):
+                index = manager.NodeToIndex(int(node))
+                solver.Add(routing.NextVar(previous) == index)
+                routing.VehicleVar(index).SetValue(v)
+                previous = index
+        if data.assign_cost is None:
+            return
+        callbacks = []
+        for v in range(data.n_vehicles):
+            cost = np.zeros(data.n_nodes, dtype=np.int64)
+            cost[: data.n_stops] = data.assign_cost[:, v]
+            callbacks.append(routing.RegisterUnaryTransitVector(cost.tolist()))
+        total = int(data.assign_cost.max(axis=1).sum()) + 1
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            callbacks, 0, [total] * data.n_vehicles, True, "assign"
+        )
+        routing.GetDimensionOrDie("assign").SetSpanCostCoefficientForAllVehicles(1)
 
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[VehicleRoute], np.ndarray]:
         """Routes and dropped stops of a solution."""

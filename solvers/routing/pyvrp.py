@@ -13,7 +13,9 @@ Data
     ``round(c_d d + c_t t)`` used as PyVRP's distance with unit cost 1; when the type has a
     ``max_distance``, the real distance is used instead with unit cost ``round(c_d)`` (so a
     travel-time cost is then not expressible: see :func:`unsupported`). All costs are divided
-    by their greatest common divisor, which keeps them exact and small.
+    by their greatest common divisor, which keeps them exact and small. An assignment cost
+    (reassign penalty) of a stop on a vehicle is added to every arc into it in that vehicle's
+    profile. Locked prefixes are folded into their vehicles (:func:`solvers.routing.locks.fold`).
 Variables
     PyVRP's giant-tour routes: a sequence of clients per vehicle.
 Constraints
@@ -22,7 +24,8 @@ Constraints
     mandatory clients required, optional ones collect their drop penalty as prize.
 Objective
     ``sum fixed + sum distance cost + unit_duration_cost * route duration + uncollected
-    prizes``, the same as the OR-Tools backend's up to rounding of per-tick unit costs.
+    prizes + assignment costs`` (plus the folded prefixes' constant cost), the same as the
+    OR-Tools backend's up to rounding of per-tick unit costs.
 Search
     PyVRP's ``solve`` (an iterated local search) until the time limit (or ``max_iterations``,
     which with a fixed seed makes the search deterministic). Searches running side by side may
@@ -39,24 +42,19 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pyvrp
-from pyvrp import SolveParams
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.IteratedLocalSearch import (
-    IteratedLocalSearch,
-    IteratedLocalSearchCallbacks,
-    IteratedLocalSearchParams,
-)
-from pyvrp.PenaltyManager import PenaltyManager
-from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
 
 from solvers.routing.data import IntArray, ProgressCallback, VehicleRoute, VrpData, VrpSolution
+from solvers.routing.locks import Folded, fold
+from solvers.routing.pyvrp_search import BestPlan, Exchange, Plan, Search, Sharing, Stop
+
+__all__ = ["Exchange", "Plan", "PyVrpParams", "solve_pyvrp", "unsupported"]
 
 
 def unsupported(data: VrpData) -> list[str]:
@@ -68,21 +66,9 @@ def unsupported(data: VrpData) -> list[str]:
         reasons.append("shipments")
     if np.any((data.max_distance >= 0) & (data.duration_cost > 0)):
         reasons.append("max_distance with a cost per travel hour")
+    if data.assign_cost is not None and np.any(data.max_distance >= 0):
+        reasons.append("max_distance with a reassign penalty")
     return reasons
-
-
-#: A plan in PyVRP's own terms: (vehicle type, client indices) per route.
-Plan = list[tuple[int, list[int]]]
-
-
-class Exchange(Protocol):
-    """Where searches running side by side on the same data share their best plans."""
-
-    def publish(self, cost: float, plan: Plan) -> None:
-        """Offer this search's best feasible plan and its cost."""
-
-    def best(self) -> tuple[float, Plan] | None:
-        """The cheapest plan the other searches have offered so far, if any."""
 
 
 @dataclass(frozen=True)
@@ -127,92 +113,6 @@ class PyVrpParams:
         if self.stall_s is not None:
             return self.stall_s
         return max(self.min_stall_s, self.stall_share * self.time_limit_s)
-
-
-class _BestPlan(IteratedLocalSearchCallbacks):
-    """Keeps the ILS's latest best solution, so the stopping criterion can share it."""
-
-    def __init__(self) -> None:
-        self.solution: pyvrp.Solution | None = None
-
-    def on_best(self, best: pyvrp.Solution) -> None:
-        """Remember a new best (PyVRP only calls this with feasible solutions)."""
-        self.solution = best
-
-
-@dataclass
-class _Sharing:
-    """A search's link to an :class:`Exchange`: what it last offered, when it last looked."""
-
-    exchange: Exchange
-    plan_of: Callable[[pyvrp.Solution], Plan]
-    stall_s: float
-    callbacks: _BestPlan
-    every_s: float  # how often it offers its best and looks at the others'
-    offered: float = math.inf
-    looked_at: float = -math.inf
-
-
-class _Stop:
-    """PyVRP stopping criterion: a deadline, an early exit while infeasible, progress relay,
-    and (when sharing) an exit to adopt another search's better plan after a stall."""
-
-    def __init__(
-        self,
-        deadline: float,
-        give_up_at: float | None,
-        scale: int,
-        began: float,
-        on_progress: ProgressCallback | None,
-        max_iterations: int | None = None,
-        sharing: _Sharing | None = None,
-    ) -> None:
-        self.deadline, self.give_up_at, self.scale = deadline, give_up_at, scale
-        self.max_iterations, self.iterations = max_iterations, 0
-        self.began, self.on_progress = began, on_progress
-        self.best = math.inf
-        self.first_feasible_s: float | None = None
-        self.gave_up = False
-        self.sharing = sharing
-        self.improved_at = time.perf_counter()
-        self.adopt: Plan | None = None
-
-    def __call__(self, best_cost: float) -> bool:
-        now = time.perf_counter()
-        self.iterations += 1
-        if math.isfinite(best_cost) and best_cost < self.best:
-            self.best = best_cost
-            self.improved_at = now
-            if self.first_feasible_s is None:
-                self.first_feasible_s = now - self.began
-            if self.on_progress is not None:
-                self.on_progress(now - self.began, int(best_cost) * self.scale)
-        if self.give_up_at is not None and now >= self.give_up_at and not math.isfinite(self.best):
-            self.gave_up = True
-            return True
-        if self.max_iterations is not None and self.iterations > self.max_iterations:
-            return True
-        if now >= self.deadline:
-            return True
-        sharing = self.sharing
-        if sharing is not None and now - sharing.looked_at >= sharing.every_s:
-            sharing.looked_at = now
-            return self._share(sharing, now)
-        return False
-
-    def _share(self, sharing: _Sharing, now: float) -> bool:
-        """Offer this search's best; True (end the segment) to adopt a better one."""
-        solution = sharing.callbacks.solution
-        if solution is not None and self.best < sharing.offered:
-            sharing.exchange.publish(self.best, sharing.plan_of(solution))
-            sharing.offered = self.best
-        if now - self.improved_at < sharing.stall_s:
-            return False
-        offer = sharing.exchange.best()
-        if offer is not None and offer[0] < self.best:
-            self.adopt = offer[1]
-            return True
-        return False
 
 
 def _shift_end_never_binds(data: VrpData, vehicle: int) -> bool:
@@ -302,12 +202,23 @@ def _profiles(data: VrpData) -> _Profiles:
             float(data.distance_cost[v]),
             0.0 if keeps_distance else float(data.duration_cost[v]),
         )
-        key = (keeps_distance, costs, speed, data.compatible[:, v].tobytes())
+        assign = None if data.assign_cost is None else data.assign_cost[:, v]
+        key = (
+            keeps_distance,
+            costs,
+            speed,
+            data.compatible[:, v].tobytes() + (b"" if assign is None else assign.tobytes()),
+        )
         if key not in keys:
             if keeps_distance:
                 matrix, unit = data.distance, round(costs[0])
             else:
                 matrix, unit = data.arc_cost(v), 1
+            if assign is not None and np.any(assign):
+                # serving a stop off its planned vehicle costs the penalty: on every arc into it
+                matrix = matrix.copy()
+                matrix[:, : data.n_stops] += assign[None, :]
+                np.fill_diagonal(matrix, 0)
             keys[key] = len(profiles.distance)
             profiles.blocked.append(np.flatnonzero(~data.compatible[:, v]))
             profiles.is_cost.append(not keeps_distance)
@@ -388,16 +299,25 @@ def _locations(data: VrpData, depot_nodes: list[int]) -> tuple[list[int], list[p
 
 
 def _clients(
-    data: VrpData, loads: _Loads, at: dict[int, int], divisor: int, all_optional: bool
+    data: VrpData,
+    loads: _Loads,
+    at: dict[int, int],
+    divisor: int,
+    all_optional: bool,
+    folded: Folded,
 ) -> tuple[list[pyvrp.Client], list[pyvrp.ClientGroup], list[int]]:
     """One client per (stop, time window), a group of mutually exclusive clients for a stop
-    with several windows, and the stop of each client."""
+    with several windows, and the stop of each client (stops of locked prefixes before
+    their last are no clients; their last is always required)."""
     client_node: list[int] = []
     clients: list[pyvrp.Client] = []
     groups: list[pyvrp.ClientGroup] = []
     extra = int(loads.count_stops)
+    heads = set(folded.head.values())
     for stop in range(data.n_stops):
-        required = not all_optional and bool(data.mandatory[stop])
+        if stop in folded.hidden:
+            continue
+        required = (not all_optional and bool(data.mandatory[stop])) or stop in heads
         prize = 0 if required else max(int(data.penalty[stop]) // divisor, 0)
         spans = [(int(lo), int(hi)) for lo, hi in data.time_windows[stop]] or [
             (0, np.iinfo(np.int64).max)
@@ -422,6 +342,22 @@ def _clients(
         if len(spans) > 1:
             groups.append(pyvrp.ClientGroup(members, required=required))
     return clients, groups, client_node
+
+
+def _block_folded_starts(profiles: _Profiles, folded: Folded) -> None:
+    """From a folded vehicle's new start, only its last locked stop is reachable (its
+    profile is its own: that stop is compatible with it alone)."""
+    for v, node in folded.new_start.items():
+        k = profiles.of_vehicle[v]
+        for matrices, far in (
+            (profiles.distance, int(max(profiles.distance[k].max(initial=0), 1))),
+            (profiles.duration, 2 * int(folded.data.shift[:, 1].max()) + 1),
+        ):
+            m = matrices[k] = matrices[k].copy()
+            head = folded.head[v]
+            keep = m[node, head]
+            m[node, :] = far * (UNREACHABLE_DISTANCE_FACTOR if matrices is profiles.distance else 1)
+            m[node, head], m[node, node] = keep, 0
 
 
 def _vehicle_groups(data: VrpData, profiles: _Profiles) -> list[list[int]]:
@@ -458,6 +394,7 @@ def _vehicle_type(
     loads: _Loads,
     depot_index: dict[int, int],
     divisor: int,
+    fixed_start: bool = False,
 ) -> pyvrp.VehicleType:
     """The PyVRP vehicle type of a group of alike vehicles (read from the first)."""
     unlimited = int(np.iinfo(np.int64).max)
@@ -485,14 +422,17 @@ def _vehicle_type(
         unit_distance_cost=1 if profiles.is_cost[profile] else profiles.unit[profile] // divisor,
         unit_duration_cost=round(float(data.span_cost[v])) // divisor,
         profile=profile,
+        # a folded locked prefix: the vehicle leaves its last hidden stop when it is done
+        start_late=int(data.shift[v, 0]) if fixed_start else None,
     )
 
 
 class _Problem:
     """The PyVRP problem built from :class:`VrpData`, with the maps needed to read solutions."""
 
-    def __init__(self, data: VrpData, all_optional: bool) -> None:
-        self.data = data
+    def __init__(self, original: VrpData, all_optional: bool) -> None:
+        self.folded = folded = fold(original)
+        self.data = data = folded.data
         depot_nodes = sorted(
             {int(x) for x in data.vehicle_start} | {int(x) for x in data.vehicle_end}
         )
@@ -502,9 +442,10 @@ class _Problem:
         # Loads are judged on real arc costs, before the skills put some arcs out of reach.
         loads = _loads(data, profiles.distance[0])
         _block_skills(data, profiles)
+        _block_folded_starts(profiles, folded)
         order, locations = _locations(data, depot_nodes)
         at = {node: k for k, node in enumerate(order)}
-        clients, groups, self.client_node = _clients(data, loads, at, divisor, all_optional)
+        clients, groups, self.client_node = _clients(data, loads, at, divisor, all_optional, folded)
         self.type_vehicles = _vehicle_groups(data, profiles)
         # PyVRP's stub calls a matrix ``np.ndarray[int]`` (a shape type), which no array is.
         distance: list[Any] = [m[np.ix_(order, order)] for m in profiles.distance]
@@ -516,7 +457,15 @@ class _Problem:
             clients=clients,
             depots=[pyvrp.Depot(location=at[node]) for node in depot_nodes],
             vehicle_types=[
-                _vehicle_type(data, vehicles, profiles, loads, self.depot_index, divisor)
+                _vehicle_type(
+                    data,
+                    vehicles,
+                    profiles,
+                    loads,
+                    self.depot_index,
+                    divisor,
+                    fixed_start=vehicles[0] in folded.head,
+                )
                 for vehicles in self.type_vehicles
             ],
             distance_matrices=distance,
@@ -548,10 +497,11 @@ class _Problem:
             stops = [self.client_node[a.idx] for a in route.schedule() if a.is_client()]
             if not stops:
                 continue
+            start = int(route.start_time())
+            if vehicle in self.folded.head:  # the folded prefix comes first, from the shift start
+                stops, start = self.folded.prefix[vehicle] + stops, self.folded.start[vehicle]
             served.update(stops)
-            routes.append(
-                VehicleRoute(vehicle, np.asarray(stops, dtype=np.int64), int(route.start_time()))
-            )
+            routes.append(VehicleRoute(vehicle, np.asarray(stops, dtype=np.int64), start))
         routes.sort(key=lambda r: r.vehicle)
         dropped = np.asarray(
             [s for s in range(self.data.n_stops) if s not in served], dtype=np.int64
@@ -576,41 +526,6 @@ def solve_pyvrp(
         return _solve(data, params or PyVrpParams(), on_progress, exchange)
 
 
-class _Search:
-    """PyVRP's ``solve`` (0.14) taken apart, so that a restart from an adopted plan keeps the
-    search's random stream, local search and, above all, its adapted penalties (a fresh
-    ``solve`` starts them again at the midpoint of their range, far too high, and takes tens
-    of thousands of iterations to bring them down). Until the first restart it makes the
-    same calls in the same order as ``pyvrp.solve``, so it is PyVRP's own search.
-    """
-
-    def __init__(self, data: pyvrp.ProblemData, seed: int, callbacks: _BestPlan) -> None:
-        defaults = SolveParams()
-        self.data = data
-        self.rng = pyvrp.RandomNumberGenerator(seed=seed)
-        neighbours = compute_neighbours(data, defaults.neighbourhood)
-        perturbation = PerturbationManager(defaults.perturbation)
-        self.local_search = LocalSearch(data, self.rng, neighbours, perturbation)
-        for operator in defaults.operators:
-            if operator.supports(data):
-                self.local_search.add_operator(operator(data))
-        penalties = defaults.penalty.midpoint_penalties(data)
-        self.penalties = PenaltyManager(penalties, defaults.penalty)
-        self.params = IteratedLocalSearchParams(callbacks=callbacks)
-
-    def run(self, stop: _Stop, initial: pyvrp.Solution | None) -> pyvrp.Result:
-        """Iterated local search from ``initial`` (else a random start) until ``stop``."""
-        if initial is None:
-            random = pyvrp.Solution.make_random(self.data, self.rng)
-            initial = self.local_search(
-                random, self.penalties.max_cost_evaluator(), exhaustive=True
-            )
-        search = IteratedLocalSearch(
-            self.data, self.penalties, self.local_search, initial, self.params
-        )
-        return search.run(stop, collect_stats=False, display=False)
-
-
 def _solve(
     data: VrpData,
     params: PyVrpParams,
@@ -621,12 +536,12 @@ def _solve(
     deadline = began + params.time_limit_s
     problem = _Problem(data, all_optional=False)
     give_up: float | None = began + params.time_limit_s * params.give_up_share
-    callbacks = _BestPlan()
-    search = _Search(problem.problem, params.seed, callbacks)
+    callbacks = BestPlan()
+    search = Search(problem.problem, params.seed, callbacks)
     sharing = (
         None
         if exchange is None
-        else _Sharing(
+        else Sharing(
             exchange, problem.plan, params.stall_limit_s, callbacks, params.exchange_every_s
         )
     )
@@ -635,7 +550,7 @@ def _solve(
     first_feasible_s: float | None = None
     gave_up = False
     while True:
-        stop = _Stop(
+        stop = Stop(
             deadline, give_up, problem.scale, began, on_progress, params.max_iterations, sharing
         )
         callbacks.solution = None
@@ -653,7 +568,7 @@ def _solve(
     if gave_up or not result.is_feasible():
         problem = _Problem(data, all_optional=True)
         remaining = max(deadline - time.perf_counter(), 0.05)
-        stop = _Stop(
+        stop = Stop(
             time.perf_counter() + remaining,
             None,
             problem.scale,
@@ -673,7 +588,7 @@ def _solve(
     return VrpSolution(
         routes,
         dropped,
-        round(result.cost()) * problem.scale,
+        round(result.cost()) * problem.scale + problem.folded.offset,
         status,
         solve_s,
         first_feasible_s,

@@ -335,7 +335,13 @@ def test_every_code_the_checker_emits_is_provoked_by_a_broken_allocation() -> No
 
 def test_every_violation_code_is_emitted_by_an_evaluator() -> None:
     routing: set[ViolationCode] = set()
-    for name in ("evaluate", "evaluate_reasons", "evaluate_schedule", "evaluate_plan"):
+    for name in (
+        "evaluate",
+        "evaluate_links",
+        "evaluate_reasons",
+        "evaluate_schedule",
+        "evaluate_plan",
+    ):
         routing |= emitted_codes(importlib.import_module(f"engine.routing.{name}"))
     allocation = _allocation_codes()
     packing = emitted_codes(importlib.import_module("engine.packing.evaluate"))

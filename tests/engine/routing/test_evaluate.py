@@ -383,6 +383,7 @@ def test_a_step_duration_since_the_start_is_recomputed(
 
 EVALUATOR_MODULES = [
     "engine.routing.evaluate",
+    "engine.routing.evaluate_links",
     "engine.routing.evaluate_reasons",
     "engine.routing.evaluate_schedule",
     "engine.routing.evaluate_plan",
@@ -489,6 +490,10 @@ SHIPMENT_CODES = {
 }
 
 
+#: Codes that tests/engine/routing/test_links.py provokes (locks and stops tied to vehicles).
+LINK_CODES = {ViolationCode.LOCKED_PREFIX, ViolationCode.VEHICLE_NOT_ALLOWED}
+
+
 def emitted_codes(module: ModuleType) -> set[ViolationCode]:
     """The violation codes an evaluator's source can report (each must be a member)."""
     names = set(re.findall(r"ViolationCode\.([A-Z_]+)", inspect.getsource(module)))
@@ -496,7 +501,7 @@ def emitted_codes(module: ModuleType) -> set[ViolationCode]:
 
 
 def test_every_code_the_evaluator_emits_is_provoked_by_a_broken_plan() -> None:
-    provoked = {code for code, _ in BREAKERS.values()} | SHIPMENT_CODES
+    provoked = {code for code, _ in BREAKERS.values()} | SHIPMENT_CODES | LINK_CODES
     emitted = set().union(*(emitted_codes(importlib.import_module(m)) for m in EVALUATOR_MODULES))
     assert emitted == provoked
 
