@@ -428,7 +428,7 @@ class BookOrderRef(StrictModel):
     order_id: str
 
 
-PlanState = Literal["draft", "committed"]
+PlanState = Literal["draft", "committed", "superseded"]
 
 
 class PlanRecord(PlanResult):
@@ -436,7 +436,7 @@ class PlanRecord(PlanResult):
 
     id: str
     status: PlanState
-    source: Literal["book", "request"]
+    source: Literal["book", "request", "replan"]
     plan_date: dt.date | None = None
     created_at: dt.datetime
     committed_at: dt.datetime | None = None

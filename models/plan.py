@@ -23,6 +23,8 @@ from models.allocation import (
     StockRecord,
 )
 from models.common import (
+    MAX_QUANTITY,
+    Coordinates,
     Date,
     DateTime,
     Flag,
@@ -33,6 +35,7 @@ from models.common import (
     merge_windows,
 )
 from models.matrices import MatrixSpec
+from models.replan import ReplanInfo
 from models.routing import Id, RoutingResult, Vehicle
 
 
@@ -67,6 +70,40 @@ class OrderDelivery(StrictModel):
         return self
 
 
+#: How a pickup's stop id begins: ``return:<return id>@<site id>``.
+PICKUP_STOP_PREFIX = "return:"
+
+
+class PickupLine(ShipmentLine):
+    """Units of one order line going back."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=int(MAX_QUANTITY), strict=True)
+
+
+class PlanPickup(StrictModel):
+    """A return to collect: a pickup stop on a van of ``site_id``, its load the lines'
+    weight and volume (the sizes of ``products``, as deliveries have)."""
+
+    id: Id = Field(description="the return's id")
+    order_id: Id = Field(description="the order it returns")
+    site_id: Id
+    location: Coordinates
+    lines: list[PickupLine] = Field(min_length=1, max_length=500)
+    time_windows: list[TimeWindow] = Field(default_factory=list)
+    service_s: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _merge(self) -> PlanPickup:
+        self.time_windows = merge_windows(self.time_windows)
+        return self
+
+    @property
+    def stop_id(self) -> str:
+        """The routing stop's id."""
+        return f"{PICKUP_STOP_PREFIX}{self.id}@{self.site_id}"
+
+
 class PlanOptions(StrictModel):
     """How the day is planned."""
 
@@ -99,6 +136,9 @@ class PlanRequest(StrictModel):
     products: list[Product] = Field(default_factory=list)
     fleet: list[FleetVehicle] = Field(default_factory=list)
     deliveries: list[OrderDelivery] = Field(default_factory=list)
+    pickups: list[PlanPickup] = Field(
+        default_factory=list, description="returns to collect on the vans' routes"
+    )
     costs: CostSettings = Field(default_factory=CostSettings)
     allocation_options: AllocationOptions = Field(default_factory=AllocationOptions)
     options: PlanOptions = Field(default_factory=PlanOptions)
@@ -109,6 +149,13 @@ class PlanRequest(StrictModel):
         for i, vehicle in enumerate(self.fleet):
             if vehicle.site_id not in sites:
                 raise ValueError(f"fleet[{i}].site_id = {vehicle.site_id!r} is not a known site")
+        for i, pickup in enumerate(self.pickups):
+            if pickup.site_id not in sites:
+                raise ValueError(f"pickups[{i}].site_id = {pickup.site_id!r} is not a known site")
+        returns = [str(p.id) for p in self.pickups]
+        duplicated = sorted({x for x in returns if returns.count(x) > 1})
+        if duplicated:
+            raise ValueError(f"duplicate pickups ids: {duplicated}")
         ids = [v.id for v in self.fleet]
         duplicated = sorted({str(x) for x in ids if ids.count(x) > 1})
         if duplicated:
@@ -163,12 +210,14 @@ class SiteRoutes(StrictModel):
 
 
 class PlanUnassigned(StrictModel):
-    """Something the plan could not do: an order line not allocated, or a shipment not routed."""
+    """Something the plan could not do: an order line not allocated, a shipment not routed,
+    or a return's pickup not routed (``return_id`` set)."""
 
     stage: Literal["allocation", "routing"]
     order_id: Id
     line_id: Id | None = None
     site_id: Id | None = None
+    return_id: Id | None = None
     reason: str
     message: str
 
@@ -199,3 +248,6 @@ class PlanResult(StrictModel):
     unassigned: list[PlanUnassigned]
     allocation: AllocationResult
     day_start: dt.datetime | None = None
+    replan: ReplanInfo | None = Field(
+        None, description="a re-plan's own account: the replaced plan, locks, diff, check"
+    )

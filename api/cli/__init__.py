@@ -6,6 +6,7 @@ from api.cli import (
     allocate,  # noqa: F401
     bench_allocation,  # noqa: F401
     bench_book,  # noqa: F401
+    bench_day,  # noqa: F401
     bench_load,  # noqa: F401
     bench_vrp,  # noqa: F401
     book,  # noqa: F401

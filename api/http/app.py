@@ -28,9 +28,12 @@ from api.http.routers import (
     jobs,
     orders,
     packing,
+    picking,
     plans,
+    returns,
     routes,
     stock,
+    tracking,
     vroom,
     webhooks,
 )
@@ -57,6 +60,9 @@ ROUTERS = (
     webhooks,
     packing,
     dispatch,
+    tracking,
+    returns,
+    picking,
 )
 #: Paths under the prefix that never need a key.
 OPEN_PATHS = {f"{API_PREFIX}/health"}
@@ -210,4 +216,5 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.add_middleware(InternalErrorMiddleware)  # outermost: answers what nothing else does
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(tracking.public_router)  # the customer's page: no key, no /v1
     return app

@@ -265,7 +265,9 @@ PLAN_ENDPOINTS = {
     ("POST", "/cartons/pack"),
 }
 #: The order book's endpoints that need ``plan`` (capture, payments, reservations,
-#: commits), as (method, path pattern); sites and stock movements need ``admin``.
+#: commits and re-plans, picking and packing, returns up to their receipt), as (method,
+#: path pattern); sites, the catalogue,
+#: stock movements and a return's restock or disposal need ``admin``.
 PLAN_PATTERNS = [
     (method, re.compile(pattern))
     for method, pattern in (
@@ -274,7 +276,11 @@ PLAN_PATTERNS = [
         ("POST", r"/orders/[^/]+/(payment|cancel|status)"),
         ("POST", r"/reservations"),
         ("DELETE", r"/reservations/[^/]+"),
-        ("POST", r"/plans/[^/]+/commit"),
+        ("POST", r"/plans/[^/]+/(commit|replan)"),
+        ("POST", r"/returns"),
+        ("POST", r"/returns/[^/]+/(approve|reject|receive)"),
+        ("POST", r"/plans/[^/]+/sites/[^/]+/pack"),
+        ("POST", r"/plans/[^/]+/shipments/[^/]+/(picked|packed)"),
         ("POST", r"/routes/[^/]+/(dispatch|events)"),
         ("POST", r"/vehicles/[^/]+/position"),
     )

@@ -190,3 +190,17 @@ COMMIT_RESULT: dict[str, Any] = {
     "units_reserved": 2,
     "orders": [{"order_id": "1001", "channel": "web", "status": "allocated", "detail": None}],
 }
+
+
+#: A re-plan at 11:00: three urgent orders added, one cancelled.
+REPLAN_EXAMPLES = {
+    "urgent_orders": {
+        "summary": "Three urgent orders at 11:00, one cancelled",
+        "value": {
+            "add_orders": ["U-1", "U-2", {"order_id": "U-3", "channel": "api"}],
+            "cancel_orders": ["A-1002"],
+            "at": "2026-12-02T11:00:00+00:00",
+            "options": {"reassign_penalty": 2.0, "routing_time_limit_s": 2.0},
+        },
+    }
+}

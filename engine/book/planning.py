@@ -11,14 +11,15 @@ existing allocate → route pipeline (``engine/plan/pipeline.py``):
 - delivery windows: clock times become seconds from the day start; an order whose windows
   all lie after the day waits for its day; one whose windows all ended before it is taken
   without windows (its promise was missed, it goes as soon as it can);
-- vans without a shift of their own work within their site's opening hours.
+- vans without a shift of their own work within their site's opening hours;
+- returns: the approved ones become the plan's pickups (:mod:`engine.returns.planning`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from engine.book import orders as orders_sql
 from engine.book import tables as t
 from engine.book.ledger import level, site_record
 from engine.book.payments import PAID
+from engine.returns import planning as returns_planning
 from models.allocation import Order, OrderLine, Site, StockRecord
 from models.book import (
     BookOrderRef,
@@ -53,6 +55,7 @@ class Snapshot:
     orders: list[OrderRecord]
     sites: list[SiteRecord]
     stock: list[StockLevel]
+    returns: list[returns_planning.ToCollect] = field(default_factory=list)
 
 
 def snapshot(conn: Connection, selection: BookSelection) -> Snapshot:
@@ -86,10 +89,15 @@ def snapshot(conn: Connection, selection: BookSelection) -> Snapshot:
     if selection.channels is not None:
         order_query = order_query.where(o.channel.in_(selection.channels))
     orders = orders_sql.records(conn, conn.execute(order_query).all())
-    return Snapshot(orders=orders, sites=sites, stock=[level(row) for row in stock_rows])
+    return Snapshot(
+        orders=orders,
+        sites=sites,
+        stock=[level(row) for row in stock_rows],
+        returns=returns_planning.to_collect(conn),
+    )
 
 
-def _day_windows(order: OrderRecord, day_start: dt.datetime) -> tuple[bool, list[TimeWindow]]:
+def day_windows(order: OrderRecord, day_start: dt.datetime) -> tuple[bool, list[TimeWindow]]:
     """Whether the order is due on the day, and its windows in seconds from the day start."""
     if not order.delivery_windows:
         return True, []
@@ -116,7 +124,7 @@ def book_plan_request(
     day_start = request.day_start or dt.datetime.combine(date, dt.time(0), tzinfo=dt.UTC)
     taken: list[tuple[OrderRecord, list[OrderLine], list[TimeWindow]]] = []
     for order in snap.orders:
-        due, windows = _day_windows(order, day_start)
+        due, windows = day_windows(order, day_start)
         if not due:
             continue
         lines = [
@@ -161,6 +169,9 @@ def book_plan_request(
         fleet.append(vehicle)
     try:
         plan_request = _plan_request(request, date, day_start, snap, orders, fleet, deliveries)
+        pickups = returns_planning.pickups(snap.returns, snap.sites, day_start)
+        if pickups:  # their sites are the plan's own, as checked here
+            plan_request = plan_request.model_copy(update={"pickups": pickups})
     except ValidationError as error:
         raise InvalidInputError.from_validation(
             error, "the plan made from the book is invalid"

@@ -10,7 +10,8 @@ Committing a draft made from the book, in one transaction:
    line, and the transaction rolls back: nothing is reserved;
 5. otherwise write one reservation per shipment line, move the served orders to
    ``allocated`` and the others to ``backordered`` with the allocation's reasons, and mark
-   the plan committed.
+   the plan committed; store its van routes, and move the approved returns whose pickup
+   is on one of them to ``pickup_scheduled`` (:func:`engine.returns.scheduling.schedule`).
 
 A server killed at any point before the final commit leaves nothing behind: the database
 rolls the open transaction back.
@@ -33,6 +34,7 @@ from engine.book.payments import PAID
 from engine.db import aware
 from engine.dispatch import routes as dispatch_routes
 from engine.events.outbox import emit
+from engine.returns import scheduling as returns_scheduling
 from models.book import CommitResult, CommittedOrder, PlanRecord
 from models.errors import ConflictError, ErrorCode, NotFoundError
 from models.plan import PlanResult
@@ -69,7 +71,8 @@ def insert(
     )
 
 
-def _row(conn: Connection, plan_id: str, *, lock: bool = False) -> Any:
+def plan_row(conn: Connection, plan_id: str, *, lock: bool = False) -> Any:
+    """The plan's row (locked when asked): 404 when there is none."""
     query = select(t.plans).where(t.plans.c.id == plan_id)
     if lock:
         query = query.with_for_update()
@@ -83,7 +86,7 @@ def _row(conn: Connection, plan_id: str, *, lock: bool = False) -> Any:
 
 def record(conn: Connection, plan_id: str) -> PlanRecord:
     """A stored plan as the API shows it."""
-    m = _row(conn, plan_id)._mapping
+    m = plan_row(conn, plan_id)._mapping
     return PlanRecord.model_validate(
         {
             **m["result"],
@@ -128,7 +131,7 @@ def _lock_orders(conn: Connection, refs: dict[str, dict[str, str]]) -> dict[tupl
     return found
 
 
-def _overdrawn_lines(
+def overdrawn_lines(
     conn: Connection, needs: list[ledger.Need], rows: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The lines for which the plan asks more units than they still have open (quantity
@@ -176,7 +179,7 @@ def _overdrawn_lines(
 
 def _draft_of_the_book(conn: Connection, plan_id: str) -> Any:
     """The plan's row, locked: 409 unless it is a draft made from the book."""
-    plan = _row(conn, plan_id, lock=True)._mapping
+    plan = plan_row(conn, plan_id, lock=True)._mapping
     if plan["status"] != "draft":
         raise ConflictError(
             ErrorCode.INVALID_TRANSITION,
@@ -193,7 +196,7 @@ def _draft_of_the_book(conn: Connection, plan_id: str) -> Any:
     return plan
 
 
-def _plannable_orders(
+def plannable_orders(
     conn: Connection, refs: dict[str, dict[str, str]], problems: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The plan's orders that are still plannable and paid, locked, by plan order id; a
@@ -223,7 +226,7 @@ def _plannable_orders(
     return rows
 
 
-def _needs(result: dict[str, Any], rows: dict[str, Any]) -> list[ledger.Need]:
+def needs(result: dict[str, Any], rows: dict[str, Any]) -> list[ledger.Need]:
     """One need per shipment line of the plan's orders that are still plannable."""
     needs: list[ledger.Need] = []
     for shipment in result["allocation"]["shipments"]:
@@ -243,7 +246,7 @@ def _needs(result: dict[str, Any], rows: dict[str, Any]) -> list[ledger.Need]:
     return needs
 
 
-def _take_stock(conn: Connection, needs: list[ledger.Need], now: datetime) -> list[dict[str, Any]]:
+def take_stock(conn: Connection, needs: list[ledger.Need], now: datetime) -> list[dict[str, Any]]:
     """Take every (site, sku)'s units, in key order; a problem for each that is short."""
     problems = []
     wanted: dict[tuple[str, str], int] = defaultdict(int)
@@ -267,7 +270,7 @@ def _take_stock(conn: Connection, needs: list[ledger.Need], now: datetime) -> li
     return problems
 
 
-def _move_orders(
+def move_orders(
     conn: Connection,
     plan_id: str,
     result: dict[str, Any],
@@ -310,11 +313,11 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
     plan = _draft_of_the_book(conn, plan_id)
     refs = {ref["plan_order_id"]: ref for ref in plan["book_orders"]}
     problems: list[dict[str, Any]] = []
-    rows = _plannable_orders(conn, refs, problems)
+    rows = plannable_orders(conn, refs, problems)
     result = plan["result"]
-    needs = _needs(result, rows)
-    problems.extend(_overdrawn_lines(conn, needs, rows))
-    problems.extend(_take_stock(conn, needs, now))
+    wanted = needs(result, rows)
+    problems.extend(overdrawn_lines(conn, wanted, rows))
+    problems.extend(take_stock(conn, wanted, now))
     if problems:
         raise ConflictError(
             ErrorCode.STALE_PLAN,
@@ -322,20 +325,21 @@ def commit(conn: Connection, plan_id: str, now: datetime, actor: str | None) -> 
             "since it was made; nothing was reserved (plan again)",
             problems,
         )
-    ledger.add_reservations(conn, needs, now, plan_id, actor)
-    served = {need.order_seq for need in needs}
-    out = _move_orders(conn, plan_id, result, rows, served, now, actor)
+    ledger.add_reservations(conn, wanted, now, plan_id, actor)
+    served = {need.order_seq for need in wanted}
+    out = move_orders(conn, plan_id, result, rows, served, now, actor)
     conn.execute(
         update(t.plans).where(t.plans.c.id == plan_id).values(status="committed", committed_at=now)
     )
-    units = sum(need.quantity for need in needs)
+    units = sum(need.quantity for need in wanted)
     committed = {"plan_id": plan_id, "orders": len(out), "units": units}
     emit(conn, EventType.PLAN_COMMITTED, committed, now)
     dispatch_routes.store_routes(conn, plan_id, result, plan["book_orders"], now)
+    returns_scheduling.schedule(conn, plan_id, result, now, actor)
     return CommitResult(
         plan_id=plan_id,
         status="committed",
-        reservations=len(needs),
+        reservations=len(wanted),
         units_reserved=units,
         orders=out,
     )

@@ -17,13 +17,23 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from engine.book import capture, ledger, payments, planning, plans, records, reservations
+from engine.book import (
+    capture,
+    ledger,
+    payments,
+    planning,
+    plans,
+    records,
+    replans,
+    reservations,
+)
 from engine.book import lifecycle as lc
 from engine.book import orders as orders_sql
 from engine.book import tables as t
@@ -37,6 +47,7 @@ from engine.db import (
     stamp,
     store_engines,
 )
+from engine.plan.replan import replan as replan_plan
 from models.book import (
     BookOrderRef,
     BookSelection,
@@ -65,6 +76,7 @@ from models.errors import (
     StoreUnavailableError,
 )
 from models.plan import PlanResult
+from models.replan import ReplanRequest
 from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
 
 T = TypeVar("T")
@@ -645,6 +657,28 @@ class BookStore:
 
         return self._write(change)
 
+    def replan(
+        self,
+        plan_id: str,
+        body: ReplanRequest,
+        *,
+        actor: str | None = None,
+        matrix_cache_dir: Path | None = None,
+    ) -> PlanRecord:
+        """Re-plan a committed plan at ``body.at`` and store the new draft (see
+        :mod:`engine.plan.replan`); commit it as any plan."""
+        with self._read() as conn:
+            inp, new_refs = replans.replan_input(conn, plan_id, body)
+            parent = plans.plan_row(conn, plan_id)._mapping
+        result = replan_plan(inp, matrix_cache_dir=matrix_cache_dir)
+        kept = [r for r in parent["book_orders"] if r["plan_order_id"] not in inp.cancelled]
+        refs = [BookOrderRef.model_validate(r) for r in kept + new_refs]
+        request = {
+            "replan": body.model_dump(mode="json"),
+            "book": replans.book_body(parent["source"], parent["request"]).model_dump(mode="json"),
+        }
+        return self.save_plan("replan", request, result, refs, actor=actor)
+
     def get_plan(self, plan_id: str) -> PlanRecord:
         """A stored plan (404 when there is none)."""
         with self._read() as conn:
@@ -653,4 +687,4 @@ class BookStore:
     def commit_plan(self, plan_id: str, *, actor: str | None = None) -> CommitResult:
         """Reserve all of a draft plan's stock and move its orders, or nothing
         (409 ``stale_plan``): see :mod:`engine.book.plans`."""
-        return self._write(lambda conn: plans.commit(conn, plan_id, now_utc(), actor))
+        return self._write(lambda conn: replans.commit_any(conn, plan_id, now_utc(), actor))

@@ -61,6 +61,9 @@ def all_metadata() -> list[MetaData]:
     # dispatch's.
     import engine.book.tables
     import engine.dispatch.tables
-    import engine.events.tables  # noqa: F401
+    import engine.events.tables
+    import engine.picking.tables
+    import engine.returns.tables
+    import engine.tracking.tables  # noqa: F401
 
     return [METADATA]

@@ -13,6 +13,10 @@
   further ``arrived``, ``delivered`` or ``failed`` (409).
 - :func:`apply_position`: a van's reported position, on its dispatched routes.
 
+At a return's pickup stop (kind ``pickup``), ``picked_up`` is kept on the return and
+``failed`` sends it back to ``approved`` for the next plan
+(:func:`engine.returns.scheduling.stop_event`).
+
 After each, the route's live ETAs are recomputed (:func:`engine.dispatch.routes.recompute`).
 
 The failed-delivery policy: ``requeue`` sends the order back to ``ready`` (the units of this
@@ -38,6 +42,7 @@ from engine.db import aware
 from engine.dispatch import routes
 from engine.dispatch import tables as t
 from engine.events.outbox import emit
+from engine.returns import scheduling as returns_scheduling
 from models.dispatch import PositionIn, RouteEventIn
 from models.errors import ConflictError, ErrorCode, InvalidInputError, NotFoundError
 from models.status import EventType, OrderStatus, PaymentState, TransitionCause
@@ -252,6 +257,10 @@ def _apply(
         "order_id": None if order is None else order._mapping["order_id"],
         "at": event.at.isoformat(),
     }
+    if stop["kind"] == "pickup" and event.type in ("picked_up", "failed"):
+        returns_scheduling.stop_event(
+            conn, route["route_id"], stop["stop_id"], event.type, event.at, event.reason, now, actor
+        )
     if event.type == "arrived":
         values.update(status="arrived", eta_arrival_s=at_s)
         emit(conn, EventType.STOP_ARRIVED, data, now)
@@ -285,7 +294,8 @@ def _complete_if_done(conn: Connection, route_id: str) -> None:
     left = [
         s
         for s in routes.stop_rows(conn, route_id)
-        if s["order_seq"] is not None and s["status"] in ("pending", "arrived")
+        if (s["order_seq"] is not None or s["kind"] == "pickup")
+        and s["status"] in ("pending", "arrived")
     ]
     if not left:
         conn.execute(

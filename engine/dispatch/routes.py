@@ -6,7 +6,9 @@ Each van route of the plan becomes a ``routeplan_routes`` row and its steps afte
 ``<plan order id>@<site id>``), the order it delivers, the delivery window (the order's
 window, as seconds from the plan's day start, that holds the planned start, else the next
 one), the service, the travel from the previous step (the plan's arrival minus the previous
-departure) and the planned arrival and start, which are also the first live ETAs.
+departure) and the planned arrival and start, which are also the first live ETAs. A
+return's pickup (stop id ``return:<return id>@<site id>``, which names the return) is
+stored with kind ``pickup`` and no order.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from engine.dispatch import tables as t
 from engine.events.outbox import emit_many
 from models.dispatch import Proof, RouteRecord, RouteRef, RouteStopRecord
 from models.errors import NotFoundError
-from models.plan import PlanResult
+from models.plan import PICKUP_STOP_PREFIX, PlanResult
+from models.routing import Route
 from models.status import EventType
 
 
@@ -53,7 +56,7 @@ def _window(
     return spans[-1]
 
 
-def _orders_by_stop(
+def orders_by_stop(
     conn: Connection, result: PlanResult, refs: Sequence[dict[str, str]]
 ) -> dict[str, Any]:
     """The book rows of the plan's van shipments, by stop id."""
@@ -74,6 +77,86 @@ def _orders_by_stop(
     return out
 
 
+def step_rows(
+    route_id: str,
+    route: Route,
+    orders: dict[str, Any],
+    day_start: dt.datetime,
+    first_position: int = 1,
+    skip: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    """The stop rows of a planned route's steps after its start (but the visits in
+    ``skip``), numbered from ``first_position``: the plan's times are the first ETAs."""
+    rows = []
+    position = first_position
+    for k, step in enumerate(route.steps[1:], start=1):
+        previous = route.steps[k - 1]
+        stop_id = str(step.id) if step.id is not None else step.type.value
+        if step.type.is_visit and stop_id in skip:
+            continue
+        order = orders.get(stop_id)
+        ws, we = (
+            _window(order.delivery_windows, day_start, step.service_start_s)
+            if order is not None
+            else (None, None)
+        )
+        rows.append(
+            {
+                "route_id": route_id,
+                "position": position,
+                "stop_id": stop_id,
+                "order_seq": None if order is None else order.seq,
+                "kind": ("pickup" if stop_id.startswith(PICKUP_STOP_PREFIX) else step.type.value),
+                "lon": None if step.location is None else step.location[0],
+                "lat": None if step.location is None else step.location[1],
+                "window_start_s": ws,
+                "window_end_s": we,
+                "service_s": step.service_s,
+                "travel_s": max(0.0, step.arrival_s - previous.departure_s),
+                "planned_arrival_s": step.arrival_s,
+                "planned_start_s": step.service_start_s,
+                "eta_arrival_s": step.arrival_s,
+                "eta_start_s": step.service_start_s,
+                "status": "pending",
+                "at_risk": we is not None and step.service_start_s > we,
+                "last_event_at": None,
+                "proof": None,
+                "reason": None,
+            }
+        )
+        position += 1
+    return rows
+
+
+def insert_route(
+    conn: Connection,
+    plan_id: str,
+    site_id: str,
+    route: Route,
+    orders: dict[str, Any],
+    day_start: dt.datetime,
+    now: dt.datetime,
+) -> str:
+    """Store one van route of a committed plan with its stops; its new id."""
+    route_id = str(uuid.uuid4())
+    conn.execute(
+        t.routes.insert().values(
+            route_id=route_id,
+            plan_id=plan_id,
+            site_id=site_id,
+            vehicle_id=str(route.vehicle_id),
+            status="committed",
+            day_start=day_start,
+            speed_mps=eta.average_speed_mps(route.summary.distance_m, route.summary.travel_s),
+            created_at=now,
+        )
+    )
+    rows = step_rows(route_id, route, orders, day_start)
+    if rows:
+        conn.execute(t.route_stops.insert(), rows)
+    return route_id
+
+
 def store_routes(
     conn: Connection,
     plan_id: str,
@@ -85,61 +168,12 @@ def store_routes(
     plan = PlanResult.model_validate(result)
     if plan.day_start is None:
         return []
-    day_start = plan.day_start
-    orders = _orders_by_stop(conn, plan, refs)
-    ids: list[str] = []
-    for site in plan.sites:
-        for route in site.routing.routes:
-            route_id = str(uuid.uuid4())
-            conn.execute(
-                t.routes.insert().values(
-                    route_id=route_id,
-                    plan_id=plan_id,
-                    site_id=str(site.site_id),
-                    vehicle_id=str(route.vehicle_id),
-                    status="committed",
-                    day_start=day_start,
-                    speed_mps=eta.average_speed_mps(
-                        route.summary.distance_m, route.summary.travel_s
-                    ),
-                    created_at=now,
-                )
-            )
-            rows = []
-            for k, step in enumerate(route.steps[1:], start=1):
-                previous = route.steps[k - 1]
-                stop_id = str(step.id) if step.id is not None else step.type.value
-                order = orders.get(stop_id)
-                ws, we = (
-                    _window(order.delivery_windows, day_start, step.service_start_s)
-                    if order is not None
-                    else (None, None)
-                )
-                rows.append(
-                    {
-                        "route_id": route_id,
-                        "position": k,
-                        "stop_id": stop_id,
-                        "order_seq": None if order is None else order.seq,
-                        "kind": step.type.value,
-                        "lon": None if step.location is None else step.location[0],
-                        "lat": None if step.location is None else step.location[1],
-                        "window_start_s": ws,
-                        "window_end_s": we,
-                        "service_s": step.service_s,
-                        "travel_s": max(0.0, step.arrival_s - previous.departure_s),
-                        "planned_arrival_s": step.arrival_s,
-                        "planned_start_s": step.service_start_s,
-                        "eta_arrival_s": step.arrival_s,
-                        "eta_start_s": step.service_start_s,
-                        "status": "pending",
-                        "at_risk": we is not None and step.service_start_s > we,
-                    }
-                )
-            if rows:
-                conn.execute(t.route_stops.insert(), rows)
-            ids.append(route_id)
-    return ids
+    orders = orders_by_stop(conn, plan, refs)
+    return [
+        insert_route(conn, plan_id, str(site.site_id), route, orders, plan.day_start, now)
+        for site in plan.sites
+        for route in site.routing.routes
+    ]
 
 
 def refs_of_plan(conn: Connection, plan_id: str) -> list[RouteRef]:

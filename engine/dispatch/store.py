@@ -16,7 +16,9 @@ from engine.book.store import BookStore
 from engine.dispatch import events, routes
 from engine.dispatch.eta import DEFAULT_THRESHOLD_S
 from engine.dispatch.events import FailurePolicy
+from engine.tracking import view as tracking
 from models.dispatch import EventResult, PositionIn, PositionResult, RouteEventIn, RouteRecord
+from models.tracking import OrderTracking, PublicTracking
 
 
 class DispatchStore(BookStore):
@@ -67,3 +69,17 @@ class DispatchStore(BookStore):
             )
 
         return self._write(change)
+
+    def order_tracking(self, order_id: str, channel: str | None = None) -> OrderTracking:
+        """An order's tracking (:mod:`engine.tracking.view`); its public token is made, in
+        one transaction, by the first call (later ones only read)."""
+        with self._read() as conn:
+            found = tracking.read_order(conn, order_id, channel)
+        if found is not None:
+            return found
+        return self._write(lambda conn: tracking.make_order(conn, order_id, channel, now_utc()))
+
+    def public_tracking(self, token: str) -> PublicTracking | None:
+        """What the customer's page of a tracking token shows; None for no such token."""
+        with self._read() as conn:
+            return tracking.public(conn, token)

@@ -2,7 +2,10 @@
 
 Each shipment that a site's own vans can deliver (the site has a fleet, the customer is
 within ``local_radius_km``) becomes a stop at the customer, with demand from the lines'
-weight and volume and the order's delivery windows. The sites are routed at the same time
+weight and volume and the order's delivery windows. A return to collect (``pickups``)
+becomes a stop of its site's vans with ``pickup`` quantities (the returned lines' weight and
+volume, carried to the route's end), so a van's load is checked after every step with both.
+The sites are routed at the same time
 in child processes (one search each), and the plan gathers shipments with ETAs, routes,
 everything left out with its reason, and KPIs.
 """
@@ -38,6 +41,7 @@ from models.plan import (
     PlanKpis,
     PlannedShipment,
     PlanOptions,
+    PlanPickup,
     PlanRequest,
     PlanResult,
     PlanUnassigned,
@@ -98,7 +102,8 @@ def check_plan_inputs(request: PlanRequest) -> None:
 
 def site_stop_bounds(request: PlanRequest) -> dict[Id, int]:
     """Per site with vans, the most stops its routing can get: the orders with coordinates
-    within ``options.local_radius_km`` of it (only those can go by its vans), for caps."""
+    within ``options.local_radius_km`` of it (only those can go by its vans) and its
+    pickups, for caps."""
     located = np.asarray(
         [o.location for o in request.orders if o.location is not None], dtype=np.float64
     ).reshape(-1, 2)
@@ -111,6 +116,9 @@ def site_stop_bounds(request: PlanRequest) -> dict[Id, int]:
         xy = np.asarray([s.location for s in group], dtype=np.float64)
         within = (haversine_km(located, xy) <= request.options.local_radius_km).sum(axis=0)
         out.update({site.id: int(n) for site, n in zip(group, within, strict=True)})
+    for pickup in request.pickups:  # a return to collect is a stop of its own site's vans
+        if pickup.site_id in out:
+            out[pickup.site_id] += 1
     return out
 
 
@@ -147,6 +155,56 @@ def _stop(
         "time_windows": [[w.start_s, w.end_s] for w in windows],
         "priority": min(order.priority * 10, 100),
     }
+
+
+def _pickup_stop(
+    pickup: PlanPickup, sizes: dict[str, Product], options: PlanOptions
+) -> dict[str, Any]:
+    """The routing stop (as JSON data) of a return collected by a site's van: its load, the
+    returned lines' weight and volume, rides from the stop to the route's end."""
+    windows = pickup.time_windows or options.default_time_windows
+    weight, volume = _load(pickup.lines, sizes)
+    return {
+        "id": pickup.stop_id,
+        "location": list(pickup.location),
+        "pickup": {"weight_kg": weight, "volume_l": volume},
+        "service_s": options.default_service_s if pickup.service_s is None else pickup.service_s,
+        "time_windows": [[w.start_s, w.end_s] for w in windows],
+    }
+
+
+def _pickups_left_out(request: PlanRequest) -> list[PlanUnassigned]:
+    """The returns no van of their site can collect: the site has none, or the customer is
+    beyond ``local_radius_km``."""
+    fleet_sites = {v.site_id for v in request.fleet}
+    sites = {s.id: s for s in request.sites}
+    out = []
+    for pickup in request.pickups:
+        site = sites[pickup.site_id]
+        far = haversine_km(
+            np.asarray([pickup.location], dtype=np.float64),
+            np.asarray([site.location], dtype=np.float64),
+        )[0, 0]
+        if pickup.site_id in fleet_sites and far <= request.options.local_radius_km:
+            continue
+        reason, message = (
+            ("no_vehicle", f"site {pickup.site_id} has no van to collect the return")
+            if pickup.site_id not in fleet_sites
+            else ("out_of_range", f"the pickup is {far:.1f} km from site {pickup.site_id}")
+        )
+        out.append(_pickup_unassigned(pickup, reason, message))
+    return out
+
+
+def _pickup_unassigned(pickup: PlanPickup, reason: str, message: str) -> PlanUnassigned:
+    return PlanUnassigned(
+        stage="routing",
+        order_id=pickup.order_id,
+        site_id=pickup.site_id,
+        return_id=pickup.id,
+        reason=reason,
+        message=message,
+    )
 
 
 def _site_request(
@@ -188,6 +246,7 @@ def site_requests(
     for vehicle in request.fleet:
         by_site.setdefault(vehicle.site_id, []).append(vehicle)
     out: dict[Id, tuple[RoutingRequest, dict[str, int]]] = {}
+    left_out = {p.return_id for p in _pickups_left_out(request)}
     for site_id, fleet in by_site.items():
         stops, index = [], {}
         for k, shipment in enumerate(allocation.shipments):
@@ -201,6 +260,9 @@ def site_requests(
                 continue
             index[_stop_id(shipment)] = k
             stops.append(_stop(shipment, order, deliveries.get(order.id), sizes, options))
+        for pickup in request.pickups:
+            if pickup.site_id == site_id and pickup.id not in left_out:
+                stops.append(_pickup_stop(pickup, sizes, options))
         out[site_id] = (_site_request(request, sites[site_id], fleet, stops), index)
     return out
 
@@ -234,7 +296,7 @@ def _route_sites(
     return results
 
 
-def _allocation_left_out(allocation: AllocationResult) -> list[PlanUnassigned]:
+def allocation_left_out(allocation: AllocationResult) -> list[PlanUnassigned]:
     """The order lines that allocation left out, with its reasons."""
     return [
         PlanUnassigned(
@@ -252,9 +314,11 @@ def _read_routes(
     per_site: dict[Id, tuple[RoutingRequest, dict[str, int]]],
     routed: dict[Id, RoutingResult],
     allocation: AllocationResult,
+    pickups: Sequence[PlanPickup] = (),
 ) -> tuple[dict[int, tuple[Id, float]], set[int], list[PlanUnassigned]]:
     """Shipment index → (van, service start) for those on a van, the indices that routing
-    left out, and those left out as plan records."""
+    left out, and those left out (shipments and pickups) as plan records."""
+    by_stop = {p.stop_id: p for p in pickups}
     on_van: dict[int, tuple[Id, float]] = {}
     unrouted: set[int] = set()
     left_out: list[PlanUnassigned] = []
@@ -265,6 +329,10 @@ def _read_routes(
                 if step.type == StepType.STOP and step.id in index:
                     on_van[index[str(step.id)]] = (route.vehicle_id, step.service_start_s)
         for item in result.unassigned:
+            if str(item.id) in by_stop:
+                pickup = by_stop[str(item.id)]
+                left_out.append(_pickup_unassigned(pickup, item.reason.value, item.message))
+                continue
             k = index[str(item.id)]
             unrouted.add(k)
             shipment = allocation.shipments[k]
@@ -280,7 +348,7 @@ def _read_routes(
     return on_van, unrouted, left_out
 
 
-def _shipments(
+def planned_shipments(
     request: PlanRequest,
     allocation: AllocationResult,
     on_van: dict[int, tuple[Id, float]],
@@ -354,14 +422,14 @@ def plan(
         tell,
         matrix_cache_dir,
     )
-    on_van, unrouted, routing_left_out = _read_routes(per_site, routed, allocation)
-    shipments = _shipments(request, allocation, on_van, unrouted, plan_date)
+    on_van, unrouted, routing_left_out = _read_routes(per_site, routed, allocation, request.pickups)
+    shipments = planned_shipments(request, allocation, on_van, unrouted, plan_date)
     tell("planned")
     return PlanResult(
         kpis=_kpis(request, allocation, shipments, routed),
         shipments=shipments,
         sites=[SiteRoutes(site_id=site, routing=routed[site]) for site in per_site],
-        unassigned=_allocation_left_out(allocation) + routing_left_out,
+        unassigned=allocation_left_out(allocation) + routing_left_out + _pickups_left_out(request),
         allocation=allocation,
         day_start=request.day_start,
     )

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.matrices import TravelMatrices
+from engine.routing.evaluate_links import Report as _Report
 from engine.routing.evaluate_links import check_links, reassign_cost
 from engine.routing.evaluate_plan import plan_from_routes
 from engine.routing.evaluate_reasons import check_reasons
@@ -43,26 +44,11 @@ from models.routing import (
     Vehicle,
 )
 from models.status import ViolationCode
-from models.verdict import Violation
 
 #: Times and distances are exact to a tick (0.1); half a tick absorbs user-value rounding.
 TIME_TOL_S = 0.5 / TIME_SCALE + 1e-6
 DIST_TOL_M = 0.5 / DISTANCE_SCALE + 1e-6
 COST_RTOL = 1e-6
-
-
-@dataclass
-class _Report:
-    """Collects violations."""
-
-    violations: list[Violation] = field(default_factory=list)
-
-    def add(
-        self, code: ViolationCode, message: str, vehicle: Id | None = None, stop: Id | None = None
-    ) -> None:
-        self.violations.append(
-            Violation(code=code, message=message, vehicle_id=vehicle, stop_id=stop)
-        )
 
 
 def _check_load(

@@ -19,8 +19,8 @@ from models.verdict import Violation
 
 
 @dataclass
-class _Violations:
-    """Collects violations."""
+class Report:
+    """Collects violations (every check of the evaluator adds to one)."""
 
     violations: list[Violation] = field(default_factory=list)
 
@@ -34,7 +34,7 @@ class _Violations:
 
 
 def _check_shipments(
-    tasks: list[Task], result: RoutingResult, served: dict[Id, Id], report: _Violations
+    tasks: list[Task], result: RoutingResult, served: dict[Id, Id], report: Report
 ) -> None:
     """Both ends of a shipment on one route, pickup first; or neither served."""
     position = {
@@ -70,7 +70,7 @@ def _check_shipments(
                 )
 
 
-def _check_locks(geo: Geometry, result: RoutingResult, report: _Violations) -> None:
+def _check_locks(geo: Geometry, result: RoutingResult, report: Report) -> None:
     """Each vehicle with locked stops has a route that begins with exactly them, in order."""
     routes = {r.vehicle_id: r for r in result.routes}
     for vehicle in geo.request.vehicles:
@@ -88,7 +88,7 @@ def _check_locks(geo: Geometry, result: RoutingResult, report: _Violations) -> N
             )
 
 
-def _check_vehicles(geo: Geometry, served: dict[Id, Id], report: _Violations) -> None:
+def _check_vehicles(geo: Geometry, served: dict[Id, Id], report: Report) -> None:
     """A stop that names the vehicles that may serve it is served by one of them."""
     for task in geo.tasks:
         vid = served.get(task.id)
@@ -103,7 +103,7 @@ def _check_vehicles(geo: Geometry, served: dict[Id, Id], report: _Violations) ->
 
 def check_links(geo: Geometry, result: RoutingResult, served: dict[Id, Id]) -> list[Violation]:
     """Every link check of this module over a plan (``served``: stop id -> vehicle id)."""
-    report = _Violations()
+    report = Report()
     _check_shipments(geo.tasks, result, served, report)
     _check_locks(geo, result, report)
     _check_vehicles(geo, served, report)

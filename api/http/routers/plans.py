@@ -22,7 +22,9 @@ from api.settings import Settings
 from engine.book.planning import book_plan_request
 from engine.plan.pipeline import plan
 from models.book import BookPlanRequest, CommitResult, PlanRecord
+from models.errors import InvalidInputError
 from models.plan import PlanRequest, PlanResult
+from models.replan import ReplanRequest
 
 _EXAMPLES = {
     **PLAN_REQUEST_EXAMPLES,
@@ -133,3 +135,42 @@ def commit_plan(
     If stock or orders changed since it was made: 409 ``stale_plan`` with the short lines,
     and nothing is reserved."""
     return book.commit_plan(plan_id, actor=creator_name())
+
+
+@router.post(
+    "/{plan_id}/replan",
+    response_model=PlanRecord,
+    summary="Re-plan a committed plan during the day",
+    dependencies=SYNC_SLOT,
+    responses={200: json_example(PLAN_RESULT), **error_responses(401, 403, 404, 409, 422, 503)},
+)
+async def replan_plan(
+    plan_id: Annotated[str, Path(min_length=1, max_length=64)],
+    request: Annotated[ReplanRequest, Body(openapi_examples=ex.REPLAN_EXAMPLES)],
+    settings: SettingsDep,
+    book: BookDep,
+) -> PlanRecord:
+    """Route the rest of the day again from ``at``, with orders of the book added and
+    cancelled ones taken out; the answer is a new draft whose ``replan`` says what it kept
+    and changed. Each van restarts from where it is: its stops done stay as they were, the
+    stop it is at comes first (locked), goods on board stay on it (resequenced, never moved);
+    vans still at their site may swap stops when that saves more than
+    ``options.reassign_penalty`` each, and only they take the added orders. Commit it with
+    ``POST /v1/plans/{new id}/commit``: the routes keep their ids, the replaced plan becomes
+    ``superseded``; a route that moved on since (a stop done or reached): 409 ``stale_plan``.
+
+    Only a committed plan made from the book is re-planned (409 otherwise); an added order
+    must be ready or backordered and paid, a cancelled one must not be out on a van."""
+    limit_s = request.options.routing_time_limit_s
+    if limit_s is not None and limit_s > settings.max_sync_time_limit_s:
+        raise InvalidInputError.for_field(
+            "options.routing_time_limit_s",
+            limit_s,
+            f"is more than this server searches in one request "
+            f"({settings.max_sync_time_limit_s} s: ROUTEPLAN_MAX_SYNC_TIME_LIMIT_S)",
+        )
+    actor = creator_name()
+    cache = settings.graph_cache_dir()
+    return await run_in_threadpool(
+        lambda: book.replan(plan_id, request, actor=actor, matrix_cache_dir=cache)
+    )

@@ -46,7 +46,7 @@ class Receiver:
     """A webhook receiver: checks each signature with its own HMAC, records what it got, and
     answers 500 to the first ``fail_first`` tries of each event."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, port: int = 0, listen: bool = True) -> None:
         self.fail_first = fail_first
         self.lock = threading.Lock()
         self.tries: Counter[str] = Counter()  # event id -> tries seen
@@ -65,8 +65,18 @@ class Receiver:
             def log_message(self, *_args: Any) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.handler = Handler
+        self.server: ThreadingHTTPServer | None = None
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/hooks"
+        if listen:
+            self.listen()
+
+    def listen(self) -> None:
+        """Start answering (on ``port``, or a free one when it is 0)."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -98,8 +108,9 @@ class Receiver:
             time.sleep(0.05)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
 
 
 @pytest.fixture
