@@ -74,9 +74,7 @@ def _stop_order(stop_id: str) -> str:
     return stop_id.rsplit("@", 1)[0]
 
 
-def site_works(
-    inp: ReplanInput, new_stops: dict[str, list[dict[str, Any]]]
-) -> dict[str, SiteWork]:
+def site_works(inp: ReplanInput, new_stops: dict[str, list[dict[str, Any]]]) -> dict[str, SiteWork]:
     """Every site with vans: its vans cut at ``at`` and its stops left to route."""
     by_vehicle = {r.vehicle_id: r for r in inp.routes}
     out: dict[str, SiteWork] = {}
