@@ -207,7 +207,7 @@ class Vehicle(StrictModel):
         default_factory=list,
         max_length=MAX_COUNT,
         description="stops (or shipment steps) the route must begin with, in this order: "
-        "done or under way; a locked route starts at its shift's start",
+        "done or under way",
     )
 
     @model_validator(mode="after")

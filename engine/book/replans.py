@@ -10,14 +10,19 @@ orders (each in the plan, and not on a van that is out with it).
 Committing (:func:`commit`, one transaction):
 
 1. lock the draft and the plan it replaces (which must still be committed);
-2. every route must stand where the re-plan found it (the same stops done and under way),
-   else 409 ``stale_plan``;
+2. every route must stand where the re-plan found it (the same stops done and under way,
+   still out or still at the site), else 409 ``stale_plan``;
 3. the added orders are reserved and moved as any plan's are (:mod:`engine.book.plans`);
 4. the cancelled orders are cancelled, their stock given back;
-5. each van's route keeps its id and its stops done and under way; the rest is rewritten
+5. the replaced plan's orders the re-plan routes no more, still only allocated, give their
+   stock back (``ready``); the re-plan takes over the replaced plan's reservations and its
+   shipments' picking and cartons;
+6. each van's route keeps its id and its stops done and under way; the rest is rewritten
    from the new plan; a van new to the day gets a new route; a route left with nothing to
-   do that never left its site is removed (:mod:`engine.dispatch.replan_routes`);
-6. the replaced plan becomes ``superseded``, the draft ``committed``, ``plan.committed``
+   do that never left its site is removed, one left with nothing to do after leaving is
+   completed (:mod:`engine.dispatch.replan_routes`); the returns scheduled on the replaced
+   plan follow (:func:`engine.returns.scheduling.carry_over`);
+7. the replaced plan becomes ``superseded``, the draft ``committed``, ``plan.committed``
    is written, and the rewritten routes' live ETAs recomputed (``eta.changed`` as usual).
 """
 
@@ -38,8 +43,10 @@ from engine.dispatch import replan_routes
 from engine.dispatch import routes as dispatch_routes
 from engine.dispatch.eta import DEFAULT_THRESHOLD_S
 from engine.events.outbox import emit
+from engine.picking import tables as picking_tables
 from engine.plan.replan import ReplanInput
 from engine.plan.replan_sites import DONE, RouteNow, StopNow
+from engine.returns import scheduling as returns_scheduling
 from models.book import BookPlanRequest, CommitResult, OrderRecord
 from models.errors import ConflictError, ErrorCode, InvalidInputError
 from models.plan import PlanResult
@@ -244,6 +251,15 @@ def replan_input(
     snap = _sites_and_stock(conn, site_ids)
     snap.orders.extend(added)
     request, new_refs = planning.book_plan_request(snap, book)
+    planned = {(r.channel, r.order_id) for r in new_refs}
+    left = sorted(o.id for o in added if (o.channel, o.id) not in planned)
+    if left:
+        raise ConflictError(
+            ErrorCode.INVALID_TRANSITION,
+            f"orders {left} are not due on the plan's day or have no open units: plan them "
+            "on their own day",
+            [{"field": "add_orders", "value": left, "message": "not due that day"}],
+        )
     taken = {r.plan_order_id for r in new_refs} & set(refs)
     if taken:
         raise ConflictError(
@@ -266,6 +282,7 @@ def replan_input(
         options=body.options,
         matrix=None if options.matrix is None else options.matrix.model_dump(),
         time_limit_s=body.options.routing_time_limit_s or options.routing_time_limit_s,
+        picked_up=_pickup_loads(parent),
     ), [r.model_dump() for r in new_refs]
 
 
@@ -277,13 +294,15 @@ def _stale_routes(conn: Connection, result: PlanResult) -> list[dict[str, Any]]:
         if van.route_id is None:
             continue
         done, under_way = replan_routes.route_states(conn, van.route_id)
-        if done != set(van.done) or under_way != set(van.locked):
+        status = dispatch_routes.route_row(conn, van.route_id)["status"]
+        state = "dispatched" if status in ("dispatched", "completed") else "at_site"
+        if done != set(van.done) or under_way != set(van.locked) or state != van.state:
             problems.append(
                 {
                     "field": f"routes[{van.route_id}]",
                     "value": sorted(done | under_way),
                     "message": f"van {van.vehicle_id!r} has moved on since the re-plan: "
-                    f"done {sorted(done)}, under way {sorted(under_way)}",
+                    f"route {status}, done {sorted(done)}, under way {sorted(under_way)}",
                 }
             )
     return problems
@@ -310,6 +329,43 @@ def _cancel(
             now,
             reason=f"cancelled by re-plan {plan_id}",
         )
+
+
+def _release_unrouted(
+    conn: Connection,
+    refs: dict[str, dict[str, str]],
+    result: PlanResult,
+    now: dt.datetime,
+    actor: str | None,
+    plan_id: str,
+) -> None:
+    """The replaced plan's orders that the re-plan routes no more give their stock back and
+    are ``ready`` for the next plan (when still only allocated; picked or packed ones stay
+    as they are, in the plan's ``unassigned``)."""
+    for shipment in result.shipments:
+        ref = refs.get(str(shipment.order_id))
+        if shipment.mode != "unrouted" or ref is None:
+            continue
+        row = orders_sql.find(conn, ref["order_id"], ref["channel"], lock=True)
+        if OrderStatus(row._mapping["status"]) is OrderStatus.ALLOCATED:
+            orders_sql.move(
+                conn,
+                row,
+                OrderStatus.READY,
+                TransitionCause.PLAN_COMMIT,
+                actor,
+                now,
+                reason=f"re-plan {plan_id} routes it no more",
+            )
+
+
+def _take_over(conn: Connection, parent_id: str, plan_id: str) -> None:
+    """The re-plan takes over what belongs to the plan it replaces: its reservations (so a
+    failed delivery gives the units back as before) and the shipments' picking and cartons."""
+    r = t.reservations.c
+    conn.execute(update(t.reservations).where(r.plan_id == parent_id).values(plan_id=plan_id))
+    for table in (picking_tables.pack_shipments, picking_tables.cartons):
+        conn.execute(update(table).where(table.c.plan_id == parent_id).values(plan_id=plan_id))
 
 
 def commit(conn: Connection, plan_id: str, now: dt.datetime, actor: str | None) -> CommitResult:
@@ -351,6 +407,8 @@ def commit(conn: Connection, plan_id: str, now: dt.datetime, actor: str | None) 
     parent_refs = {r["plan_order_id"]: r for r in parent["book_orders"]}
     cancelled = [str(x) for x in result.replan.cancelled_orders]
     _cancel(conn, parent_refs, cancelled, now, actor, plan_id)
+    _release_unrouted(conn, parent_refs, result, now, actor, plan_id)
+    _take_over(conn, parent_id, plan_id)
     p = t.plans.c
     conn.execute(update(t.plans).where(p.id == parent_id).values(status="superseded"))
     conn.execute(
@@ -366,6 +424,7 @@ def commit(conn: Connection, plan_id: str, now: dt.datetime, actor: str | None) 
     rewritten = replan_routes.store(
         conn, plan_id, result, result.replan.vans, draft["book_orders"], now
     )
+    returns_scheduling.carry_over(conn, parent_id, plan_id, draft["result"], now, actor)
     for route_id in rewritten:
         dispatch_routes.recompute(conn, route_id, DEFAULT_THRESHOLD_S, now)
     return CommitResult(

@@ -290,7 +290,8 @@ def _apply(
     return values
 
 
-def _complete_if_done(conn: Connection, route_id: str) -> None:
+def complete_if_done(conn: Connection, route_id: str) -> None:
+    """Mark the route completed when no order or pickup stop of it is left to serve."""
     left = [
         s
         for s in routes.stop_rows(conn, route_id)
@@ -347,7 +348,7 @@ def apply_event(
         _move_van(conn, route, event.position, event.at)
     _log(conn, route_id, event, True, now, actor)
     routes.recompute(conn, route_id, threshold_s, now)
-    _complete_if_done(conn, route_id)
+    complete_if_done(conn, route_id)
     return True
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from engine.dispatch import routes as dispatch_routes
 from engine.dispatch import tables as t
+from engine.dispatch.events import complete_if_done
 from models.plan import PlanResult
 from models.replan import ReplanVan
 from models.routing import Route
@@ -90,5 +91,6 @@ def store(
             continue
         _rewrite(conn, van.route_id, plan_id, route, orders, result.day_start)
         if van.state == "dispatched":
+            complete_if_done(conn, van.route_id)
             rewritten.append(van.route_id)
     return rewritten

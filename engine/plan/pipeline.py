@@ -267,7 +267,7 @@ def site_requests(
     return out
 
 
-def _route_sites(
+def route_sites(
     requests: dict[Id, RoutingRequest],
     parallel: bool,
     tell: Callable[[str], None],
@@ -416,7 +416,7 @@ def plan(
     tell("allocated")
     plan_date = request.plan_date or dt.date.today()
     per_site = site_requests(request, allocation)
-    routed = _route_sites(
+    routed = route_sites(
         {site: req for site, (req, _) in per_site.items()},
         request.options.parallel,
         tell,

@@ -22,17 +22,22 @@ whole day's shipments and the routes from ``at`` on.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.allocation.allocate import allocate
-from engine.plan.pipeline import allocation_left_out, planned_shipments, site_requests
+from engine.plan.pipeline import (
+    allocation_left_out,
+    planned_shipments,
+    route_sites,
+    site_requests,
+)
 from engine.plan.replan_check import check_replan, diff_routes
 from engine.plan.replan_sites import RouteNow, SiteWork, routing_request, site_work
-from engine.routing.solve import solve_routes
 from models.allocation import AllocationResult
 from models.plan import (
+    PICKUP_STOP_PREFIX,
     FleetVehicle,
     PlanKpis,
     PlannedShipment,
@@ -42,7 +47,7 @@ from models.plan import (
     SiteRoutes,
 )
 from models.replan import ReplanInfo, ReplanOptions
-from models.routing import Id, RoutingResult
+from models.routing import Id, RoutingRequest, RoutingResult
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class ReplanInput:
     options: ReplanOptions
     matrix: dict[str, Any] | None
     time_limit_s: float
+    picked_up: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def at_s(self) -> float:
@@ -91,6 +97,7 @@ def site_works(inp: ReplanInput, new_stops: dict[str, list[dict[str, Any]]]) -> 
             stops,
             new_stops.get(site_id, []),
             inp.at_s,
+            inp.picked_up,
         )
     return out
 
@@ -98,12 +105,10 @@ def site_works(inp: ReplanInput, new_stops: dict[str, list[dict[str, Any]]]) -> 
 def _route(
     inp: ReplanInput, works: dict[str, SiteWork], matrix_cache_dir: Path | None
 ) -> dict[str, RoutingResult]:
-    """Solve each site's rest of the day (the evaluator's verdict rides on each result)."""
-    out = {}
-    for site_id, work in works.items():
-        if not work.vehicles:
-            continue
-        request = routing_request(
+    """Solve each site's rest of the day, side by side as the day plan does (the
+    evaluator's verdict rides on each result)."""
+    requests: dict[Id, RoutingRequest] = {
+        site_id: routing_request(
             work,
             inp.matrix,
             inp.time_limit_s,
@@ -111,8 +116,11 @@ def _route(
             inp.options.reassign_penalty,
             inp.parent.day_start,
         )
-        out[site_id] = solve_routes(request, matrix_cache_dir=matrix_cache_dir)
-    return out
+        for site_id, work in works.items()
+        if work.vehicles
+    }
+    routed = route_sites(requests, True, lambda _stage: None, matrix_cache_dir)
+    return {str(site): result for site, result in routed.items()}
 
 
 def _served(routed: dict[str, RoutingResult]) -> dict[str, tuple[str, float]]:
@@ -166,11 +174,15 @@ def _left_out(works: dict[str, SiteWork], routed: dict[str, RoutingResult]) -> l
             )
         result = routed.get(site_id)
         for item in result.unassigned if result is not None else []:
+            stop_id = str(item.id)
+            pickup = stop_id.startswith(PICKUP_STOP_PREFIX)
+            return_id = stop_id.removeprefix(PICKUP_STOP_PREFIX).rsplit("@", 1)[0]
             out.append(
                 PlanUnassigned(
                     stage="routing",
-                    order_id=_stop_order(str(item.id)),
+                    order_id=return_id if pickup else _stop_order(stop_id),
                     site_id=site_id,
+                    return_id=return_id if pickup else None,
                     reason=item.reason.value,
                     message=item.message,
                 )

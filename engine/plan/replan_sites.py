@@ -11,6 +11,9 @@ Per van of the replaced plan:
 - ``committed`` route or no route (still at the site): it starts from the site at ``at`` or its
   shift's start, whichever is later, and its stops may move to another van at the reassign
   penalty;
+- a dispatched van may work up to :data:`OVERRUN_S` past its shift's end (and its max
+  duration) to finish what it carries; the returns it has collected take room to the end;
+- a stop whose windows have all passed goes as soon as it can;
 - breaks: a dispatched van's break planned before ``at`` is taken; every other break keeps
   its windows that end after ``at``, and is dropped with none left.
 
@@ -107,11 +110,17 @@ def _breaks(
     return out
 
 
+#: How long a dispatched van may work past its shift's end to finish the stop it is at and
+#: bring back what it carries (the re-plan never strands goods on a van for a shift's end).
+OVERRUN_S = 7200.0
+
+
 def _vehicle(
     fleet_vehicle: FleetVehicle,
     site: tuple[float, float],
     start: tuple[float, float],
     at_s: float,
+    dispatched: bool,
 ) -> dict[str, Any]:
     """The van as a routing vehicle restarting at ``start`` no earlier than ``at_s``."""
     data = fleet_vehicle.model_dump(exclude={"site_id"}, exclude_none=True, by_alias=False)
@@ -121,12 +130,36 @@ def _vehicle(
     data.pop("start_index", None)
     shift = data.get("shift")
     lo = max(at_s, shift["start_s"]) if shift else at_s
-    hi = shift["end_s"] if shift else None
-    data["shift"] = {"start_s": lo, "end_s": max(lo, hi) if hi is not None else lo + 86_400.0}
-    if fleet_vehicle.max_duration_s is not None and shift:
-        spent = max(0.0, at_s - shift["start_s"])
-        data["max_duration_s"] = max(0.0, fleet_vehicle.max_duration_s - spent)
+    hi = shift["end_s"] if shift else lo + 86_400.0
+    if dispatched:
+        hi = max(hi, at_s + OVERRUN_S)
+    data["shift"] = {"start_s": lo, "end_s": max(lo, hi)}
+    if fleet_vehicle.max_duration_s is not None and shift and dispatched:
+        spent = max(0.0, at_s - shift["start_s"])  # it has been out since its shift began
+        data["max_duration_s"] = max(0.0, fleet_vehicle.max_duration_s - spent) + OVERRUN_S
     return data
+
+
+def _on_board_already(
+    vehicle: dict[str, Any], route: RouteNow, picked: dict[str, dict[str, float]]
+) -> None:
+    """Take the returns the van has collected out of its capacity: they ride to the end."""
+    capacity = dict(vehicle.get("capacity", {}))
+    for visit in route.visits():
+        if visit.kind == "pickup" and visit.status in DONE - {"failed"}:
+            for name, amount in picked.get(visit.stop_id, {}).items():
+                if name in capacity:
+                    capacity[name] = max(0.0, capacity[name] - amount)
+    vehicle["capacity"] = capacity
+
+
+def _still_open(stop: dict[str, Any], at_s: float) -> dict[str, Any]:
+    """A stop whose windows have all passed goes as soon as it can (as the book plans an
+    order whose windows are over), not never."""
+    windows = stop.get("time_windows") or []
+    if windows and all(float(w[1]) < at_s for w in windows):
+        return {**stop, "time_windows": []}
+    return stop
 
 
 def _van(
@@ -135,14 +168,18 @@ def _van(
     route: RouteNow | None,
     site: tuple[float, float],
     stops: dict[str, dict[str, Any]],
+    picked: dict[str, dict[str, float]],
     at_s: float,
 ) -> None:
     """Add one van and its remaining stops to the site's work."""
     vid = str(fleet_vehicle.id)
     dispatched = route is not None and route.status == "dispatched"
-    start = _restart(route, site, stops) if dispatched else site
-    vehicle = _vehicle(fleet_vehicle, site, start, at_s)
+    home = tuple(fleet_vehicle.start) if fleet_vehicle.start is not None else site
+    start = _restart(route, site, stops) if dispatched else (float(home[0]), float(home[1]))
+    vehicle = _vehicle(fleet_vehicle, site, start, at_s, dispatched)
     vehicle["breaks"] = _breaks(vehicle, route, at_s, dispatched)
+    if dispatched and route is not None:
+        _on_board_already(vehicle, route, picked)
     done: list[str] = []
     locked: list[str] = []
     on_board: list[str] = []
@@ -152,7 +189,7 @@ def _van(
             continue
         if visit.stop_id not in stops:
             continue  # cancelled
-        stop = dict(stops[visit.stop_id])
+        stop = _still_open(dict(stops[visit.stop_id]), at_s)
         if visit.status == "arrived" and dispatched:
             stop["time_windows"] = []  # it is there already
             locked.append(visit.stop_id)
@@ -187,14 +224,16 @@ def site_work(
     stops: dict[str, dict[str, Any]],
     new_stops: list[dict[str, Any]],
     at_s: float,
+    picked: dict[str, dict[str, float]] | None = None,
 ) -> SiteWork:
-    """The site's vans cut at ``at_s`` and every stop left to route (see the module doc)."""
+    """The site's vans cut at ``at_s`` and every stop left to route (see the module doc);
+    ``picked``: what each return pickup of the replaced plan loads (by stop id)."""
     work = SiteWork(site_id)
     for fleet_vehicle in fleet:
         route = routes.get(str(fleet_vehicle.id))
         if route is not None and route.status == "completed":
             continue
-        _van(work, fleet_vehicle, route, site, stops, at_s)
+        _van(work, fleet_vehicle, route, site, stops, picked or {}, at_s)
     at_site = [van.vehicle_id for van in work.vans if van.state == "at_site"]
     for stop in new_stops:
         if not at_site and stop.get("demand"):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from engine.dispatch import tables as dt_
@@ -122,4 +122,54 @@ def stop_event(
             plan_id=None,
             route_id=None,
             stop_id=None,
+        )
+
+
+def carry_over(
+    conn: Connection,
+    parent_id: str,
+    plan_id: str,
+    result: dict[str, Any],
+    now: datetime,
+    actor: str | None,
+) -> None:
+    """A committed re-plan takes over the returns its replaced plan scheduled: each pickup
+    still on a route points at the new plan and its route; one the re-plan no longer
+    routes (and not collected yet) is ``approved`` again, for the next plan."""
+    s, r, rt = dt_.route_stops.c, dt_.routes.c, t.returns.c
+    stops = _pickup_stops(result)
+    scheduled = conn.execute(
+        select(rt.return_id).where(
+            rt.plan_id == parent_id, rt.status == ReturnStatus.PICKUP_SCHEDULED.value
+        )
+    ).scalars()
+    for return_id in sorted(scheduled):
+        found = _locked(conn, return_id)
+        if found is None:
+            continue
+        stop_id = stops.get(return_id)
+        if stop_id is None:
+            if found._mapping["picked_up_at"] is None:
+                changes.move(
+                    conn,
+                    found,
+                    ReturnStatus.APPROVED,
+                    TransitionCause.PLAN_COMMIT,
+                    actor,
+                    now,
+                    f"re-plan {plan_id} no longer collects it",
+                    plan_id=None,
+                    route_id=None,
+                    stop_id=None,
+                )
+            continue
+        route_id = conn.execute(
+            select(s.route_id)
+            .join(dt_.routes, r.route_id == s.route_id)
+            .where(r.plan_id == plan_id, s.stop_id == stop_id)
+        ).scalar()
+        conn.execute(
+            update(t.returns)
+            .where(rt.return_id == return_id)
+            .values(plan_id=plan_id, route_id=route_id, stop_id=stop_id)
         )

@@ -12,9 +12,11 @@ PyVRP (no native locks: :func:`fold`)
     instead at a new depot, a copy of ``a_(k-1)``'s node (the start's when ``k = 0``), at that
     departure time, which it may not delay (``start_late = tw_early``); from there only
     ``a_k`` is reachable, and ``a_k`` is required and reachable by ``v`` only. The vehicle's
-    capacity loses what the prefix picked up, its max duration the prefix's time, its max
-    distance the prefix's distance, its max stops the prefix's count. The prefix's arc and span
-    costs are a constant (:attr:`Folded.offset`) added back to the objective.
+    capacity loses the most the prefix has on board at once (its deliveries still to hand
+    over plus its pickups so far: :func:`_prefix_peak`), its max duration the prefix's time,
+    its max distance the prefix's distance, its max stops the prefix's count. The prefix's
+    arc, span and assignment costs are a constant (:attr:`Folded.offset`) added back to the
+    objective.
 """
 
 from __future__ import annotations
@@ -117,6 +119,22 @@ def _rows(values: IntArray, count: int) -> IntArray:
     return np.concatenate([values, extra])
 
 
+def _prefix_peak(data: VrpData, hidden: list[int]) -> IntArray:
+    """Per dimension, the most the hidden prefix has on board at once: its deliveries still
+    to hand over plus its pickups so far, from the start to its end. The rest of the route
+    fits beside it when it fits in the capacity less this."""
+    assert data.pickup is not None and data.unload is not None
+    to_deliver = data.demand[hidden].sum(axis=0)
+    picked = np.zeros_like(to_deliver)
+    peak = to_deliver + picked
+    for node in hidden:
+        to_deliver = to_deliver - data.demand[node]
+        picked = picked + data.pickup[node] - data.unload[node]
+        peak = np.maximum(peak, to_deliver + picked)
+    peak_out: IntArray = peak
+    return peak_out
+
+
 def fold(data: VrpData) -> Folded:
     """Fold every locked prefix into its vehicle (see the module doc); the data as is
     when nothing is locked."""
@@ -146,8 +164,9 @@ def fold(data: VrpData) -> Folded:
         if max_duration[v] >= 0:
             max_duration[v] = max(max_duration[v] - (timed.departure - shift[v, 0]), 0)
         shift[v, 0] = timed.departure
-        assert data.pickup is not None
-        capacity[v] = np.maximum(capacity[v] - data.pickup[hidden].sum(axis=0), 0)
+        capacity[v] = np.maximum(capacity[v] - _prefix_peak(data, hidden), 0)
+        if data.assign_cost is not None:
+            offset += int(data.assign_cost[hidden, v].sum())
         if max_distance[v] >= 0:
             max_distance[v] = max(max_distance[v] - timed.distance, 0)
         if max_stops[v] >= 0:

@@ -247,14 +247,20 @@ def _divide_costs(data: VrpData, profiles: _Profiles) -> int:
     return divisor
 
 
-def _block_skills(data: VrpData, profiles: _Profiles) -> None:
+def _far(profiles: _Profiles) -> list[int]:
+    """Per profile, the distance of an arc it may not take: a multiple of its longest one
+    (read before any arc is blocked)."""
+    return [int(max(m.max(initial=0), 1)) * UNREACHABLE_DISTANCE_FACTOR for m in profiles.distance]
+
+
+def _block_skills(data: VrpData, profiles: _Profiles, far_of: list[int]) -> None:
     """Make the stops a profile may not serve unreachable (any visit would arrive after
     every shift ends, so it is never part of a feasible plan); matrices are copied first."""
     unreachable_t = 2 * int(data.shift[:, 1].max()) + 1
     for k, stops in enumerate(profiles.blocked):
         if len(stops) == 0:
             continue
-        far = int(max(profiles.distance[k].max(initial=0), 1)) * UNREACHABLE_DISTANCE_FACTOR
+        far = far_of[k]
         profiles.distance[k] = profiles.distance[k].copy()
         profiles.duration[k] = profiles.duration[k].copy()
         for m, value in ((profiles.distance[k], far), (profiles.duration[k], unreachable_t)):
@@ -344,19 +350,19 @@ def _clients(
     return clients, groups, client_node
 
 
-def _block_folded_starts(profiles: _Profiles, folded: Folded) -> None:
+def _block_folded_starts(profiles: _Profiles, folded: Folded, far_of: list[int]) -> None:
     """From a folded vehicle's new start, only its last locked stop is reachable (its
     profile is its own: that stop is compatible with it alone)."""
     for v, node in folded.new_start.items():
         k = profiles.of_vehicle[v]
         for matrices, far in (
-            (profiles.distance, int(max(profiles.distance[k].max(initial=0), 1))),
+            (profiles.distance, far_of[k]),
             (profiles.duration, 2 * int(folded.data.shift[:, 1].max()) + 1),
         ):
             m = matrices[k] = matrices[k].copy()
             head = folded.head[v]
             keep = m[node, head]
-            m[node, :] = far * (UNREACHABLE_DISTANCE_FACTOR if matrices is profiles.distance else 1)
+            m[node, :] = far
             m[node, head], m[node, node] = keep, 0
 
 
@@ -441,8 +447,9 @@ class _Problem:
         self.scale = divisor = _divide_costs(data, profiles)  # prizes are divided too, rounded down
         # Loads are judged on real arc costs, before the skills put some arcs out of reach.
         loads = _loads(data, profiles.distance[0])
-        _block_skills(data, profiles)
-        _block_folded_starts(profiles, folded)
+        far_of = _far(profiles)
+        _block_skills(data, profiles, far_of)
+        _block_folded_starts(profiles, folded, far_of)
         order, locations = _locations(data, depot_nodes)
         at = {node: k for k, node in enumerate(order)}
         clients, groups, self.client_node = _clients(data, loads, at, divisor, all_optional, folded)

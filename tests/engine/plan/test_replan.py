@@ -311,3 +311,57 @@ def test_no_replan_changes_a_locked_prefix_or_moves_loaded_goods(
             _evaluate_each_site(store, draft)
         finally:
             store.close()
+
+
+def test_a_replan_goes_stale_when_a_van_leaves_after_it(store: DispatchStore) -> None:
+    store.put_site("w1", SiteIn.model_validate({"location": SITE_AT}))
+    store.move_stock(StockMovementIn(site_id="w1", sku="kettle", quantity=20, kind="receipt"))
+    for k in range(4):
+        _capture(store, f"o-{k}", k)
+    request = _book_request()
+    full, refs = book_plan_request(store.plan_snapshot(request.from_book), request)
+    draft = store.save_plan("book", request.model_dump(mode="json"), plan(full), refs)
+    store.commit_plan(draft.id)
+    committed = store.get_plan(draft.id)
+    replanned = store.replan(draft.id, ReplanRequest(at=_at(30_000)))
+    assert {v.state for v in replanned.replan.vans} == {"at_site"}  # type: ignore[union-attr]
+    for k in range(4):
+        store.change_status(f"o-{k}", OrderStatus.PICKING)
+        store.change_status(f"o-{k}", OrderStatus.PACKED)
+    store.dispatch(committed.routes[0].route_id)  # it leaves after the re-plan was made
+    with pytest.raises(ConflictError) as caught:
+        store.commit_plan(replanned.id)
+    assert caught.value.code == "stale_plan"
+
+
+def test_a_failed_delivery_after_a_replan_gives_its_units_back(store: DispatchStore) -> None:
+    day = _day(store, 4)
+    draft = store.replan(day.id, ReplanRequest(at=_at(30_000)))
+    store.commit_plan(draft.id)
+    route = next(iter(_routes(store, store.get_plan(draft.id)).values()))
+    stop = _visits(route)[0]
+    _event(store, route.route_id, "arrived", stop.stop_id, 36_000)
+    _event(store, route.route_id, "failed", stop.stop_id, 36_100)
+    order = store.get_order(stop.order_id)  # type: ignore[arg-type]
+    assert order.status is OrderStatus.READY  # re-queued for the next plan
+    assert [line.shipped for line in order.lines] == [0]  # its kettle is not shipped
+
+
+def test_an_added_order_not_due_that_day_is_refused_by_name(store: DispatchStore) -> None:
+    day = _day(store, 4)
+    later = DeliveryWindow(start=_at(86_400 * 3), end=_at(86_400 * 3 + 3600))
+    store.capture(
+        OrderIn(
+            id="next-week",
+            channel="web",
+            location=_place(9),
+            lines=[{"id": "l1", "sku": "kettle", "quantity": 1}],  # type: ignore[list-item]
+            payment_status="authorised",
+            delivery_windows=[later],
+        )
+    )
+    body = ReplanRequest.model_validate(
+        {"add_orders": ["next-week"], "at": _at(36_000).isoformat()}
+    )
+    with pytest.raises(ConflictError, match="next-week"):
+        store.replan(day.id, body)

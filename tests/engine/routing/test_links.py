@@ -198,3 +198,23 @@ def test_no_plan_changes_a_locked_prefix_or_moves_a_tied_stop(
             if stop["id"] in ids and stop.get("vehicles"):
                 assert vid in stop["vehicles"]
     assert not result.unassigned  # nothing forbids any stop here
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_what_a_locked_prefix_carries_counts_against_the_capacity(backend: str) -> None:
+    stops = [
+        {"id": "a0", "x": 10, "demand": {"kg": 6}},
+        {"id": "a1", "x": 20, "demand": {"kg": 1}},
+        {"id": "b", "x": 30, "demand": {"kg": 5}, "optional": True, "drop_penalty": 1000},
+    ]
+    van = {
+        "id": "v",
+        "start_x": 0,
+        "end_x": 0,
+        "capacity": {"kg": 10},
+        "locked_stops": ["a0", "a1"],
+    }
+    result = solve_checked(_request(stops, [van], backend))
+    # 6 + 1 + 5 = 12 kg would leave the depot in a 10 kg van: b cannot come along
+    assert served_by(result) == {"v": ["a0", "a1"]}
+    assert [u.id for u in result.unassigned] == ["b"]
