@@ -82,7 +82,8 @@ def insert(conn: Connection, order: OrderIn, order_id: str, actor: str | None) -
             lon=order.location[0],
             lat=order.location[1],
             address=order.address,
-            placed_at=order.placed_at,
+            # in UTC: SQLite keeps a time's clock digits, not its offset
+            placed_at=None if order.placed_at is None else order.placed_at.astimezone(UTC),
             promised_date=order.promised_date,
             priority=order.priority,
             delivery_windows=[w.model_dump(mode="json") for w in order.delivery_windows],

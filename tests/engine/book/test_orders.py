@@ -170,3 +170,28 @@ def test_a_pending_order_cannot_be_released_by_hand(book: Book) -> None:
         book.store.change_status("o1", OrderStatus.READY)
     assert caught.value.code is ErrorCode.INVALID_TRANSITION
     assert book.store.get_order("o1").status is OrderStatus.ON_HOLD
+
+
+def test_a_placing_time_keeps_its_instant_whatever_its_offset(url: str) -> None:
+    """SQLite keeps a time's clock digits, not its offset: the book stores UTC."""
+    import datetime as dt
+
+    from engine.book.store import BookStore
+    from models.book import OrderIn
+
+    store = BookStore(url)
+    try:
+        placed = dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-1)))
+        record, _created = store.capture(
+            OrderIn(
+                id="tz-1",
+                channel="web",
+                location=(4.9, 52.37),
+                lines=[{"id": "l1", "sku": "kettle", "quantity": 1}],  # type: ignore[list-item]
+                placed_at=placed,
+            )
+        )
+        again = store.get_order("tz-1")
+        assert record.placed_at == placed and again.placed_at == placed  # 00:30 UTC on the 2nd
+    finally:
+        store.close()
