@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ROUTEPLAN_SHARED_DATA ?= ../shared/data
 OSM_FILE ?= $(ROUTEPLAN_SHARED_DATA)/osm/porto_portugal.osm.pbf
 
-.PHONY: venv demo demo-osm check test bench-quick lint clean
+.PHONY: venv demo demo-osm check test browser bench-quick lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,15 @@ check: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: check
+# Headless Chromium for tests/browser: Debian's package, installed when missing and root.
+# Never fails the build: without it the browser tests skip with the reason (fail in CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	echo "make browser: chromium not installed (needs root and Debian's packages):" \
+	"the browser tests will skip"; }
+
+test: check browser
 	$(PY) -m pytest -q
 
 bench-quick: $(STAMP)

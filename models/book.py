@@ -30,7 +30,7 @@ from models.common import (
     merge_windows,
 )
 from models.dispatch import RouteRef
-from models.plan import FleetVehicle, PlanOptions, PlanResult, Product
+from models.plan import FleetVehicle, PlanKpis, PlanOptions, PlanResult, Product
 from models.status import HoldReason, OrderStatus, PaymentState, TransitionCause
 
 #: An id in the book: a site, an order, a line, a sku.
@@ -445,6 +445,25 @@ class PlanRecord(PlanResult):
     routes: list[RouteRef] = Field(
         default_factory=list, description="a committed plan's van routes, to dispatch"
     )
+
+
+class PlanSummary(StrictModel):
+    """A stored plan in a list: its state, origin, day and KPIs (no routes)."""
+
+    id: str
+    status: PlanState
+    source: Literal["book", "request", "replan"]
+    plan_date: dt.date | None = None
+    created_at: dt.datetime
+    committed_at: dt.datetime | None = None
+    kpis: PlanKpis
+
+
+class PlanPage(StrictModel):
+    """Stored plans, newest first; ``next_cursor`` asks for the next page."""
+
+    plans: list[PlanSummary]
+    next_cursor: str | None = None
 
 
 class CommittedOrder(StrictModel):

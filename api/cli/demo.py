@@ -15,7 +15,11 @@ from api.cli.route import solve_with_progress, write_result
 from api.formats.plots import plot_routes
 from api.formats.sample_day import sample_day
 from api.formats.sample_plan import sample_plan
+from api.settings import get_settings
+from engine.book.store import BookStore
+from models.errors import StoreUnavailableError
 from models.matrices import OsmMatrix
+from models.plan import PlanRequest, PlanResult
 
 
 @app.command()
@@ -68,3 +72,23 @@ def demo(
     plan_result = run_plan(day, [])
     print_plan(plan_result)
     write_outputs(day, plan_result, out)
+    plan_id = _store_plan(day, plan_result)
+    if plan_id is not None:
+        console.print(
+            f"plan stored as {plan_id}: run `routeplan serve`, then open "
+            f"http://127.0.0.1:8000/#/plans/{plan_id}",
+            soft_wrap=True,
+        )
+
+
+def _store_plan(day: PlanRequest, result: PlanResult) -> str | None:
+    """Store the plan in the server's database (the dashboard lists it); its id, or None
+    when that database cannot be reached."""
+    store = BookStore(get_settings().job_database_url(), lazy=True)
+    try:
+        return store.save_plan("request", day.model_dump(mode="json"), result).id
+    except StoreUnavailableError as error:
+        console.print(f"the plan was not stored for the dashboard: {error}")
+        return None
+    finally:
+        store.close()

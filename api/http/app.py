@@ -22,7 +22,9 @@ from api.http.deps import solve_slots
 from api.http.errors import InternalErrorMiddleware, error_json, install_error_handlers
 from api.http.routers import (
     allocations,
+    analytics,
     checks,
+    dashboard,
     dispatch,
     health,
     jobs,
@@ -63,6 +65,7 @@ ROUTERS = (
     tracking,
     returns,
     picking,
+    analytics,
 )
 #: Paths under the prefix that never need a key.
 OPEN_PATHS = {f"{API_PREFIX}/health"}
@@ -217,4 +220,6 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(tracking.public_router)  # the customer's page: no key, no /v1
+    app.include_router(dashboard.router)  # the dashboard at /: no key for the page itself
+    app.mount(dashboard.STATIC_PATH, dashboard.static_files(), name="static")
     return app

@@ -204,3 +204,30 @@ REPLAN_EXAMPLES = {
         },
     }
 }
+PLAN_PAGE: dict[str, Any] = {
+    "plans": [
+        {
+            "id": "6f1c2a9e-0d4b-4c1e-9a57-3b2f8e1d7c40",
+            "status": "committed",
+            "source": "book",
+            "plan_date": "2026-12-02",
+            "created_at": _AT,
+            "committed_at": "2026-12-01T09:31:00Z",
+            "kpis": {
+                "cost": 22.5,
+                "carrier_cost": 10.03,
+                "routing_cost": 10.87,
+                "distance_m": 8478.6,
+                "vehicles_used": 1,
+                "orders": 3,
+                "orders_complete": 3,
+                "shipments": 3,
+                "shipments_by_van": 2,
+                "shipments_by_carrier": 1,
+                "splits": 0,
+                "on_time_share": 1.0,
+            },
+        }
+    ],
+    "next_cursor": None,
+}

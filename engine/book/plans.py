@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from engine.book import ledger
+from engine.book import ledger, records
 from engine.book import lifecycle as lc
 from engine.book import orders as orders_sql
 from engine.book import tables as t
@@ -101,6 +101,27 @@ def record(conn: Connection, plan_id: str) -> PlanRecord:
             "routes": dispatch_routes.refs_of_plan(conn, plan_id),
         }
     )
+
+
+def summaries(
+    conn: Connection, status: str | None, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of stored plans, newest first: each one's state, origin and KPIs (read out of
+    the stored result by the database, not the whole plan); ``cursor`` is the previous
+    page's next cursor (an offset). The page and the next cursor (None after the last)."""
+    p = t.plans.c
+    kpis = p.result["kpis"].label("kpis")
+    query = select(p.id, p.status, p.source, p.plan_date, p.created_at, p.committed_at, kpis)
+    if status is not None:
+        query = query.where(p.status == status)
+    start = records.cursor(cursor)
+    query = query.order_by(p.created_at.desc(), p.id.desc()).offset(start).limit(limit + 1)
+    rows = [dict(row._mapping) for row in conn.execute(query).all()]
+    for row in rows:
+        for key in ("created_at", "committed_at"):
+            row[key] = aware(row[key])
+    more = len(rows) > limit
+    return rows[:limit], str(start + limit) if more else None
 
 
 def _reasons(result: dict[str, Any]) -> dict[str, list[str]]:

@@ -684,6 +684,13 @@ class BookStore:
         with self._read() as conn:
             return plans.record(conn, plan_id)
 
+    def plan_summaries(
+        self, status: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of stored plans, newest first (:func:`engine.book.plans.summaries`)."""
+        with self._read() as conn:
+            return plans.summaries(conn, status, cursor, limit)
+
     def commit_plan(self, plan_id: str, *, actor: str | None = None) -> CommitResult:
         """Reserve all of a draft plan's stock and move its orders, or nothing
         (409 ``stale_plan``): see :mod:`engine.book.plans`."""

@@ -1,12 +1,12 @@
 """Plans: ``POST /v1/plans`` plans a day now (given in full, or from the order book) and
-stores it as a draft; ``GET /v1/plans/{id}`` reads it back; ``POST /v1/plans/{id}/commit``
-reserves its stock and moves its orders, all or nothing."""
+stores it as a draft; ``GET /v1/plans`` lists them; ``GET /v1/plans/{id}`` reads one back;
+``POST /v1/plans/{id}/commit`` reserves its stock and moves its orders, all or nothing."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import Discriminator, Tag
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -21,7 +21,14 @@ from api.http.solve_pool import SolvePool
 from api.settings import Settings
 from engine.book.planning import book_plan_request
 from engine.plan.pipeline import plan
-from models.book import BookPlanRequest, CommitResult, PlanRecord
+from models.book import (
+    BookPlanRequest,
+    CommitResult,
+    PlanPage,
+    PlanRecord,
+    PlanState,
+    PlanSummary,
+)
 from models.errors import InvalidInputError
 from models.plan import PlanRequest, PlanResult
 from models.replan import ReplanRequest
@@ -103,6 +110,27 @@ async def plan_day(
     result = await _solve(request, settings, pool)
     body = request.model_dump(mode="json")
     return await run_in_threadpool(lambda: book.save_plan("request", body, result, actor=actor))
+
+
+@router.get(
+    "",
+    response_model=PlanPage,
+    summary="List stored plans",
+    responses={200: json_example(ex.PLAN_PAGE), **error_responses(401, 403, 422, 503)},
+)
+def list_plans(
+    book: BookDep,
+    status: Annotated[PlanState | None, Query(description="draft, committed, superseded")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=18, pattern="^[0-9]+$", description="next_cursor of the last page"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> PlanPage:
+    """Drafts, committed and superseded plans, newest first, with their KPIs; read one
+    whole with ``GET /v1/plans/{id}``."""
+    rows, next_cursor = book.plan_summaries(status, cursor, limit)
+    return PlanPage(plans=[PlanSummary.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(

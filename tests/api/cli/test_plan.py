@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -136,9 +138,25 @@ def test_missing_plan_input_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
-def test_demo_plans_the_whole_day(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--time-limit", "1"])
+def test_demo_plans_the_whole_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.settings import get_settings
+    from engine.book.store import BookStore
+
+    url = f"sqlite:///{tmp_path / 'server.db'}"  # the server's database, not the user's
+    monkeypatch.setenv("ROUTEPLAN_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--time-limit", "1"])
+    finally:
+        get_settings.cache_clear()
     assert result.exit_code == 0, result.output
+    stored = re.search(r"#/plans/([0-9a-f-]{36})", result.output)
+    assert stored is not None, result.output  # the dashboard's address of the stored plan
+    book = BookStore(url)
+    try:
+        assert book.get_plan(stored.group(1)).kpis.cost > 0
+    finally:
+        book.close()
     day = PlanRequest.model_validate_json((tmp_path / "request.json").read_text())
     plan = PlanResult.model_validate_json((tmp_path / "plan.json").read_text())
     _check(day, plan)
