@@ -73,11 +73,13 @@ def _committed(conn: Connection, plan_id: str) -> Any:
     return row
 
 
-def _routes(conn: Connection, plan_id: str) -> list[RouteNow]:
-    """The plan's routes as they stand."""
+def _routes(conn: Connection, plan_id: str) -> tuple[list[RouteNow], dict[str, list[Any]]]:
+    """The plan's routes as they stand, and each one's stop rows (by route id)."""
     out = []
+    rows: dict[str, list[Any]] = {}
     for ref in dispatch_routes.refs_of_plan(conn, plan_id):
         m = dispatch_routes.route_row(conn, ref.route_id)
+        rows[ref.route_id] = dispatch_routes.stop_rows(conn, ref.route_id)
         stops = [
             StopNow(
                 stop_id=s["stop_id"],
@@ -86,13 +88,13 @@ def _routes(conn: Connection, plan_id: str) -> list[RouteNow]:
                 location=None if s["lon"] is None else (s["lon"], s["lat"]),
                 planned_start_s=s["planned_start_s"],
             )
-            for s in dispatch_routes.stop_rows(conn, ref.route_id)
+            for s in rows[ref.route_id]
         ]
         position = None if m["last_lon"] is None else (m["last_lon"], m["last_lat"])
         out.append(
             RouteNow(m["route_id"], m["site_id"], m["vehicle_id"], m["status"], position, stops)
         )
-    return out
+    return out, rows
 
 
 def _pickup_loads(parent: PlanResult) -> dict[str, dict[str, float]]:
@@ -112,14 +114,15 @@ def _stop_data(
     parent: PlanResult,
     refs: dict[str, dict[str, str]],
     routes: list[RouteNow],
+    stop_rows: dict[str, list[Any]],
+    picked: dict[str, dict[str, float]],
     day_start: dt.datetime,
 ) -> dict[str, dict[str, Any]]:
     """The routing data of every stop not yet done (see the module doc)."""
     shipments = {f"{s.order_id}@{s.site_id}": s for s in parent.shipments}
-    picked = _pickup_loads(parent)
     out: dict[str, dict[str, Any]] = {}
     for route in routes:
-        rows = {r["stop_id"]: r for r in dispatch_routes.stop_rows(conn, route.route_id)}
+        rows = {r["stop_id"]: r for r in stop_rows[route.route_id]}
         for visit in route.visits():
             if visit.status in DONE:
                 continue
@@ -244,7 +247,8 @@ def replan_input(
         raise InvalidInputError.for_field("plan_id", plan_id, "the plan has no day start")
     book = book_body(row["source"], row["request"])
     refs = {r["plan_order_id"]: r for r in row["book_orders"]}
-    routes = _routes(conn, plan_id)
+    routes, stop_rows = _routes(conn, plan_id)
+    picked = _pickup_loads(parent)
     added = _added(conn, body.add_orders, refs)
     cancelled = _cancelled(conn, body.cancel_orders, refs, routes)
     site_ids = sorted({str(v.site_id) for v in book.fleet} | {str(s.site_id) for s in parent.sites})
@@ -275,14 +279,14 @@ def replan_input(
         fleet=request.fleet,
         site_locations={s.id: s.location for s in snap.sites},
         routes=routes,
-        stops=_stop_data(conn, parent, refs, routes, parent.day_start),
+        stops=_stop_data(conn, parent, refs, routes, stop_rows, picked, parent.day_start),
         added=request.model_copy(update={"day_start": parent.day_start}),
         cancelled=cancelled,
         at=body.at,
         options=body.options,
         matrix=None if options.matrix is None else options.matrix.model_dump(),
         time_limit_s=body.options.routing_time_limit_s or options.routing_time_limit_s,
-        picked_up=_pickup_loads(parent),
+        picked_up=picked,
     ), [r.model_dump() for r in new_refs]
 
 

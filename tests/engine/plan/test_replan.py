@@ -132,37 +132,37 @@ def _new_visits(record: PlanRecord) -> dict[str, list[str]]:
     }
 
 
-def _evaluate_each_site(store: DispatchStore, record: PlanRecord) -> None:
-    """The routing evaluator on each site's rest of the day, built from the stored state."""
+def _evaluate_each_site(store: DispatchStore, record: PlanRecord, penalty: float = 0.0) -> None:
+    """The routing evaluator on each site's rest of the day, its request built again from
+    the stored state (the added orders' stops included)."""
+    from engine.allocation.allocate import allocate
     from engine.book import replans
+    from engine.plan.pipeline import site_requests
 
+    info = record.replan
+    assert info is not None
+    ask = ReplanRequest(at=info.at, add_orders=[{"order_id": str(o)} for o in info.added_orders])
     with store._read() as conn:  # the state the re-plan read, read again
-        inp, _refs = replans.replan_input(
-            conn,
-            record.replan.parent_plan_id,  # type: ignore[union-attr]
-            ReplanRequest(at=record.replan.at),  # type: ignore[union-attr]
-        )
+        inp, _refs = replans.replan_input(conn, info.parent_plan_id, ask)
+    allocation = allocate(inp.added.allocation_request())
+    per_site = site_requests(inp.added, allocation) if inp.added.orders else {}
     by_vehicle = {r.vehicle_id: r for r in inp.routes}
     for site in record.sites:
+        new = [
+            s.model_dump(by_alias=False, exclude_none=True)
+            for s in (per_site[site.site_id][0].stops if site.site_id in per_site else [])
+        ]
         work = site_work(
             str(site.site_id),
             inp.site_locations[str(site.site_id)],
             [v for v in inp.fleet if v.site_id == site.site_id],
             by_vehicle,
             inp.stops,
-            [],
+            new,
             inp.at_s,
+            inp.picked_up,
         )
-        known = {str(s["id"]) for s in work.stops}
-        extra = [
-            s
-            for s in site.routing.routes
-            for step in s.steps
-            if step.type.is_visit and str(step.id) not in known
-        ]
-        if extra:
-            continue  # added orders' stops: checked by the plan's own verdict below
-        request = routing_request(work, None, 1.0, 0, 0.0, record.day_start)
+        request = routing_request(work, None, 1.0, 0, penalty, record.day_start)
         verdict = evaluate(request, site.routing)
         assert verdict.feasible, [v.message for v in verdict.violations]
 
@@ -288,11 +288,12 @@ def test_no_replan_changes_a_locked_prefix_or_moves_loaded_goods(
                 state[vid] = (done, locked)
             for k in range(n_orders, n_orders + added):
                 _capture(store, f"o-{k}", k)
+            penalty = rng.choice([0.0, 5.0])
             body = ReplanRequest.model_validate(
                 {
                     "add_orders": [f"o-{k}" for k in range(n_orders, n_orders + added)],
                     "at": _at(clock + 120).isoformat(),
-                    "options": {"reassign_penalty": rng.choice([0.0, 5.0])},
+                    "options": {"reassign_penalty": penalty},
                 }
             )
             draft = store.replan(day.id, body)
@@ -308,7 +309,7 @@ def test_no_replan_changes_a_locked_prefix_or_moves_loaded_goods(
                 for other, stops in new.items():
                     if other != vid:
                         assert not loaded & set(stops)
-            _evaluate_each_site(store, draft)
+            _evaluate_each_site(store, draft, penalty)
         finally:
             store.close()
 
@@ -365,3 +366,37 @@ def test_an_added_order_not_due_that_day_is_refused_by_name(store: DispatchStore
     )
     with pytest.raises(ConflictError, match="next-week"):
         store.replan(day.id, body)
+
+
+def test_concurrent_commits_of_replans_supersede_the_plan_once(store: DispatchStore) -> None:
+    """Four drafts of the same plan, each adding the same urgent order, committed at once
+    by four clients: one wins, the others are stale, and the order is reserved once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    day = _day(store, 6)
+    _capture(store, "urgent", 20)
+    at = _at(36_000).isoformat()
+    body = ReplanRequest.model_validate({"add_orders": ["urgent"], "at": at})
+    drafts = [store.replan(day.id, body) for _ in range(4)]
+    clients = [DispatchStore(store.url) for _ in drafts]
+    try:
+
+        def commit(k: int) -> str:
+            try:
+                clients[k].commit_plan(drafts[k].id)
+                return "ok"
+            except ConflictError as error:
+                return error.code
+
+        with ThreadPoolExecutor(len(drafts)) as pool:
+            outcomes = list(pool.map(commit, range(len(drafts))))
+    finally:
+        for client in clients:
+            client.close()
+    assert sorted(outcomes) == ["ok", "stale_plan", "stale_plan", "stale_plan"]
+    winner = drafts[outcomes.index("ok")].id
+    assert store.get_plan(day.id).status == "superseded"
+    assert [store.get_plan(d.id).status for d in drafts].count("committed") == 1
+    assert store.get_order("urgent").status is OrderStatus.ALLOCATED
+    held = store.list_reservations(order_id="urgent", status="active")
+    assert len(held) == 1 and held[0].plan_id == winner
