@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 
 ROUTEPLAN_SHARED_DATA ?= ../shared/data
 OSM_FILE ?= $(ROUTEPLAN_SHARED_DATA)/osm/porto_portugal.osm.pbf
+# pytest-xdist workers: one per core, at most 4 (servers and databases are per test or worker).
+PYTEST_WORKERS ?= auto
 
 .PHONY: venv demo demo-osm check test browser bench-quick lint clean
 
@@ -38,7 +40,7 @@ browser:
 	"the browser tests will skip"; }
 
 test: check browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 bench-quick: $(STAMP)
 	$(VENV)/bin/routeplan bench vrp --quick --strict --out bench-output/quick

@@ -28,7 +28,6 @@ tables and a snippet for ``RESULTS.md``).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import math
@@ -42,6 +41,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import aio
 from benchmarks.book_calls import (
     HTTP_TIMEOUT_S,
     SETUP_CLIENTS,
@@ -332,7 +332,7 @@ def bench_reservations(base_url: str, sizes: Sizes) -> CaptureRun:
         [post("/v1/reservations", _reservation(f"res-{c}", "res-hot"))] * per_client
         for c in range(clients)
     ]
-    tally, took_s = asyncio.run(fan_out(base_url, queues, 201))
+    tally, took_s = aio.run(fan_out(base_url, queues, 201))
     return CaptureRun(clients, clients * per_client, tally.rate(took_s))
 
 
@@ -344,7 +344,7 @@ def oversell_round(base_url: str, store: BookStore, sizes: Sizes, round_: int) -
     ids = [f"over-{round_}-{i}" for i in range(sizes.oversell_clients)]
     setup(base_url, [capture_call(_one_line_order(i, sku, 1)) for i in ids], 201, "orders")
     queues = [[post("/v1/reservations", _reservation(i, sku))] for i in ids]
-    tally, _ = asyncio.run(fan_out(base_url, queues, 201))
+    tally, _ = aio.run(fan_out(base_url, queues, 201))
     with httpx.Client(base_url=base_url, timeout=HTTP_TIMEOUT_S) as http:
         levels = http.get("/v1/stock", params={"site_id": "RS", "sku": sku}).json()["levels"]
     stock = {k: int(levels[0][k]) for k in ("on_hand", "reserved", "available")} if levels else {}

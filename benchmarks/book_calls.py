@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import aio
 from benchmarks.load import percentile
 
 #: Clients that seed stock and capture orders outside the timed sections.
@@ -139,7 +140,7 @@ def put(path: str, body: dict[str, Any]) -> Call:
 
 
 def run_calls(base_url: str, calls: list[Call], clients: int, ok: int) -> tuple[Tally, float]:
-    return asyncio.run(fan_out(base_url, split_calls(calls, clients), ok))
+    return aio.run(fan_out(base_url, split_calls(calls, clients), ok))
 
 
 def setup(base_url: str, calls: list[Call], ok: int, what: str) -> float:

@@ -24,7 +24,6 @@ For each database (a fresh SQLite file, or a fresh PostgreSQL database created a
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -40,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import aio
 from benchmarks.book_calls import Call, Rate, fan_out, post
 from benchmarks.databases import POSTGRES_URL, scratch_database
 from benchmarks.load import LoadServer
@@ -219,7 +219,7 @@ def _events(url: str, work_dir: Path, queues: list[list[Call]]) -> tuple[Rate, i
             per_client: list[list[Call]] = [[] for _ in range(EVENT_CLIENTS)]
             for k, queue in enumerate(queues):
                 per_client[k % EVENT_CLIENTS].extend(queue)
-            tally, took_s = asyncio.run(fan_out(server.url, [q for q in per_client if q], 200))
+            tally, took_s = aio.run(fan_out(server.url, [q for q in per_client if q], 200))
             time.sleep(2.0)  # the deliveries of the last events
             return tally.rate(took_s), sink.count
     finally:

@@ -46,6 +46,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import aio
 from benchmarks.databases import POSTGRES_URL, scratch_database
 from benchmarks.paths import REPO_ROOT
 
@@ -484,7 +485,7 @@ def run_one(
         LoadServer(url, work_dir, env) as server,
     ):
         warm_up(server.url, mode, body)
-        tally = asyncio.run(drive(server.url, mode, clients, duration_s, body))
+        tally = aio.run(drive(server.url, mode, clients, duration_s, body))
         peak = server.peak_rss_bytes()
     return LoadRun(database, mode, clients, duration_s, tally, peak)
 
@@ -596,4 +597,4 @@ def summary_markdown(runs: list[LoadRun]) -> str:
 
 
 if __name__ == "__main__":  # the health poller of ``drive``: URL and deadline in, JSON out
-    print(json.dumps(asyncio.run(poll_health(sys.argv[1], float(sys.argv[2])))))
+    print(json.dumps(aio.run(poll_health(sys.argv[1], float(sys.argv[2])))))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli.app import app
+from benchmarks import aio
 from benchmarks.load import (
     LoadRun,
     LoadServer,
@@ -47,14 +47,14 @@ def _check_counts(tally: Tally) -> None:
 
 
 def test_sync_clients_count_every_answer(server: LoadServer) -> None:
-    tally = asyncio.run(drive(server.url, "sync", CLIENTS, duration_s=2.0))
+    tally = aio.run(drive(server.url, "sync", CLIENTS, duration_s=2.0))
     _check_counts(tally)
     assert tally.solves == tally.statuses[200]  # a sync solve is an answer 200
     assert set(tally.statuses) <= {200, 429}
 
 
 def test_async_clients_count_jobs_and_polls(server: LoadServer) -> None:
-    tally = asyncio.run(drive(server.url, "async", CLIENTS, duration_s=3.0, poll_s=0.2))
+    tally = aio.run(drive(server.url, "async", CLIENTS, duration_s=3.0, poll_s=0.2))
     _check_counts(tally)
     assert tally.solves == tally.job_outcomes["succeeded"]
     assert sum(tally.job_outcomes.values()) <= tally.statuses[202]  # each job submitted once

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from api.http.admission import SolveSlots, WaitingLineFullError
+from benchmarks import aio
 from benchmarks.load import LoadServer
 from tests.api.payloads import assert_error_shape, routes_request
 
@@ -43,7 +44,7 @@ def test_a_freed_slot_goes_to_the_first_waiter_in_order() -> None:
         assert (slots.running, slots.waiting) == (0, 0)
         return order
 
-    assert asyncio.run(scenario()) == ["a", "b", "c"]
+    assert aio.run(scenario()) == ["a", "b", "c"]
 
 
 def test_a_full_waiting_line_refuses_at_once_and_a_timeout_leaves_the_line() -> None:
@@ -64,7 +65,7 @@ def test_a_full_waiting_line_refuses_at_once_and_a_timeout_leaves_the_line() -> 
         with pytest.raises(ValueError, match="released more"):
             slots.release()
 
-    asyncio.run(scenario())
+    aio.run(scenario())
 
 
 def test_a_slot_released_from_another_thread_wakes_a_waiter_in_the_loop() -> None:
@@ -78,7 +79,7 @@ def test_a_slot_released_from_another_thread_wakes_a_waiter_in_the_loop() -> Non
         threading.Thread(target=slots.release).start()
         return await waiter
 
-    assert asyncio.run(scenario()) is True
+    assert aio.run(scenario()) is True
     assert (slots.running, slots.waiting) == (1, 0)
 
 
@@ -132,7 +133,7 @@ async def _burst(url: str, solves: int, time_limit_s: float) -> list[tuple[str, 
 
 
 def test_health_answers_while_many_sync_solves_wait(one_slot_server: LoadServer) -> None:
-    answers = asyncio.run(_burst(one_slot_server.url, solves=64, time_limit_s=1.0))
+    answers = aio.run(_burst(one_slot_server.url, solves=64, time_limit_s=1.0))
     solves = [status for kind, status, _ in answers if kind == "solve"]
     assert len(solves) == 64
     assert set(solves) <= {200, 429}, solves  # no 5xx, nothing else
@@ -148,7 +149,7 @@ def test_health_answers_while_many_sync_solves_wait(one_slot_server: LoadServer)
 def test_the_429s_of_a_full_line_come_before_any_solve_finishes(
     one_slot_server: LoadServer,
 ) -> None:
-    answers = asyncio.run(_burst(one_slot_server.url, solves=12, time_limit_s=1.0))
+    answers = aio.run(_burst(one_slot_server.url, solves=12, time_limit_s=1.0))
     statuses = [status for kind, status, _ in answers if kind == "solve"]
     assert sorted(statuses) == [200] * 5 + [429] * 7
     first_solved = statuses.index(200)
@@ -157,7 +158,7 @@ def test_the_429s_of_a_full_line_come_before_any_solve_finishes(
 
 def test_a_request_that_waits_past_sync_wait_s_gets_429(tmp_path: Path) -> None:
     with _server(tmp_path, max_sync_solves=1, max_sync_waiting=4, sync_wait_s=0.2) as server:
-        answers = asyncio.run(_burst(server.url, solves=3, time_limit_s=1.0))
+        answers = aio.run(_burst(server.url, solves=3, time_limit_s=1.0))
         statuses = sorted(status for kind, status, _ in answers if kind == "solve")
         assert statuses == [200, 429, 429]
         # Nobody is left in the line or holding a slot: the next request is solved.
