@@ -148,3 +148,97 @@ def dispatched_plan(http: httpx.Client, n_orders: int = 6) -> Json:
     for ref in plan["routes"]:
         ok(http.post(f"/v1/routes/{ref['route_id']}/dispatch"))
     return plan
+
+
+#: The analytics book's sites (their [lon, lat]), and how many days of orders it holds.
+ANALYTICS_SITES = {"north": [-8.61, 41.17], "south": [-8.61, 41.13]}
+ANALYTICS_DAYS = 35
+#: The analytics book's orders on each weekday (Monday first), and the channels they use.
+ANALYTICS_PATTERN = [4, 6, 5, 7, 9, 3, 2]
+ANALYTICS_CHANNELS = ("web", "phone", "marketplace")
+
+
+def _analytics_order(day: dt.date, n: int, paid: bool, due: dt.date | None) -> Json:
+    """The ``n``-th order placed on ``day``: near one site or the other, one lamp; with
+    ``due``, a delivery window that morning."""
+    site = ANALYTICS_SITES["north" if n % 2 else "south"]
+    placed = dt.datetime.combine(day, dt.time(9 + n % 8, 7 * n % 60), tzinfo=dt.UTC)
+    order: Json = {
+        "id": f"a-{day.isoformat()}-{n}",
+        "channel": ANALYTICS_CHANNELS[n % len(ANALYTICS_CHANNELS)],
+        "location": [round(site[0] + 0.004 * (n % 3 - 1), 5), round(site[1] + 0.003 * (n % 2), 5)],
+        "lines": [{"id": "l1", "sku": "lamp", "quantity": 1}],
+        "placed_at": placed.isoformat(),
+        "payment_status": "authorised" if paid else "pending",
+    }
+    if due is not None:
+        start = dt.datetime.combine(due, dt.time(9), tzinfo=dt.UTC)
+        order["delivery_windows"] = [
+            {"start": start.isoformat(), "end": (start + dt.timedelta(hours=3)).isoformat()}
+        ]
+    return order
+
+
+def analytics_count(day: dt.date) -> int:
+    """How many orders the analytics book places on ``day``: its weekday's count of
+    :data:`ANALYTICS_PATTERN`, give or take two (the same each run)."""
+    return max(1, ANALYTICS_PATTERN[day.weekday()] + (day.toordinal() * 37) % 5 - 2)
+
+
+def _plan_book_day(http: httpx.Client, day: dt.date) -> Json:
+    """Plan the book's ready orders for ``day`` (a van per site), commit: the stored plan."""
+    van = {"capacity": {"weight_kg": 40}, "shift": [8 * 3600, 20 * 3600], "max_stops": 8}
+    body = {
+        "from_book": {"date": day.isoformat()},
+        "fleet": [{"id": f"van-{s}", "site_id": s, **van} for s in ANALYTICS_SITES],
+        "products": [{"sku": "lamp", "weight_kg": 2.0, "volume_l": 6}],
+        "allocation_options": {"time_limit_s": TIME_LIMIT_S},
+        "options": {"routing_time_limit_s": TIME_LIMIT_S, "parallel": False},
+    }
+    draft = ok(http.post("/v1/plans", json=body, timeout=120))
+    ok(http.post(f"/v1/plans/{draft['id']}/commit"))
+    return ok(http.get(f"/v1/plans/{draft['id']}"))  # type: ignore[no-any-return]
+
+
+def analytics_book(http: httpx.Client, last: dt.date) -> list[Json]:
+    """A book with history for the analytics page: orders over the :data:`ANALYTICS_DAYS`
+    days up to ``last`` (three channels, most paid), planned in three committed plans
+    (sites ``north`` and ``south``; the unpaid ones stay unplanned), and the last plan's
+    first route dispatched and driven to completion (its stops delivered, some late).
+    The committed plans, oldest first."""
+    for site, location in ANALYTICS_SITES.items():
+        ok(http.put(f"/v1/sites/{site}", json={"location": location}), 201)
+        receipt = {"site_id": site, "sku": "lamp", "quantity": 400, "kind": "receipt"}
+        ok(http.post("/v1/stock/movements", json=receipt), 201)
+    first = last - dt.timedelta(days=ANALYTICS_DAYS - 1)
+    cut_offs = [first + dt.timedelta(days=k) for k in (11, 23, ANALYTICS_DAYS - 1)]
+    plans = []
+    day = first
+    for cut_off in cut_offs:
+        while day <= cut_off:
+            for n in range(analytics_count(day)):
+                due = last if cut_off == last else None
+                order = _analytics_order(day, n, paid=n % 5 != 4, due=due)
+                ok(http.post("/v1/orders", json=order), 201)
+            day += dt.timedelta(days=1)
+        plans.append(_plan_book_day(http, cut_off))
+    drive_route(http, plans[-1]["routes"][0]["route_id"], last)
+    return plans
+
+
+def drive_route(http: httpx.Client, route_id: str, day: dt.date) -> Json:
+    """Pick, pack and dispatch a committed route, then deliver its stops, the k-th at its
+    planned start plus ``(k - 1) * 10`` minutes (the first 10 minutes early): the route as
+    ``GET /v1/routes/{id}`` then answers (completed)."""
+    route = ok(http.get(f"/v1/routes/{route_id}"))
+    stops = [s for s in route["stops"] if s["kind"] in VISITS]
+    for stop in stops:
+        for status in ("picking", "packed"):
+            ok(http.post(f"/v1/orders/{stop['order_id']}/status", json={"status": status}))
+    ok(http.post(f"/v1/routes/{route_id}/dispatch"))
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    for k, stop in enumerate(stops):
+        at = start + dt.timedelta(seconds=stop["planned_start_s"] + (k - 1) * 600)
+        body = {"type": "delivered", "stop_id": stop["stop_id"], "at": at.isoformat()}
+        ok(http.post(f"/v1/routes/{route_id}/events", json=body))
+    return ok(http.get(f"/v1/routes/{route_id}"))  # type: ignore[no-any-return]

@@ -82,3 +82,14 @@ def attributes(page: Any, selector: str, name: str) -> list[str]:
 def normal(text: str) -> str:
     """Text compared loosely: lower case, underscores as spaces, single spaces."""
     return " ".join(text.replace("_", " ").lower().split())
+
+
+#: The analytics page once its reports are drawn.
+ANALYTICS_READY = '[data-testid="analytics-view"][data-ready="true"]'
+
+
+def open_analytics(page: Any, base_url: str, search: str = "") -> None:
+    """Go to ``/#/analytics`` (``search``: its query, e.g. ``?site_id=north``) and wait
+    until the page says its charts are drawn."""
+    page.goto(f"{base_url}/#/analytics{search}")
+    page.wait_for_selector(ANALYTICS_READY, timeout=READY_TIMEOUT_MS)

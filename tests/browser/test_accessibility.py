@@ -1,6 +1,7 @@
 """Accessibility in a real browser: axe-core (bundled by axe-playwright-python) scans the
-plans list and a plan view; no violation may be of impact serious or critical. Every
-violation found goes to ``test-output/browser/axe.json``."""
+plans list, a plan view and the analytics page; no violation may be of impact serious or
+critical. Every violation found goes to ``test-output/browser/axe.json`` (the analytics
+page's to ``axe-analytics.json``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from typing import Any
 
 from tests.browser.days import Json
-from tests.browser.pages import open_plan, output_dir
+from tests.browser.pages import open_analytics, open_plan, output_dir
 from tests.servers import RealServer
 
 #: The impacts the acceptance forbids.
@@ -51,3 +52,14 @@ def test_the_plans_list_and_the_plan_view_have_no_serious_violations(
     assert not any(found.values()), "\n".join(
         f"{view}: {line}" for view, lines in found.items() for line in lines
     )
+
+
+def test_the_analytics_page_has_no_serious_violations(page: Any, server: RealServer) -> None:
+    # the session's book (its charts with data are scanned in test_analytics.py too)
+    open_analytics(page, server.url)
+    report: dict[str, Any] = {}
+    found = _serious(page, "analytics", report)
+    page.locator("details summary").evaluate_all("(s) => s.forEach((n) => n.click())")
+    found += _serious(page, "analytics, tables open", report)
+    (output_dir() / "axe-analytics.json").write_text(json.dumps(report, indent=1) + "\n")
+    assert not found, "\n".join(found)

@@ -1,8 +1,10 @@
-// The dashboard's entry: hash routes (#/plans, #/plans/{id}, #/orders, #/stock), the API
-// key's login form (shown when the API answers 401), and errors shown in the page.
+// The dashboard's entry: hash routes (#/plans, #/plans/{id}, #/orders, #/stock,
+// #/analytics), the API key's login form (shown when the API answers 401), and errors
+// shown in the page.
 
 import { ApiError, apiKey, setApiKey } from "./api.js";
 import { el, notice } from "./dom.js";
+import { renderAnalytics } from "./analytics.js";
 import { renderPlan } from "./plan.js";
 import { renderOrders, renderPlans, renderStock } from "./views.js";
 
@@ -61,6 +63,7 @@ async function render({ focus = false } = {}) {
     else if (name === "plans") await renderPlans(main, params);
     else if (name === "orders") await renderOrders(main, params);
     else if (name === "stock") await renderStock(main, params);
+    else if (name === "analytics") await renderAnalytics(main, params);
     else main.replaceChildren(el("h1", {}, "Not found"), notice(`No page ${location.hash}.`));
     status.textContent = `${document.querySelector("main h1")?.textContent || ""} loaded`;
   } catch (error) {
