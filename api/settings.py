@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     #: Matrix providers that HTTP requests may use (``osm`` reads server files and ``osrm``
     #: calls other hosts, so both are off unless listed here).
     api_matrix_providers: str = "haversine,euclidean,explicit"
+    #: The OpenStreetMap extract (``.osm.pbf``) of the server's region, whose roads
+    #: ``GET /v1/basemap`` draws under the dashboard's routes; a relative path is looked up
+    #: in the working folder, then in ``shared_data``. Unset: no base map (``available: false``).
+    osm_file: Path | None = None
 
     def shared_data_dir(self) -> Path:
         """The shared data folder: as given if it exists, else relative to the repository."""
@@ -124,6 +128,15 @@ class Settings(BaseSettings):
         if url:
             return url
         return f"sqlite:///{self.cache_dir.expanduser() / 'jobs.db'}"
+
+    def osm_file_path(self) -> Path | None:
+        """The base map's extract, resolved (None when unset)."""
+        if self.osm_file is None or str(self.osm_file) in ("", "."):
+            return None
+        path = self.osm_file.expanduser()
+        if path.is_absolute() or path.exists():
+            return path.resolve()
+        return self.shared_data_dir() / path
 
     def api_matrix_provider_set(self) -> set[str]:
         """Matrix providers allowed over HTTP."""

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -36,6 +37,9 @@ from models.matrices import ExplicitMatrix, MatrixSpec
 from models.status import RoutingBackend, SolveStatus, UnassignedReason
 from models.verdict import Verdict
 from models.verdict import Violation as Violation  # re-exported: part of the routing contract
+
+#: Most reload places one vehicle may list.
+MAX_RELOAD_PLACES = 16
 
 
 class Stop(StrictModel):
@@ -209,6 +213,21 @@ class Vehicle(StrictModel):
         description="stops (or shipment steps) the route must begin with, in this order: "
         "done or under way",
     )
+    reload_locations: list[Coordinates] = Field(
+        default_factory=list,
+        max_length=MAX_RELOAD_PLACES,
+        description="[lon, lat] of places where the vehicle may load again mid-shift "
+        "(multi-trip), usually its start; at a reload what was picked up is unloaded",
+    )
+    reload_indices: list[Count] = Field(
+        default_factory=list,
+        max_length=MAX_RELOAD_PLACES,
+        description="the reload places as matrix rows, with explicit matrices",
+    )
+    max_reloads: Count | None = Field(
+        None, description="reloads allowed in the shift; null: any number (with reload places)"
+    )
+    reload_service_s: Seconds = Field(0.0, description="how long one reload takes")
 
     @model_validator(mode="after")
     def _unique_breaks(self) -> Vehicle:
@@ -216,6 +235,12 @@ class Vehicle(StrictModel):
         if duplicated:
             raise ValueError(f"vehicle {self.id!r} has duplicate break ids: {duplicated}")
         return self
+
+    @property
+    def has_reloads(self) -> bool:
+        """Whether the vehicle may reload mid-shift (a place given, reloads not set to 0)."""
+        places = self.reload_locations or self.reload_indices
+        return bool(places) and self.max_reloads != 0
 
     @property
     def has_start(self) -> bool:
@@ -226,6 +251,22 @@ class Vehicle(StrictModel):
     def has_end(self) -> bool:
         """Whether the route must end at a fixed place."""
         return self.end is not None or self.end_index is not None
+
+
+BalanceMetric = Literal["duration", "stops", "distance"]
+
+
+class Balance(StrictModel):
+    """Workload balance: a cost on the largest route by one measure (a min-max term), so the
+    search spreads the work when that saves more than it costs in driving."""
+
+    metric: BalanceMetric = Field(
+        description="duration: start to end (s); stops: visits; distance: driven (m)"
+    )
+    weight: Money = Field(
+        description="cost per hour of the longest route, per stop of the busiest, or per km "
+        "of the longest"
+    )
 
 
 class ObjectiveWeights(StrictModel):
@@ -268,6 +309,14 @@ class RoutingOptions(StrictModel):
     reassign_penalty: Money = Field(
         0.0,
         description="cost of serving a stop on another vehicle than its assigned_vehicle",
+    )
+    balance: Balance | None = Field(
+        None, description="workload balance: weight x the largest route's metric, in the cost"
+    )
+    geometry: Flag = Field(
+        False,
+        description="also answer each route's path as routes[].geometry (an encoded "
+        "polyline, like VROOM's -g / options.g)",
     )
 
 
@@ -349,8 +398,10 @@ class RoutingRequest(StrictModel):
         self._check_vehicle_links(set(visit_ids))
         if isinstance(self.matrix, ExplicitMatrix):
             self._check_indices(self.matrix.size)
+            self._check_reload_places(True, self.matrix.size)
         else:
             self._check_coordinates()
+            self._check_reload_places(False, 0)
         return self
 
     def _check_vehicle_links(self, visit_ids: set[Id]) -> None:
@@ -424,6 +475,25 @@ class RoutingRequest(StrictModel):
                         f"as coordinates; explicit matrices need {name}"
                     )
 
+    def _check_reload_places(self, explicit: bool, size: int) -> None:
+        for i, vehicle in enumerate(self.vehicles):
+            if explicit and vehicle.reload_locations:
+                raise ValueError(
+                    f"vehicles[{i}] (id {vehicle.id!r}) gives reload_locations as coordinates; "
+                    "explicit matrices need reload_indices"
+                )
+            if not explicit and vehicle.reload_indices:
+                raise ValueError(
+                    f"vehicles[{i}].reload_indices is only valid with explicit matrices; "
+                    "give reload_locations as [lon, lat]"
+                )
+            for k, index in enumerate(vehicle.reload_indices):
+                if index >= size:
+                    raise ValueError(
+                        f"vehicles[{i}].reload_indices[{k}] = {index} is out of range for a "
+                        f"{size}x{size} matrix"
+                    )
+
     def _check_coordinates(self) -> None:
         for where, stop in self._visits():
             if stop.location is None:
@@ -451,6 +521,7 @@ class StepType(StrEnum):
     PICKUP = "pickup"
     DELIVERY = "delivery"
     BREAK = "break"
+    RELOAD = "reload"
     END = "end"
 
     @property
@@ -487,9 +558,16 @@ class RouteSummary(StrictModel):
     service_s: float
     waiting_s: float
     break_s: float
+    reload_s: float = Field(0.0, description="time spent reloading (multi-trip)")
+    reloads: int = Field(0, description="reloads on the way: trips - 1")
     start_s: float
     end_s: float
     delivered: Quantities = Field(default_factory=dict)
+    capacity: Quantities = Field(
+        default_factory=dict,
+        description="the vehicle's capacity per named quantity (keys as in steps' load); "
+        "empty in plans stored before it was reported",
+    )
     cost: float
 
 
@@ -499,6 +577,14 @@ class Route(StrictModel):
     vehicle_id: Id
     steps: list[Step]
     summary: RouteSummary
+    geometry: str | None = Field(
+        None,
+        description="only with options.geometry: the route's path as a Google encoded "
+        "polyline (precision 5, lat/lon pairs, as VROOM and OSRM give it). With the osm "
+        "provider it follows the roads from each step's snapped point to the next; with "
+        "other providers it is the straight lines between the steps' locations; null "
+        "without locations (explicit matrices)",
+    )
 
 
 class Unassigned(StrictModel):
@@ -512,19 +598,23 @@ class Unassigned(StrictModel):
 class Summary(StrictModel):
     """Totals of the whole plan, recomputed from its routes in the user's units.
 
-    ``cost`` = ``travel_cost`` + ``fixed_cost`` + ``drop_penalty`` + ``reassign_cost``: what the
-    plan costs by the vehicles' rates. It differs from ``stats.objective`` (the search's own
-    figure), see there.
+    ``cost`` = ``travel_cost`` + ``fixed_cost`` + ``drop_penalty`` + ``reassign_cost`` +
+    ``balance_cost``: what the plan costs by the vehicles' rates and the options' penalties.
+    It differs from ``stats.objective`` (the search's own figure), see there.
     """
 
     cost: float = Field(
-        description="travel_cost + fixed_cost + drop_penalty, recomputed from the final routes"
+        description="travel_cost + fixed_cost + drop_penalty + reassign_cost + balance_cost, "
+        "recomputed from the final routes"
     )
     travel_cost: float
     fixed_cost: float
     drop_penalty: float
     reassign_cost: float = Field(
         0.0, description="options.reassign_penalty for each stop served off its assigned vehicle"
+    )
+    balance_cost: float = Field(
+        0.0, description="options.balance: its weight times the largest route's metric"
     )
     routes: int
     stops_served: int

@@ -111,6 +111,10 @@ class ViolationCode(StrEnum):
     BREAK_DURATION = "break_duration"
     BREAK_MISSING = "break_missing"
     BREAK_REPEATED = "break_repeated"
+    # Routing: reloads (multi-trip).
+    RELOAD_PLACE = "reload_place"
+    RELOAD_TIME = "reload_time"
+    MAX_RELOADS = "max_reloads"
     # Routing: limits of the vehicle and the route's own accounts.
     SHIFT = "shift"
     MAX_DURATION = "max_duration"

@@ -4,7 +4,8 @@ Units as in VROOM: coordinates ``[lon, lat]``, times in seconds (relative or abs
 timestamps), distances in metres, amounts as integer vectors. Keys that VROOM accepts but
 routeplan cannot honour yet are rejected with a message that names them, never ignored
 silently; keys that only steer VROOM's own search (``steps`` in solving mode, ``options.t``,
-``options.x``, ``options.g``) are accepted and have no effect.
+``options.x``) are accepted and have no effect. ``options.g`` asks for each route's
+``geometry`` (an encoded polyline).
 """
 
 from __future__ import annotations
@@ -169,7 +170,11 @@ class VroomMatrix(StrictModel):
 class VroomOptions(StrictModel):
     """vroom-express's options; ``l`` is the search time limit in seconds."""
 
-    g: Flag = Field(False, description="geometry: not available, accepted and ignored")
+    g: Flag = Field(
+        False,
+        description="geometry: each route's path as an encoded polyline (straight lines "
+        "between the steps' locations; none with custom matrices)",
+    )
     c: Annotated[bool, _not_supported("plan mode (options.c)")] = False
     t: int | None = Field(None, ge=1, le=1024, strict=True, description="threads: ignored")
     x: int | None = Field(None, ge=0, le=100, strict=True, description="exploration: ignored")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.cli import (
     allocate,  # noqa: F401
     bench_allocation,  # noqa: F401
+    bench_balance,  # noqa: F401
     bench_book,  # noqa: F401
     bench_day,  # noqa: F401
     bench_load,  # noqa: F401

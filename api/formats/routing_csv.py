@@ -8,8 +8,9 @@
 ``vehicles.csv`` columns: ``id``, and optionally ``start_lat, start_lon, end_lat, end_lon``
 (blank = open route), ``shift_start_s, shift_end_s``, ``max_duration_s, max_distance_m,
 max_stops``, ``fixed_cost, cost_per_km, cost_per_hour, cost_per_working_hour``, ``skills``,
-``speed_factor``, ``break_start_s, break_end_s, break_duration_s`` (one break), and one
-``capacity_<name>`` column per quantity.
+``speed_factor``, ``break_start_s, break_end_s, break_duration_s`` (one break),
+``reload_lat, reload_lon`` (or ``reload_index``: one place to reload at, multi-trip),
+``max_reloads, reload_service_s``, and one ``capacity_<name>`` column per quantity.
 
 Times of day (windows, shifts, breaks) are seconds from the day start or clock times:
 ``08:00-10:00``, ``8:00-10:30;14:00-16:00``, ``3600-7200``. Any other column is an error
@@ -181,6 +182,11 @@ VEHICLE_COLUMNS = (
     "break_start_s",
     "break_end_s",
     "break_duration_s",
+    "reload_lat",
+    "reload_lon",
+    "reload_index",
+    "max_reloads",
+    "reload_service_s",
 )
 VEHICLE_PATTERNS = ("capacity_",)
 
@@ -278,6 +284,7 @@ _VEHICLE_NUMBERS = (
     "cost_per_hour",
     "cost_per_working_hour",
     "speed_factor",
+    "reload_service_s",
 )
 
 
@@ -314,6 +321,7 @@ def vehicle_from_row(row: dict[str, Any], where: str) -> dict[str, Any]:
         vehicle["max_stops"] = int(parse_number(row["max_stops"], f"{where}, column max_stops"))
     if not is_blank(row.get("skills")):
         vehicle["skills"] = _list(row["skills"])
+    _reload_columns(row, where, vehicle)
     if not is_blank(row.get("break_duration_s")):
         vehicle["breaks"] = [
             {
@@ -330,6 +338,33 @@ def vehicle_from_row(row: dict[str, Any], where: str) -> dict[str, Any]:
             }
         ]
     return vehicle
+
+
+def _reload_columns(row: dict[str, Any], where: str, vehicle: dict[str, Any]) -> None:
+    """A vehicle's reload place (one per row), and its max reloads."""
+    lat, lon = row.get("reload_lat"), row.get("reload_lon")
+    if is_blank(lat) != is_blank(lon):
+        column = "reload_lon" if is_blank(lon) else "reload_lat"
+        raise InputFileError.cell(
+            f"{where}, column {column}", "", "is blank, but the other reload coordinate is not"
+        )
+    if not (is_blank(lat) or is_blank(lon)):
+        vehicle["reload_locations"] = [
+            [
+                parse_number(lon, f"{where}, column reload_lon"),
+                parse_number(lat, f"{where}, column reload_lat"),
+            ]
+        ]
+    if not is_blank(row.get("reload_index")):
+        index = parse_number(row["reload_index"], f"{where}, column reload_index")
+        vehicle["reload_indices"] = [int(index)]
+    if not is_blank(row.get("max_reloads")):
+        most = parse_number(row["max_reloads"], f"{where}, column max_reloads")
+        if most != int(most):
+            raise InputFileError.cell(
+                f"{where}, column max_reloads", row["max_reloads"], "is not a whole number"
+            )
+        vehicle["max_reloads"] = int(most)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -375,6 +410,8 @@ _COLUMNS = {
     "end": "end_lat/end_lon",
     "shift": "shift_start_s/shift_end_s",
     "breaks": "break_start_s/break_end_s/break_duration_s",
+    "reload_locations": "reload_lat/reload_lon",
+    "reload_indices": "reload_index",
 }
 
 

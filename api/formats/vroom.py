@@ -350,7 +350,7 @@ def translate(problem: VroomProblem, time_limit_s: float, seed: int = 0) -> Vroo
         "jobs": [_stop(job, dims, origin_s, uses_indices) for job in problem.jobs],
         "shipments": [_shipment(s, dims, origin_s, uses_indices) for s in problem.shipments],
         "vehicles": [_vehicle(v, dims, origin_s, uses_indices) for v in problem.vehicles],
-        "options": {"time_limit_s": time_limit_s, "seed": seed},
+        "options": {"time_limit_s": time_limit_s, "seed": seed, "geometry": problem.options.g},
     }
     if matrix is not None:
         data["matrix"] = {
@@ -508,6 +508,8 @@ def _route(tr: VroomTranslation, route: Any, vehicle: VroomVehicle) -> dict[str,
         body["distance"] = round(summary.distance_m)
     body["steps"] = steps
     body["violations"] = []
+    if route.geometry is not None:
+        body["geometry"] = route.geometry
     return body
 
 

@@ -51,6 +51,7 @@ class _OutRoute(BaseModel):
     duration: float | None = None
     distance: float | None = None
     delivery: list[float] | None = None
+    geometry: str | None = None
 
 
 class _OutUnassigned(BaseModel):
@@ -144,6 +145,7 @@ def _out_step(tr: VroomTranslation, step: _OutStep, start_s: float) -> Step:
 
 
 def _out_route(tr: VroomTranslation, route: _OutRoute, fixed_cost: float) -> Route:
+    capacity = next((v.capacity for v in tr.request.vehicles if v.id == route.vehicle), {})
     first = (route.steps[0].arrival or 0.0) - tr.origin_s
     steps = [_out_step(tr, s, first) for s in route.steps]
     visits = [s for s in steps if s.type.is_visit]
@@ -163,8 +165,10 @@ def _out_route(tr: VroomTranslation, route: _OutRoute, fixed_cost: float) -> Rou
             start_s=start_s,
             end_s=end_s,
             delivered={str(k): v for k, v in enumerate(route.delivery or [])},
+            capacity=dict(capacity),  # VROOM does not report it: the problem's
             cost=route.cost if route.cost is not None else fixed_cost,
         ),
+        geometry=route.geometry,
     )
 
 

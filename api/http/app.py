@@ -23,6 +23,7 @@ from api.http.errors import InternalErrorMiddleware, error_json, install_error_h
 from api.http.routers import (
     allocations,
     analytics,
+    basemap,
     checks,
     dashboard,
     dispatch,
@@ -66,6 +67,7 @@ ROUTERS = (
     returns,
     picking,
     analytics,
+    basemap,
 )
 #: Paths under the prefix that never need a key.
 OPEN_PATHS = {f"{API_PREFIX}/health"}

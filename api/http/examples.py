@@ -140,6 +140,7 @@ ROUTES_RESULT: dict[str, Any] = {
                 "start_s": 0.0,
                 "end_s": 1396.6,
                 "delivered": {"weight_kg": 50.0},
+                "capacity": {"weight_kg": 100.0},
                 "cost": 8.8511,
             },
         }

@@ -218,6 +218,13 @@ class OsmProvider:
             )
         return snap
 
+    def leg_paths(self, points: FloatArray, legs: IntArray) -> list[FloatArray]:
+        """Road paths (``[lon, lat]`` rows, snapped start to snapped end) of the legs
+        ``(from, to)`` between rows of ``points``: see :mod:`engine.matrices.osm_paths`."""
+        from engine.matrices.osm_paths import leg_paths  # late: only drawing needs it
+
+        return leg_paths(self, points, legs)
+
     # ---------------------------------------------------------------- matrices
     def matrices(self, points: FloatArray) -> TravelMatrices:
         """Driving durations and distances between every ordered pair of ``[lon, lat]`` rows."""

@@ -30,11 +30,31 @@ from engine.matrices.base import MatrixError
 from engine.matrices.osm_profile import node_rule, way_speeds_kmh
 
 #: Bump when the profile or the cached layout changes: old cache files are then ignored.
-GRAPH_FORMAT_VERSION = 1
+GRAPH_FORMAT_VERSION = 2
 EARTH_RADIUS_M = 6_371_008.8
 #: Closed direction of a chain or segment.
 CLOSED = -1
 _FLOAT53 = 2.0**53
+#: Road classes kept per segment (for drawing), by ``seg_class`` code; ``highway`` values map
+#: to them by their name without ``_link`` (trunk counts as motorway, the rest as ``other``).
+ROAD_CLASSES = ("motorway", "primary", "secondary", "tertiary", "residential", "other")
+_CLASS_OF_HIGHWAY = {
+    "motorway": 0,
+    "trunk": 0,
+    "primary": 1,
+    "secondary": 2,
+    "tertiary": 3,
+    "residential": 4,
+    "unclassified": 4,
+    "living_street": 4,
+}
+
+
+def road_class(highway: str | None) -> int:
+    """The :data:`ROAD_CLASSES` code of a ``highway`` tag value."""
+    base = (highway or "").removesuffix("_link")
+    return _CLASS_OF_HIGHWAY.get(base, len(ROAD_CLASSES) - 1)
+
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -80,6 +100,7 @@ class RoadGraph:
     seg_off_len_cm: IntArray
     seg_off_fwd_ms: IntArray
     seg_off_bwd_ms: IntArray
+    seg_class: IntArray  # the segment's road class (a :data:`ROAD_CLASSES` code)
     # routing graph over junctions, duplicate arcs reduced to the best one
     arc_indptr: IntArray
     arc_head: IntArray
@@ -126,6 +147,7 @@ class _RawWays:
     way_start: IntArray  # index into refs where each way starts
     fwd_kmh: FloatArray
     bwd_kmh: FloatArray
+    way_class: IntArray
     blocked_ids: IntArray
     delay_ids: IntArray
     delay_s: FloatArray
@@ -141,6 +163,7 @@ def _parse(osm_file: Path) -> _RawWays:
     way_start: list[int] = []
     fwd: list[float] = []
     bwd: list[float] = []
+    classes: list[int] = []
     blocked: list[int] = []
     delay_ids: list[int] = []
     delays: list[float] = []
@@ -184,6 +207,7 @@ def _parse(osm_file: Path) -> _RawWays:
             lats.extend(way_lats)
             fwd.append(speeds[0])
             bwd.append(speeds[1])
+            classes.append(road_class(obj.tags.get("highway")))
     except RuntimeError as error:
         raise MatrixError(f"osm_file {str(osm_file)!r} could not be read: {error}") from error
     if not way_start:
@@ -195,6 +219,7 @@ def _parse(osm_file: Path) -> _RawWays:
         way_start=np.asarray(way_start, dtype=np.int64),
         fwd_kmh=np.asarray(fwd, dtype=np.float64),
         bwd_kmh=np.asarray(bwd, dtype=np.float64),
+        way_class=np.asarray(classes, dtype=np.int64),
         blocked_ids=np.asarray(blocked, dtype=np.int64),
         delay_ids=np.asarray(delay_ids, dtype=np.int64),
         delay_s=np.asarray(delays, dtype=np.float64),
@@ -212,6 +237,7 @@ class _Segments:
     len_cm: IntArray
     fwd_ms: IntArray
     bwd_ms: IntArray
+    cls: IntArray
 
     def take(self, keep: npt.NDArray[np.bool_] | IntArray) -> _Segments:
         """The segments selected by a mask or index array."""
@@ -223,6 +249,7 @@ class _Segments:
             self.len_cm[keep],
             self.fwd_ms[keep],
             self.bwd_ms[keep],
+            self.cls[keep],
         )
 
 
@@ -280,6 +307,7 @@ def _segments(raw: _RawWays) -> tuple[_Segments, int]:
         len_cm=np.round(length_m * 100).astype(np.int64),
         fwd_ms=travel_ms(raw.fwd_kmh[way], b),
         bwd_ms=travel_ms(raw.bwd_kmh[way], a),
+        cls=raw.way_class[way],
     )
     return segments, int(node_ids.shape[0])
 
@@ -452,6 +480,7 @@ def build_graph(osm_file: Path) -> RoadGraph:
         seg_off_len_cm=off_len,
         seg_off_fwd_ms=off_fwd,
         seg_off_bwd_ms=off_bwd,
+        seg_class=seg.cls[flat],
         arc_indptr=arc_indptr,
         arc_head=arc_head,
         arc_ms=arc_ms,

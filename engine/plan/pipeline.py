@@ -227,6 +227,7 @@ def _site_request(
             "options": {
                 "time_limit_s": options.routing_time_limit_s,
                 "workers": 1 if options.parallel else 0,
+                "geometry": options.geometry,
             },
             "day_start": request.day_start,
         }

@@ -14,13 +14,16 @@ of them (arc and route costs, drop penalties): a value that would overflow is an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.routing.compile_costs import owner_path, penalty_ticks, task_path, vehicle_costs
-from engine.routing.locations import NO_LOCATION, ResolvedRequest, TickMatrices
+from engine.routing.locations import NO_LOCATION, LocationTable, ResolvedRequest, TickMatrices
 from engine.units import (
+    COST_SCALE,
+    DISTANCE_SCALE,
     MAX_TICKS,
     TIME_SCALE,
     check_ticks,
@@ -99,7 +102,19 @@ def time_horizon(resolved: ResolvedRequest) -> int:
             "vehicles (their breaks' duration_s)",
         )
     )
-    horizon = max(ends) + service + breaks + (len(tasks) + 2) * longest + 1
+    # a reload may come before every stop: its time and one more leg each
+    reload_s = max(
+        (
+            v.reload_service_s
+            * min(len(tasks), MAX_TICKS if v.max_reloads is None else v.max_reloads)
+            for v in request.vehicles
+            if v.has_reloads
+        ),
+        default=-1.0,
+    )
+    reloads = 0 if reload_s < 0 else int(to_time_ticks(reload_s, "vehicles (their reloads)"))
+    legs = len(tasks) + 2 + (len(tasks) if reload_s >= 0 else 0)
+    horizon = max(ends) + service + breaks + reloads + legs * longest + 1
     check_ticks(
         horizon,
         "matrix",
@@ -358,7 +373,13 @@ def _nodes(resolved: ResolvedRequest, candidates: list[int]) -> _Nodes:
     """Lay out the nodes: candidate stops first, then depots, then the free node."""
     table = resolved.table
     depot_rows = sorted(
-        {int(x) for x in np.concatenate([table.vehicle_start, table.vehicle_end]) if x >= 0}
+        {
+            int(x)
+            for x in np.concatenate(
+                [table.vehicle_start, table.vehicle_end, *table.vehicle_reloads]
+            )
+            if x >= 0
+        }
     )
     open_routes = bool(np.any(table.vehicle_start < 0) or np.any(table.vehicle_end < 0))
     location = np.asarray(
@@ -536,6 +557,43 @@ def _links(
     return locked, cost
 
 
+def _reloads(request: RoutingRequest, table: LocationTable, nodes: _Nodes) -> dict[str, Any]:
+    """Each vehicle's reload nodes, reload limit (-1: none) and reload time, in ticks."""
+    if not any(v.has_reloads for v in request.vehicles):
+        return {}
+    return {
+        "reloads": [
+            nodes.of_rows(table.reload_rows(v)) if vehicle.has_reloads else np.zeros(0, np.int64)
+            for v, vehicle in enumerate(request.vehicles)
+        ],
+        "max_reloads": np.asarray(
+            [-1 if v.max_reloads is None else v.max_reloads for v in request.vehicles], np.int64
+        ),
+        "reload_service": np.asarray(
+            [int(to_time_ticks(v.reload_service_s)) for v in request.vehicles], np.int64
+        ),
+    }
+
+
+#: Cost ticks per tick (or per stop) of each balance metric, per unit of its weight.
+_BALANCE_TICK = {
+    "duration": COST_SCALE / (3600.0 * TIME_SCALE),
+    "distance": COST_SCALE / (1000.0 * DISTANCE_SCALE),
+    "stops": float(COST_SCALE),
+}
+
+
+def _balance(request: RoutingRequest) -> dict[str, Any]:
+    """The balance term: its metric and its cost per tick (per stop)."""
+    balance = request.options.balance
+    if balance is None or balance.weight <= 0:
+        return {}
+    return {
+        "balance_metric": balance.metric,
+        "balance_cost": balance.weight * _BALANCE_TICK[balance.metric],
+    }
+
+
 def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
     """Pre-check every (stop, vehicle) pair and build the solver arrays for what remains."""
     request, table, tasks = resolved.request, resolved.table, resolved.tasks
@@ -586,6 +644,8 @@ def compile_request(resolved: ResolvedRequest) -> CompiledProblem:
         coordinates=_node_coordinates(resolved, nodes.location),
         locked=locked,
         assign_cost=assign_cost,
+        **_reloads(request, table, nodes),
+        **_balance(request),
     )
     for v, why in lock_problems(data):
         raise InvalidInputError.for_field(

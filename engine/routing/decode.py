@@ -15,6 +15,7 @@ from models.routing import (
     Id,
     Route,
     RouteSummary,
+    RoutingRequest,
     RoutingResult,
     RoutingStats,
     Step,
@@ -30,6 +31,7 @@ _KIND = {
     "start": StepType.START,
     "job": StepType.STOP,
     "break": StepType.BREAK,
+    "reload": StepType.RELOAD,
     "end": StepType.END,
 }
 _TASK_KIND = {"job": StepType.STOP, "pickup": StepType.PICKUP, "delivery": StepType.DELIVERY}
@@ -56,7 +58,8 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
         )
         for name in dims
     }
-    load = {name: sum((tasks[i].delivery.get(name, 0.0) for i in jobs), 0.0) for name in dims}
+    trips = _trips(timed)
+    load = _trip_load(problem, trips[0])
     start = timed.steps[0].departure
     steps: list[Step] = []
     for item in timed.steps:
@@ -79,6 +82,14 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
         elif item.kind == "break":
             assert item.index is not None
             entity_id = vehicle.breaks[item.index].id
+        elif item.kind == "reload":
+            assert item.index is not None
+            trips.pop(0)
+            load = _trip_load(problem, trips[0])
+            if vehicle.reload_indices:
+                location_index = vehicle.reload_indices[item.index]
+            else:
+                location = vehicle.reload_locations[item.index]
         elif item.kind == "start":
             location, location_index = vehicle.start, vehicle.start_index
         else:
@@ -115,12 +126,56 @@ def _route(problem: CompiledProblem, vehicle_index: int, timed: RouteSchedule) -
         service_s=sum(s.service_s for s in steps if s.type.is_visit),
         waiting_s=sum(s.waiting_s for s in steps),
         break_s=sum(s.service_s for s in steps if s.type == StepType.BREAK),
+        reload_s=sum(s.service_s for s in steps if s.type == StepType.RELOAD),
+        reloads=sum(s.type == StepType.RELOAD for s in steps),
         start_s=start / TIME_SCALE,
         end_s=timed.steps[-1].arrival / TIME_SCALE,
         delivered=delivered,
+        capacity=dict(vehicle.capacity),
         cost=route_cost(vehicle, distance_m, travel_s, timed.span / TIME_SCALE),
     )
     return Route(vehicle_id=vehicle.id, steps=steps, summary=summary)
+
+
+def _trips(timed: RouteSchedule) -> list[list[int]]:
+    """The stops (request indices) of each trip: the route split at its reloads."""
+    trips: list[list[int]] = [[]]
+    for step in timed.steps:
+        if step.kind == "reload":
+            trips.append([])
+        elif step.kind == "job" and step.index is not None:
+            trips[-1].append(step.index)
+    return trips
+
+
+def _trip_load(problem: CompiledProblem, trip: list[int]) -> dict[str, float]:
+    """What a trip leaves with: its deliveries (its pickups are collected on the way)."""
+    tasks = problem.resolved.tasks
+    return {
+        name: sum((tasks[i].delivery.get(name, 0.0) for i in trip), 0.0)
+        for name in problem.dimensions
+    }
+
+
+def reload_places(
+    problem: CompiledProblem, vehicle: int, reloads: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """A raw route's reloads as (position, node) pairs, made (position, reload place) pairs."""
+    rows = [int(x) for x in problem.resolved.table.reload_rows(vehicle)]
+    return [(p, rows.index(int(problem.node_location[node]))) for p, node in reloads]
+
+
+def balance_cost(request: RoutingRequest, routes: list[Route]) -> float:
+    """``options.balance``: its weight times the largest route's metric (0 without it)."""
+    balance = request.options.balance
+    if balance is None or not routes:
+        return 0.0
+    per_route = {
+        "duration": [r.summary.duration_s / 3600 for r in routes],
+        "stops": [float(r.summary.stops) for r in routes],
+        "distance": [r.summary.distance_m / 1000 for r in routes],
+    }[balance.metric]
+    return balance.weight * max(per_route)
 
 
 def _dropped(problem: CompiledProblem, solution: VrpSolution) -> list[Unassigned]:
@@ -171,12 +226,14 @@ def _summary(
         and tasks[order[step.id]].assigned_vehicle not in (None, r.vehicle_id)
     )
     reassign = reassigned * request.options.reassign_penalty
+    balance = balance_cost(request, routes)
     return Summary(
-        cost=route_total + penalty + reassign,
+        cost=route_total + penalty + reassign + balance,
         travel_cost=route_total - fixed,
         fixed_cost=fixed,
         drop_penalty=penalty,
         reassign_cost=reassign,
+        balance_cost=balance,
         routes=len(routes),
         stops_served=sum(r.summary.stops for r in routes),
         unassigned=len(unassigned),
@@ -189,10 +246,15 @@ def _summary(
 
 
 def _scheduled(
-    problem: CompiledProblem, vehicle: int, stops: list[int], breaks: list[tuple[int, int]]
+    problem: CompiledProblem,
+    vehicle: int,
+    stops: list[int],
+    breaks: list[tuple[int, int]],
+    reloads: list[tuple[int, int]] | None = None,
 ) -> Route:
     shift = vehicle_shift(problem.request.vehicles[vehicle], problem.horizon)
-    return _route(problem, vehicle, best_schedule(problem.resolved, vehicle, stops, breaks, shift))
+    timed = best_schedule(problem.resolved, vehicle, stops, breaks, shift, reloads or ())
+    return _route(problem, vehicle, timed)
 
 
 def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> RoutingResult:
@@ -204,6 +266,7 @@ def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> Rou
             raw.vehicle,
             [int(problem.stop_of_node[int(n)]) for n in raw.stops],
             [(b.break_index, b.position) for b in raw.breaks],
+            reload_places(problem, raw.vehicle, [(r.position, r.node) for r in raw.reloads]),
         )
         for raw in solution.routes
     ]
@@ -232,11 +295,16 @@ def decode(problem: CompiledProblem, solution: VrpSolution, backend: str) -> Rou
 
 
 def scheduled_route(
-    problem: CompiledProblem, vehicle: int, stops: list[int], breaks: list[tuple[int, int]]
+    problem: CompiledProblem,
+    vehicle: int,
+    stops: list[int],
+    breaks: list[tuple[int, int]],
+    reloads: list[tuple[int, int]] | None = None,
 ) -> Route:
     """The route of ``vehicle`` over ``stops`` (request indices) with ``breaks`` as
-    (break index, leg) pairs, on its best punctual schedule."""
-    return _scheduled(problem, vehicle, stops, breaks)
+    (break index, leg) pairs and ``reloads`` as (position, reload place) pairs, on its best
+    punctual schedule."""
+    return _scheduled(problem, vehicle, stops, breaks, reloads)
 
 
 def plan_summary(

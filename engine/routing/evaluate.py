@@ -11,28 +11,35 @@ broken constraint or figure that does not add up as a :class:`Violation`:
 * links (:mod:`engine.routing.evaluate_links`): shipments' two ends, locked prefixes kept
   exactly, stops only on the vehicles they name, the reassign penalty;
 * max duration, distance and stops per vehicle;
-* loads, cumulative distances and durations, every route summary figure, the plan's totals
-  and its cost split;
+* loads, cumulative distances and durations, every route summary figure (its ``capacity``
+  must be the vehicle's), the plan's totals and its cost split;
 * every reason given for a stop left out (:mod:`engine.routing.evaluate_reasons`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from engine.matrices import TravelMatrices
 from engine.routing.evaluate_links import Report as _Report
 from engine.routing.evaluate_links import check_links, reassign_cost
 from engine.routing.evaluate_plan import plan_from_routes
 from engine.routing.evaluate_reasons import check_reasons
+from engine.routing.evaluate_reloads import check_reload, first_trip
 from engine.routing.evaluate_schedule import NOWHERE, Geometry, build_geometry
+from engine.routing.evaluate_walk import COST_RTOL as COST_RTOL
+from engine.routing.evaluate_walk import DIST_TOL_M as DIST_TOL_M
+from engine.routing.evaluate_walk import TIME_TOL_S as TIME_TOL_S
+from engine.routing.evaluate_walk import RouteTotals as _RouteTotals
+from engine.routing.evaluate_walk import Walk as _Walk
+from engine.routing.evaluate_walk import check_load as _check_load
+from engine.routing.evaluate_walk import check_travel as _check_travel
+from engine.routing.evaluate_walk import close as _close
+from engine.routing.evaluate_walk import cost_close as _cost_close
 from engine.units import DISTANCE_SCALE, TIME_SCALE
 from models.routing import (
-    Break,
     Evaluation,
     Id,
     Route,
@@ -44,91 +51,6 @@ from models.routing import (
     Vehicle,
 )
 from models.status import ViolationCode
-
-#: Times and distances are exact to a tick (0.1); half a tick absorbs user-value rounding.
-TIME_TOL_S = 0.5 / TIME_SCALE + 1e-6
-DIST_TOL_M = 0.5 / DISTANCE_SCALE + 1e-6
-COST_RTOL = 1e-6
-
-
-def _check_load(
-    load: dict[str, float], capacity: dict[str, float], when: str, vid: Id, report: _Report
-) -> None:
-    """Report a load above the capacity, or below zero (goods dropped before collected)."""
-    for name, value in load.items():
-        if name in capacity and value > capacity[name] + 1e-9:
-            report.add(
-                ViolationCode.CAPACITY,
-                f"load {value} of {name!r} {when} exceeds {capacity[name]}",
-                vid,
-            )
-        if value < -1e-9:
-            report.add(
-                ViolationCode.NEGATIVE_LOAD, f"load {value} of {name!r} {when} is below zero", vid
-            )
-
-
-def _close(a: float, b: float, tol: float) -> bool:
-    """Equal within an absolute tolerance."""
-    return abs(a - b) <= tol
-
-
-def _cost_close(a: float, b: float) -> bool:
-    """Equal within :data:`COST_RTOL`, relative (absolute below 1)."""
-    return abs(a - b) <= COST_RTOL * max(1.0, abs(a), abs(b))
-
-
-@dataclass
-class _RouteTotals:
-    """What a route (or the whole plan) adds up to, recomputed."""
-
-    distance_m: float = 0.0
-    travel_s: float = 0.0
-    duration_s: float = 0.0
-    service_s: float = 0.0
-    waiting_s: float = 0.0
-    break_s: float = 0.0
-    fixed_cost: float = 0.0
-    drop_penalty: float = 0.0
-    reassign_cost: float = 0.0
-    cost: float = 0.0
-
-    def add(self, other: _RouteTotals) -> None:
-        """Add a route's totals to the plan's."""
-        for name in (
-            "distance_m", "travel_s", "duration_s", "service_s", "waiting_s", "break_s",
-            "fixed_cost", "cost",
-        ):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass
-class _Walk:
-    """One route walked step by step: the vehicle, and the running state after each step."""
-
-    geo: Geometry
-    vehicle: Vehicle
-    report: _Report
-    travel: npt.NDArray[np.int64]  # travel ticks at the vehicle's speed
-    stop_index: dict[Id | None, int]  # a step without an id finds nothing
-    break_specs: dict[Id, Break]
-    here: int  # the matrix row the vehicle is at (NOWHERE: anywhere, on an open route)
-    end_row: int
-    load: dict[str, float]  # on board now
-    clock: float  # when the previous step ends
-    leg_departure: float  # when the vehicle left the previous visit (or the start)
-    leg_breaks: float = 0.0  # breaks taken since then
-    distance_m: float = 0.0
-    travel_s: float = 0.0
-    stops: int = 0
-    service_s: float = 0.0  # what the stops need, from the request
-    break_s: float = 0.0  # what the breaks taken last, from the request
-    delivered: dict[str, float] = field(default_factory=dict)
-    breaks_taken: dict[Id, int] = field(default_factory=dict)
-
-    def add(self, code: ViolationCode, message: str, stop: Id | None = None) -> None:
-        """Report a violation of this route's vehicle."""
-        self.report.add(code, message, self.vehicle.id, stop)
 
 
 def _check_shape(steps: list[Step], vid: Id, report: _Report) -> bool:
@@ -151,7 +73,8 @@ def _check_shape(steps: list[Step], vid: Id, report: _Report) -> bool:
 def _check_start(geo: Geometry, route: Route, vehicle_index: int, report: _Report) -> _Walk:
     """The start step: where the vehicle sets off, what it carries, and when (in its shift).
 
-    The route's deliveries are on board at the start; pickups add, drops remove.
+    The first trip's deliveries are on board at the start (the whole route's without a
+    reload); pickups add, drops remove.
     """
     tasks = geo.tasks
     vehicle = geo.request.vehicles[vehicle_index]
@@ -163,7 +86,8 @@ def _check_start(geo: Geometry, route: Route, vehicle_index: int, report: _Repor
     if here == NOWHERE:
         here = rows[0] if rows else NOWHERE
     names = set(vehicle.capacity) | {n for i in known for n in tasks[i].demand}
-    load = {name: sum(tasks[i].delivery.get(name, 0.0) for i in known) for name in names}
+    trip = [i for i in (stop_index.get(s.id) for s in first_trip(route.steps)) if i is not None]
+    load = {name: sum(tasks[i].delivery.get(name, 0.0) for i in trip) for name in names}
     _check_load(load, vehicle.capacity, "at the start", vehicle.id, report)
     start = route.steps[0]
     shift_lo = vehicle.shift.start_s if vehicle.shift else 0.0
@@ -185,6 +109,7 @@ def _check_start(geo: Geometry, route: Route, vehicle_index: int, report: _Repor
         load=load,
         clock=start.departure_s,
         leg_departure=start.departure_s,
+        vehicle_index=vehicle_index,
     )
 
 
@@ -222,30 +147,6 @@ def _check_break(walk: _Walk, step: Step) -> None:
     walk.leg_breaks += spec.duration_s
     walk.break_s += spec.duration_s
     walk.clock = max(walk.clock, step.departure_s)
-
-
-def _check_travel(walk: _Walk, step: Step, row: int, who: Id | None) -> None:
-    """The leg to ``row``: not reached before the earliest possible arrival, distance adds up."""
-    here = walk.here
-    leg_ticks = 0 if NOWHERE in (here, row) else int(walk.travel[here, row])
-    leg_s = leg_ticks / TIME_SCALE
-    walk.distance_m += (
-        0 if NOWHERE in (here, row) else int(walk.geo.distance[here, row]) / DISTANCE_SCALE
-    )
-    walk.travel_s += leg_s
-    earliest = max(walk.clock, walk.leg_departure + leg_s + walk.leg_breaks)
-    if step.arrival_s < earliest - TIME_TOL_S:
-        walk.add(
-            ViolationCode.TRAVEL_TIME,
-            f"arrives at {step.arrival_s} s but cannot be there before {earliest} s",
-            who,
-        )
-    if not _close(step.distance_m, walk.distance_m, DIST_TOL_M):
-        walk.add(
-            ViolationCode.DISTANCE_MISMATCH,
-            f"reports {step.distance_m} m travelled, recomputed {walk.distance_m} m",
-            who,
-        )
 
 
 def _check_service(walk: _Walk, step: Step, stop: Task) -> None:
@@ -402,12 +303,13 @@ def _check_route_summary(walk: _Walk, route: Route, totals: _RouteTotals) -> Non
     parts = sum(s.waiting_s for s in steps) + sum(
         s.departure_s - s.service_start_s
         for s in steps
-        if s.type.is_visit or s.type == StepType.BREAK
+        if s.type.is_visit or s.type in (StepType.BREAK, StepType.RELOAD)
     )
     if not _close(totals.duration_s, totals.travel_s + parts, TIME_TOL_S * len(steps)):
         walk.add(
             ViolationCode.TIME_UNACCOUNTED,
-            f"route lasts {totals.duration_s} s but travel, service, waiting and breaks add up "
+            f"route lasts {totals.duration_s} s but travel, service, waiting, breaks and reloads "
+            "add up "
             f"to {totals.travel_s + parts} s",
         )
     summary = route.summary
@@ -419,6 +321,8 @@ def _check_route_summary(walk: _Walk, route: Route, totals: _RouteTotals) -> Non
         ("service_s", summary.service_s, totals.service_s, many),
         ("waiting_s", summary.waiting_s, totals.waiting_s, many),
         ("break_s", summary.break_s, totals.break_s, many),
+        ("reload_s", summary.reload_s, walk.reload_s, many),
+        ("reloads", summary.reloads, walk.reloads, 0),
         ("start_s", summary.start_s, steps[0].departure_s, TIME_TOL_S),
         ("end_s", summary.end_s, steps[-1].arrival_s, TIME_TOL_S),
     ]
@@ -437,6 +341,15 @@ def _check_route_summary(walk: _Walk, route: Route, totals: _RouteTotals) -> Non
         walk.add(
             ViolationCode.SUMMARY_MISMATCH, f"route stops is {summary.stops}, counted {walk.stops}"
         )
+    capacity = walk.vehicle.capacity
+    # an empty capacity is one not reported (results made elsewhere, or before it was)
+    for n in sorted(set(summary.capacity) | set(capacity)) if summary.capacity else []:
+        given, own = summary.capacity.get(n), capacity.get(n)
+        if given is None or own is None or not _close(given, own, 1e-9):
+            walk.add(
+                ViolationCode.SUMMARY_MISMATCH,
+                f"route capacity[{n!r}] is {given}, the vehicle's is {own}",
+            )
     if not _cost_close(summary.cost, totals.cost):
         walk.add(
             ViolationCode.COST_MISMATCH, f"route cost is {summary.cost}, recomputed {totals.cost}"
@@ -455,7 +368,7 @@ def _check_route(
     if not _check_shape(steps, geo.request.vehicles[vehicle_index].id, report):
         return _RouteTotals()
     walk = _check_start(geo, route, vehicle_index, report)
-    for step in steps[1:]:
+    for k, step in enumerate(steps[1:], start=1):
         if not _close(step.duration_s, step.arrival_s - steps[0].departure_s, TIME_TOL_S):
             walk.add(
                 ViolationCode.SUMMARY_MISMATCH,
@@ -465,6 +378,9 @@ def _check_route(
             )
         if step.type == StepType.BREAK:
             _check_break(walk, step)
+        elif step.type == StepType.RELOAD:
+            check_reload(walk, step, steps[k + 1 :], walk.reloads)
+            walk.reloads += 1
         elif step.type.is_visit:
             _check_visit(walk, step, served)
         else:
@@ -477,6 +393,7 @@ def _check_route(
         waiting_s=sum(max(s.service_start_s - s.arrival_s, 0.0) for s in steps),
         break_s=walk.break_s,
         fixed_cost=walk.vehicle.fixed_cost,
+        stops=walk.stops,
     )
     _check_limits(walk, totals)
     totals.cost = _route_cost(walk.vehicle, totals)
@@ -550,11 +467,16 @@ def _check_plan_summary(
         (
             "travel_cost",
             summary.travel_cost,
-            plan.cost - plan.fixed_cost - plan.drop_penalty - plan.reassign_cost,
+            plan.cost
+            - plan.fixed_cost
+            - plan.drop_penalty
+            - plan.reassign_cost
+            - plan.balance_cost,
         ),
         ("fixed_cost", summary.fixed_cost, plan.fixed_cost),
         ("drop_penalty", summary.drop_penalty, plan.drop_penalty),
         ("reassign_cost", summary.reassign_cost, plan.reassign_cost),
+        ("balance_cost", summary.balance_cost, plan.balance_cost),
     ):
         if not _cost_close(reported, recomputed):
             report.add(
@@ -625,7 +547,10 @@ def evaluate_with(geo: Geometry, result: RoutingResult) -> Evaluation:
     report.violations.extend(check_links(geo, result, served))
     plan.drop_penalty = sum(s.drop_penalty or 0.0 for s in tasks if s.optional and s.id in listed)
     plan.reassign_cost = reassign_cost(geo, served)
-    plan.cost += plan.drop_penalty + plan.reassign_cost
+    balance = geo.request.options.balance
+    if balance is not None and result.routes:
+        plan.balance_cost = balance.weight * plan.most.get(balance.metric, 0.0)
+    plan.cost += plan.drop_penalty + plan.reassign_cost + plan.balance_cost
     _check_plan_summary(result, served, listed, plan, report)
     report.violations.extend(check_reasons(geo, result))
     return Evaluation(

@@ -26,6 +26,7 @@ from models.routing import (
     Id,
     Route,
     RouteSummary,
+    RoutingRequest,
     RoutingResult,
     RoutingStats,
     Step,
@@ -130,12 +131,26 @@ def _route(geo: Geometry, v: int, timed: list[Timed]) -> Route:
         delivered={
             n: sum(t.delivery.get(n, 0.0) + t.unload.get(n, 0.0) for t in visits) for n in names
         },
+        capacity=dict(vehicle.capacity),
         cost=vehicle.fixed_cost
         + vehicle.cost_per_km * distance_m / 1000
         + vehicle.cost_per_hour * travel_s / 3600
         + vehicle.cost_per_working_hour * duration_s / 3600,
     )
     return Route(vehicle_id=vehicle.id, steps=steps, summary=summary)
+
+
+def _balance_cost(request: RoutingRequest, routes: list[Route]) -> float:
+    """``options.balance``'s weight times the largest route's metric."""
+    balance = request.options.balance
+    if balance is None or not routes:
+        return 0.0
+    metric = {
+        "duration": lambda r: r.summary.duration_s / 3600,
+        "stops": lambda r: float(r.summary.stops),
+        "distance": lambda r: r.summary.distance_m / 1000,
+    }[balance.metric]
+    return balance.weight * max(metric(r) for r in routes)
 
 
 def plan_from_routes(geo: Geometry, sequences: dict[Id, list[Id]]) -> RoutingResult:
@@ -168,10 +183,12 @@ def plan_from_routes(geo: Geometry, sequences: dict[Id, list[Id]]) -> RoutingRes
         if t.id not in served
     ]
     penalty = sum(t.drop_penalty or 0.0 for t in geo.tasks if t.optional and t.id not in served)
+    balance = _balance_cost(request, routes)
     fixed = sum(request.vehicles[vehicle_index[r.vehicle_id]].fixed_cost for r in routes)
     total = sum(r.summary.cost for r in routes)
     summary = Summary(
-        cost=total + penalty,
+        cost=total + penalty + balance,
+        balance_cost=balance,
         travel_cost=total - fixed,
         fixed_cost=fixed,
         drop_penalty=penalty,

@@ -101,11 +101,17 @@ def reason_holds(geo: Geometry, reason: UnassignedReason, unit: tuple[int, ...])
     return True
 
 
-def _insertions(items: list[Item], unit: tuple[int, ...]) -> Iterator[list[Item]]:
-    """``items`` with the unit's tasks put in at every position (a pickup before its delivery)."""
+def _insertions(
+    items: list[Item], unit: tuple[int, ...], reload_places: int = 0
+) -> Iterator[list[Item]]:
+    """``items`` with the unit's tasks put in at every position (a pickup before its delivery);
+    a single stop also after a new reload at each of ``reload_places`` places."""
     if len(unit) == 1:
         for k in range(len(items) + 1):
             yield [*items[:k], ("stop", unit[0]), *items[k:]]
+        for place in range(reload_places):
+            for k in range(1, len(items) + 1):
+                yield [*items[:k], ("reload", place), ("stop", unit[0]), *items[k:]]
         return
     for k in range(len(items) + 1):
         for m in range(k, len(items) + 1):
@@ -127,11 +133,19 @@ def _route_items(geo: Geometry, result: RoutingResult) -> dict[int, list[Item]]:
         v = vehicle_index.get(route.vehicle_id)
         if v is None or v in out:
             continue
-        breaks = {b.id: k for k, b in enumerate(geo.request.vehicles[v].breaks)}
+        vehicle = geo.request.vehicles[v]
+        breaks = {b.id: k for k, b in enumerate(vehicle.breaks)}
+        places: list[object] = [tuple(p) for p in vehicle.reload_locations] or list(
+            vehicle.reload_indices
+        )
         items: list[Item] = []
         for step in route.steps:
             if step.type == StepType.BREAK and step.id in breaks:
                 items.append(("break", breaks[step.id]))
+            elif step.type == StepType.RELOAD:
+                at = step.location_index if vehicle.reload_indices else step.location
+                if at is not None and (tuple(at) if isinstance(at, tuple) else at) in places:
+                    items.append(("reload", places.index(at)))
             elif step.type.is_visit and step.id in task_index:
                 items.append(("stop", task_index[step.id]))
         out[v] = items
@@ -185,7 +199,9 @@ def find_insertion(
         if solo_level(geo, v, unit) in (0, 1, 2, 3):
             continue  # skills, capacity, max_stops or shift rule the vehicle out for good
         base = routes.get(v)
-        for items in _insertions(base if base is not None else _unused_items(geo, v), unit):
+        places = len(vehicle.reload_locations or vehicle.reload_indices) * vehicle.has_reloads
+        given = base if base is not None else _unused_items(geo, v)
+        for items in _insertions(given, unit, places):
             if fits(geo, v, items) is not None:
                 return Insertion(vehicle.id, items)
     budget = MOVED_BREAKS_BUDGET

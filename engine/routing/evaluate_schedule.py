@@ -73,6 +73,7 @@ class Geometry:
     _by_speed: dict[float, npt.NDArray[np.int64]] = field(default_factory=dict)
     locked: dict[int, list[int]] = field(default_factory=dict)  # vehicle -> its locked tasks
     lock_owner: dict[int, int] = field(default_factory=dict)  # locked task -> its vehicle
+    reload_row: list[list[int]] = field(default_factory=list)  # vehicle -> its reload places
 
     def may_serve(self, v: int, i: int) -> bool:
         """Whether vehicle ``v`` may serve task ``i``: skills, the task's vehicles, and no
@@ -104,6 +105,7 @@ def build_geometry(request: RoutingRequest, matrices: TravelMatrices | None = No
         stops = [int(t.location_index) if t.location_index is not None else 0 for t in tasks]
         starts = [NOWHERE if v.start_index is None else v.start_index for v in request.vehicles]
         ends = [NOWHERE if v.end_index is None else v.end_index for v in request.vehicles]
+        reloads = [list(v.reload_indices) for v in request.vehicles]
         if matrices is None:
             matrices = explicit_matrices(request.matrix)
     else:
@@ -117,6 +119,7 @@ def build_geometry(request: RoutingRequest, matrices: TravelMatrices | None = No
         stops = [row(t.location) for t in tasks]
         starts = [row(v.start) for v in request.vehicles]
         ends = [row(v.end) for v in request.vehicles]
+        reloads = [[row(p) for p in v.reload_locations] for v in request.vehicles]
         if matrices is None:
             points = np.asarray(list(rows), dtype=np.float64).reshape(-1, 2)
             if len(points) == 0:
@@ -138,6 +141,7 @@ def build_geometry(request: RoutingRequest, matrices: TravelMatrices | None = No
         stop_row=stops,
         start_row=starts,
         end_row=ends,
+        reload_row=reloads,
         distance=to_distance_ticks(matrices.distances_m),
         base_time=to_time_ticks(matrices.durations_s),
         windows=[merged_windows(t.time_windows) for t in tasks],
@@ -157,7 +161,8 @@ class Timed:
     travel: int = 0
 
 
-#: A route as the evaluator schedules it: ("stop", task index) and ("break", break index).
+#: A route as the evaluator schedules it: ("stop", task index), ("break", break index) and
+#: ("reload", index into the vehicle's reload places).
 Item = tuple[str, int]
 
 
@@ -178,9 +183,20 @@ def simulate(
         here = stop_rows[0]
     out = [Timed("start", None, start, start, start, 0)]
     clock, travelled, pending = start, 0, []
+    reload_ticks = int(to_time_ticks(vehicle.reload_service_s))
     for kind, index in [*items, ("end", -1)]:
         if kind == "break":
             pending.append(index)
+            continue
+        if kind == "reload":
+            there = geo.reload_row[v][index]
+            arrival = clock + _cell(travel, here, there)
+            travelled += _cell(geo.distance, here, there)
+            leg = _cell(travel, here, there)
+            out.append(
+                Timed("reload", index, arrival, arrival, arrival + reload_ticks, travelled, leg)
+            )
+            clock, here = arrival + reload_ticks, there
             continue
         if kind == "end":
             there = geo.end_row[v] if geo.end_row[v] != NOWHERE else here
@@ -231,7 +247,9 @@ def _candidate_starts(geo: Geometry, v: int, items: Sequence[Item], lo: int) -> 
     offset = 0  # ticks from the start to this step's begin, with no waiting anywhere
     for step in timed[1:-1]:
         offset += step.travel
-        if step.kind == "stop":
+        if step.kind == "reload":
+            windows = []
+        elif step.kind == "stop":
             assert step.index is not None
             windows = geo.windows[step.index]
         else:
@@ -286,7 +304,13 @@ def fits(geo: Geometry, v: int, items: Sequence[Item]) -> list[Timed] | None:
         return None
     if any(not geo.may_serve(v, i) for i in stops):
         return None
-    if not loads_fit(geo, vehicle, stops):
+    if not loads_fit(geo, vehicle, stops, items):
+        return None
+    reloads = sum(kind == "reload" for kind, _ in items)
+    if reloads and (
+        not vehicle.has_reloads
+        or (vehicle.max_reloads is not None and reloads > vehicle.max_reloads)
+    ):
         return None
     limit = None if vehicle.max_duration_s is None else int(to_time_ticks(vehicle.max_duration_s))
     lo, hi = geo.shift(vehicle)
@@ -306,8 +330,19 @@ def fits(geo: Geometry, v: int, items: Sequence[Item]) -> list[Timed] | None:
     return best
 
 
-def loads_fit(geo: Geometry, vehicle: Vehicle, stops: Sequence[int]) -> bool:
-    """The load stays within capacity (dimensions the vehicle limits) and above zero."""
+def loads_fit(
+    geo: Geometry, vehicle: Vehicle, stops: Sequence[int], items: Sequence[Item] = ()
+) -> bool:
+    """The load stays within capacity (dimensions the vehicle limits) and above zero, on
+    each trip when ``items`` has reloads (each trip leaves with its own deliveries)."""
+    if any(kind == "reload" for kind, _ in items):
+        trips: list[list[int]] = [[]]
+        for kind, i in items:
+            if kind == "reload":
+                trips.append([])
+            elif kind == "stop":
+                trips[-1].append(i)
+        return all(loads_fit(geo, vehicle, trip) for trip in trips)
     tasks = [geo.tasks[i] for i in stops]
     for name, cap in vehicle.capacity.items():
         load = sum(t.delivery.get(name, 0.0) for t in tasks)

@@ -30,6 +30,14 @@ class LocationTable:
     vehicle_start: npt.NDArray[np.int64]
     vehicle_end: npt.NDArray[np.int64]
     points: npt.NDArray[np.float64] | None
+    #: Rows of each vehicle's reload places (empty arrays: none).
+    vehicle_reloads: tuple[npt.NDArray[np.int64], ...] = ()
+
+    def reload_rows(self, vehicle: int) -> npt.NDArray[np.int64]:
+        """The rows of one vehicle's reload places."""
+        if not self.vehicle_reloads:
+            return np.zeros(0, dtype=np.int64)
+        return self.vehicle_reloads[vehicle]
 
     @classmethod
     def from_request(cls, request: RoutingRequest) -> LocationTable:
@@ -40,7 +48,8 @@ class LocationTable:
                 NO_LOCATION if v.start_index is None else v.start_index for v in request.vehicles
             ]
             ends = [NO_LOCATION if v.end_index is None else v.end_index for v in request.vehicles]
-            return cls(_ints(stops), _ints(starts), _ints(ends), None)
+            reloads = tuple(_ints(v.reload_indices) for v in request.vehicles)
+            return cls(_ints(stops), _ints(starts), _ints(ends), None, reloads)
         rows: dict[tuple[float, float], int] = {}
 
         def row(point: tuple[float, float] | None) -> int:
@@ -51,8 +60,9 @@ class LocationTable:
         stops = [row(s.location) for s in request.tasks()]
         starts = [row(v.start) for v in request.vehicles]
         ends = [row(v.end) for v in request.vehicles]
+        reloads = tuple(_ints([row(p) for p in v.reload_locations]) for v in request.vehicles)
         points = np.asarray(list(rows), dtype=np.float64).reshape(-1, 2)
-        return cls(_ints(stops), _ints(starts), _ints(ends), points)
+        return cls(_ints(stops), _ints(starts), _ints(ends), points, reloads)
 
 
 def _ints(values: Sequence[int | None]) -> npt.NDArray[np.int64]:

@@ -14,14 +14,14 @@ when the search was cut short, else keep :attr:`UnassignedReason.NO_ROOM_IN_PLAN
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import combinations_with_replacement, islice
+from dataclasses import dataclass, field
+from itertools import combinations_with_replacement, islice, pairwise
 
 from engine.routing.compile import CompiledProblem, vehicle_shift
 from engine.routing.decode import place_breaks, plan_summary, route_cost, scheduled_route
 from engine.routing.schedule import RouteSchedule, best_schedule, schedule_route
 from engine.units import DISTANCE_SCALE, TIME_SCALE
-from models.routing import Id, RoutingResult, StepType, Unassigned, Vehicle
+from models.routing import Id, RoutingResult, Step, StepType, Unassigned, Vehicle
 from models.status import SolveStatus, UnassignedReason
 
 #: Capacity and limit tolerances, as the evaluator's.
@@ -42,6 +42,7 @@ class _Plan:
     stops: dict[int, list[int]]
     breaks: dict[int, list[tuple[int, int]]]
     cost: dict[int, float]
+    reloads: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def _plan_of(problem: CompiledProblem, result: RoutingResult) -> _Plan:
@@ -53,17 +54,36 @@ def _plan_of(problem: CompiledProblem, result: RoutingResult) -> _Plan:
         spec = {b.id: k for k, b in enumerate(problem.request.vehicles[v].breaks)}
         stops: list[int] = []
         breaks: list[tuple[int, int]] = []
+        reloads: list[tuple[int, int]] = []
         for step in route.steps:
             if step.type.is_visit and step.id is not None:
                 stops.append(tasks[step.id])
             elif step.type == StepType.BREAK and step.id is not None:
                 breaks.append((spec[step.id], len(stops)))
+            elif step.type == StepType.RELOAD:
+                reloads.append((len(stops), _place(problem.request.vehicles[v], step)))
         plan.stops[v], plan.breaks[v], plan.cost[v] = stops, breaks, route.summary.cost
+        plan.reloads[v] = reloads
     return plan
 
 
-def _loads_fit(problem: CompiledProblem, v: int, stops: list[int]) -> bool:
-    """Capacity in every dimension at the start and after each visit, never below zero."""
+def _place(vehicle: Vehicle, step: Step) -> int:
+    """Which of the vehicle's reload places a reload step is at (the decode names one)."""
+    if vehicle.reload_indices:
+        return vehicle.reload_indices.index(step.location_index or 0)
+    assert step.location is not None
+    return [tuple(p) for p in vehicle.reload_locations].index(tuple(step.location))
+
+
+def _loads_fit(
+    problem: CompiledProblem, v: int, stops: list[int], reloads: list[tuple[int, int]]
+) -> bool:
+    """Capacity in every dimension at the start and after each visit, never below zero, on
+    every trip (a reload at position p ends a trip before stop p)."""
+    cuts = sorted({p for p, _ in reloads})
+    if cuts:
+        bounds = [0, *cuts, len(stops)]
+        return all(_loads_fit(problem, v, stops[a:b], []) for a, b in pairwise(bounds))
     tasks, capacity = problem.resolved.tasks, problem.request.vehicles[v].capacity
     names = set(capacity) | {n for i in stops for n in tasks[i].demand}
     load = {n: sum(tasks[i].delivery.get(n, 0.0) for i in stops) for n in names}
@@ -83,14 +103,19 @@ def _loads_fit(problem: CompiledProblem, v: int, stops: list[int]) -> bool:
 
 
 def _timed(
-    problem: CompiledProblem, v: int, stops: list[int], breaks: list[tuple[int, int]]
+    problem: CompiledProblem,
+    v: int,
+    stops: list[int],
+    breaks: list[tuple[int, int]],
+    reloads: list[tuple[int, int]] | None = None,
 ) -> RouteSchedule | None:
     """The best punctual schedule within the vehicle's shift and limits, or None."""
     vehicle = problem.request.vehicles[v]
     shift = vehicle_shift(vehicle, problem.horizon)
-    if schedule_route(problem.resolved, v, stops, breaks, shift[0]).late:
+    given = reloads or []
+    if schedule_route(problem.resolved, v, stops, breaks, shift[0], given).late:
         return None  # best_schedule would return this very schedule: cheap early exit
-    timed = best_schedule(problem.resolved, v, stops, breaks, shift)
+    timed = best_schedule(problem.resolved, v, stops, breaks, shift, given)
     if timed.late or timed.steps[-1].arrival > shift[1]:
         return None
     if vehicle.max_duration_s is not None and (
@@ -109,14 +134,21 @@ def _shifted(breaks: list[tuple[int, int]], at: int, before: bool) -> list[tuple
     return [(b, leg + (leg > at or (leg == at and not before))) for b, leg in breaks]
 
 
+#: What a tried insertion gives: the cost it adds, the route's breaks and its reloads.
+_Tried = tuple[float, list[tuple[int, int]], list[tuple[int, int]]]
+
+
 def _try(
     problem: CompiledProblem, plan: _Plan, v: int, stops: list[int], cuts: list[int]
-) -> tuple[float, list[tuple[int, int]]] | None:
-    """Cost and breaks of vehicle ``v`` running ``stops`` (new stops inserted at ``cuts``)."""
+) -> _Tried | None:
+    """Cost, breaks and reloads of vehicle ``v`` running ``stops`` (new stops inserted at
+    ``cuts``)."""
     vehicle = problem.request.vehicles[v]
     if vehicle.max_stops is not None and len(stops) > vehicle.max_stops:
         return None
-    if not _loads_fit(problem, v, stops):
+    if vehicle.has_reloads:  # no breaks then (the backends refuse both together)
+        return _try_reloads(problem, plan, v, stops, cuts)
+    if not _loads_fit(problem, v, stops, []):
         return None
     options: list[list[tuple[int, int]]] = []
     if v in plan.stops:  # the route's breaks where they were, around the new stops
@@ -133,7 +165,7 @@ def _try(
             breaks = place_breaks(problem, v, stops)
         timed = _timed(problem, v, stops, breaks)
         if timed is not None:
-            return _cost(vehicle, timed) - plan.cost.get(v, 0.0), breaks
+            return _cost(vehicle, timed) - plan.cost.get(v, 0.0), breaks, []
     if vehicle.breaks and _timed(problem, v, stops, []) is not None:
         # last resort (breaks only add time, so only when the stops fit without them): the
         # breaks, in order, on every combination of legs, up to a budget
@@ -142,8 +174,49 @@ def _try(
             breaks = list(enumerate(placement))
             timed = _timed(problem, v, stops, breaks)
             if timed is not None:
-                return _cost(vehicle, timed) - plan.cost.get(v, 0.0), breaks
+                return _cost(vehicle, timed) - plan.cost.get(v, 0.0), breaks, []
     return None
+
+
+def _shifted_reloads(
+    reloads: list[tuple[int, int]], at: int, before: bool
+) -> list[tuple[int, int]]:
+    """Reload positions after inserting a stop at position ``at``; a reload at ``at`` stays
+    before the new stop or goes after it."""
+    return [(p + (p > at or (p == at and not before)), place) for p, place in reloads]
+
+
+def _try_reloads(
+    problem: CompiledProblem, plan: _Plan, v: int, stops: list[int], cuts: list[int]
+) -> _Tried | None:
+    """Cost of a reloading vehicle running ``stops``: the route's reloads kept before or after
+    the new stop, or a new reload (at each place, within max_reloads) just before it."""
+    vehicle = problem.request.vehicles[v]
+    given = plan.reloads.get(v, [])
+    options: list[list[tuple[int, int]]] = []
+    for before in (True, False):
+        moved = given
+        for at in cuts:
+            moved = _shifted_reloads(moved, at, before)
+        if moved not in options:
+            options.append(moved)
+    room = vehicle.max_reloads is None or len(given) < vehicle.max_reloads
+    places = len(vehicle.reload_locations or vehicle.reload_indices) if room else 0
+    if len(cuts) == 1 and cuts[0] > 0:
+        shifted = _shifted_reloads(given, cuts[0], False)
+        options += [sorted([*shifted, (cuts[0], k)]) for k in range(places)]
+    best: tuple[float, list[tuple[int, int]]] | None = None
+    for reloads in options:
+        if len({p for p, _ in reloads}) < len(reloads) or not _loads_fit(
+            problem, v, stops, reloads
+        ):
+            continue
+        timed = _timed(problem, v, stops, [], reloads)
+        if timed is not None:
+            cost = _cost(vehicle, timed) - plan.cost.get(v, 0.0)
+            if best is None or cost < best[0]:
+                best = (cost, reloads)
+    return None if best is None else (best[0], [], best[1])
 
 
 def _cost(vehicle: Vehicle, timed: RouteSchedule) -> float:
@@ -152,7 +225,7 @@ def _cost(vehicle: Vehicle, timed: RouteSchedule) -> float:
     return route_cost(vehicle, distance_m, travel_s, timed.span / TIME_SCALE)
 
 
-_Move = tuple[float, int, list[int], list[tuple[int, int]]]
+_Move = tuple[float, int, list[int], list[tuple[int, int]], list[tuple[int, int]]]
 
 
 def _best_move(problem: CompiledProblem, plan: _Plan, ends: list[int]) -> _Move | None:
@@ -178,7 +251,7 @@ def _best_move(problem: CompiledProblem, plan: _Plan, ends: list[int]) -> _Move 
                 stops.insert(at + offset, task)
             found = _try(problem, plan, v, stops, [p + k for k, p in enumerate(place)])
             if found is not None and (best is None or found[0] < best[0]):
-                best = (found[0], v, stops, found[1])
+                best = (found[0], v, stops, found[1], found[2])
     return best
 
 
@@ -211,14 +284,15 @@ def repair(problem: CompiledProblem, result: RoutingResult, *, cut_short: bool) 
         move = _best_move(problem, plan, ends)
         if move is None:
             continue
-        delta, v, stops, breaks = move
-        plan.stops[v], plan.breaks[v] = stops, breaks
+        delta, v, stops, breaks, reloads = move
+        plan.stops[v], plan.breaks[v], plan.reloads[v] = stops, breaks, reloads
         plan.cost[v] = plan.cost.get(v, 0.0) + delta
         inserted.update(tasks[i].id for i in ends)
     if not inserted:
         return _relabel(result, cut_short)
     routes = [
-        scheduled_route(problem, v, plan.stops[v], plan.breaks[v]) for v in sorted(plan.stops)
+        scheduled_route(problem, v, plan.stops[v], plan.breaks[v], plan.reloads.get(v))
+        for v in sorted(plan.stops)
     ]
     unassigned = [u for u in result.unassigned if u.id not in inserted]
     stats = result.stats.model_copy(

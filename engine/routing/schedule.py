@@ -8,13 +8,16 @@ Rules (the same ones the evaluator checks):
   vehicle is at j, ready, ``travel + breaks`` after leaving i, or right after the break if
   that ends later; time spent waiting for a break window to open is the break's waiting;
 * ``arrival`` at a stop is when the vehicle is there and ready (after breaks on the way);
-  service starts at the earliest time in one of the stop's windows, the gap is waiting.
+  service starts at the earliest time in one of the stop's windows, the gap is waiting;
+* a reload before stop ``p`` (multi-trip) drives to the reload place, takes the vehicle's
+  ``reload_service_s`` at once, and goes on to stop ``p`` (routes with reloads have no breaks).
 
 A late arrival (no window left) keeps its time: the evaluator then reports the violation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,10 +61,13 @@ def schedule_route(
     stops: list[int],
     breaks: list[tuple[int, int]],
     start: int,
+    reloads: Sequence[tuple[int, int]] = (),
 ) -> RouteSchedule:
-    """Schedule ``stops`` (request indices) with ``breaks`` as (break index, leg) pairs.
+    """Schedule ``stops`` (request indices) with ``breaks`` as (break index, leg) pairs and
+    ``reloads`` as (position, reload place) pairs.
 
-    Leg ``p`` runs from the stop before position ``p`` (or the start) to stop ``p`` (or the end).
+    Leg ``p`` runs from the stop before position ``p`` (or the start) to stop ``p`` (or the end);
+    a reload at position ``p`` comes on leg ``p``, before stop ``p``.
     """
     request, table, ticks = resolved.request, resolved.table, resolved.ticks
     vehicle = request.vehicles[vehicle_index]
@@ -81,8 +87,24 @@ def schedule_route(
         TimedStep("start", None, int(table.vehicle_start[vehicle_index]), start, start, start, 0)
     ]
     clock, here, travelled = start, start_row, 0
+    reload_at = dict(reloads)
+    reload_rows = table.reload_rows(vehicle_index)
+    reload_ticks = int(to_time_ticks(vehicle.reload_service_s))
     for leg in range(len(stops) + 1):
         last = leg == len(stops)
+        if leg in reload_at and not last:
+            place = reload_at[leg]
+            row = int(reload_rows[place])
+            arrival = clock + _pair(travel, here, row)
+            travelled += _pair(distance, here, row)
+            leave = arrival + reload_ticks
+            steps.append(
+                TimedStep(
+                    "reload", place, row, arrival, arrival, leave, travelled,
+                    _pair(travel, here, row),
+                )
+            )  # fmt: skip
+            clock, here = leave, row
         there = (end_row if end_row != NO_LOCATION else here) if last else rows[leg]
         drive_left = _pair(travel, here, there)
         for brk in on_leg.get(leg, []):
@@ -133,6 +155,7 @@ def best_schedule(
     stops: list[int],
     breaks: list[tuple[int, int]],
     shift: tuple[int, int],
+    reloads: Sequence[tuple[int, int]] = (),
 ) -> RouteSchedule:
     """The punctual schedule with the shortest span, and among those the earliest end.
 
@@ -145,7 +168,7 @@ def best_schedule(
     """
 
     def at(start: int) -> RouteSchedule:
-        return schedule_route(resolved, vehicle_index, stops, breaks, start)
+        return schedule_route(resolved, vehicle_index, stops, breaks, start, reloads)
 
     def punctual(timed: RouteSchedule) -> bool:
         return not timed.late and timed.steps[-1].arrival <= shift[1]

@@ -11,6 +11,7 @@ from engine.matrices import TravelMatrices
 from engine.routing.compile import CompiledProblem, compile_request
 from engine.routing.decode import decode, empty_solution, place_breaks
 from engine.routing.evaluate import evaluate
+from engine.routing.geometry import add_geometry
 from engine.routing.locations import resolve
 from engine.routing.portfolio import solve_portfolio, worker_seed
 from engine.routing.repair import repair
@@ -59,6 +60,8 @@ def choose_backend(problem: CompiledProblem) -> str:
     """
     wanted = problem.request.options.backend
     missing = unsupported(problem.data)
+    if problem.data.has_reloads:
+        _reloads_backend(problem, wanted, missing)
     if wanted == "pyvrp" and missing:
         raise InvalidInputError.for_field(
             "options.backend",
@@ -76,6 +79,26 @@ def choose_backend(problem: CompiledProblem) -> str:
             return "pyvrp"
         return "hybrid" if hybrid_supported(problem.data) else "ortools"
     return wanted
+
+
+def _reloads_backend(problem: CompiledProblem, wanted: str, missing: list[str]) -> None:
+    """Reloads are PyVRP's alone: refuse another backend, or a feature PyVRP lacks with them."""
+    v = next(i for i, x in enumerate(problem.request.vehicles) if x.has_reloads)
+    vehicle = problem.request.vehicles[v]
+    field = "reload_locations" if vehicle.reload_locations else "reload_indices"
+    if wanted in ("ortools", "hybrid"):
+        raise InvalidInputError.for_field(
+            "options.backend",
+            wanted,
+            f"cannot honour reloads (vehicles[{v}].{field}); use 'auto' or 'pyvrp'",
+        )
+    if missing:
+        raise InvalidInputError.for_field(
+            f"vehicles[{v}].{field}",
+            [list(p) for p in vehicle.reload_locations] or list(vehicle.reload_indices),
+            f"reloads cannot be combined with {', '.join(missing)} yet: only the PyVRP "
+            "backend plans reloads, and it cannot honour those",
+        )
 
 
 def solve_routes(
@@ -115,14 +138,21 @@ def solve_routes(
         # the search got less than it asked for: the floor, not the remainder, gave its time
         starved = spent_s > (1 - MIN_SEARCH_SHARE) * limit_s
         options = request.options.model_copy(update={"time_limit_s": search_s})
+        hybrid: RoutingResult | None = None
         try:
             if backend == "hybrid":
-                return _solve_hybrid(problem, options, relay, starved)
-            solution = solve_portfolio(problem.data, backend, options, relay)
+                hybrid = _solve_hybrid(problem, options, relay, starved)
+            else:
+                solution = solve_portfolio(problem.data, backend, options, relay)
         except (RuntimeError, ValueError, MemoryError) as error:
             raise SolverError(f"the {backend} backend failed: {error}") from error
-        return _finish(problem, solution, backend, cut_short(solution, options, starved))
-    return _finish(problem, solution, backend, False)
+        result = hybrid or _finish(
+            problem, solution, backend, cut_short(solution, options, starved)
+        )
+        return add_geometry(request, result, cache_dir=matrix_cache_dir)
+    return add_geometry(
+        request, _finish(problem, solution, backend, False), cache_dir=matrix_cache_dir
+    )
 
 
 def _finish(

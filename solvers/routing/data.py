@@ -65,6 +65,14 @@ class VrpData:
             a locked stop is mandatory and served by that vehicle only.
         assign_cost: ``[n_stops, V]`` cost of serving each stop by each vehicle (a
             reassign penalty off the stop's planned vehicle); None: nothing.
+        reloads: per vehicle, the depot nodes where it may load again mid-route (multi-trip;
+            empty: none). At a reload the vehicle's load starts again: what was picked up is
+            unloaded and the next trip's deliveries are loaded.
+        max_reloads: ``[V]`` reloads allowed per route, ``-1`` when unlimited.
+        reload_service: ``[V]`` time one reload takes.
+        balance_metric: workload balance: ``"duration"`` (route span), ``"stops"`` or
+            ``"distance"``; None: no balance term.
+        balance_cost: cost per tick (per stop) of the largest route's ``balance_metric``.
     """
 
     distance: IntArray
@@ -95,6 +103,11 @@ class VrpData:
     coordinates: FloatArray | None = None
     locked: list[IntArray] = field(default_factory=list)
     assign_cost: IntArray | None = None
+    reloads: list[IntArray] = field(default_factory=list)
+    max_reloads: IntArray | None = None
+    reload_service: IntArray | None = None
+    balance_metric: str | None = None
+    balance_cost: float = 0.0
 
     def __post_init__(self) -> None:
         if self.pickup is None:
@@ -119,6 +132,16 @@ class VrpData:
             raise ValueError("locked prefixes must be given for every vehicle or none")
         if self.assign_cost is not None and self.assign_cost.shape != (self.n_stops, v):
             raise ValueError("assign_cost must be n_stops x V")
+        if len(self.reloads) not in (0, v):
+            raise ValueError("reload places must be given for every vehicle or none")
+        if any(np.any(r < self.n_stops) for r in self.reloads):
+            raise ValueError("reload places must be depot nodes, not stops")
+        for name in ("max_reloads", "reload_service"):
+            value = getattr(self, name)
+            if value is None:
+                object.__setattr__(self, name, np.full(v, -1 if name == "max_reloads" else 0))
+            elif value.shape != (v,):
+                raise ValueError(f"{name} must have one entry per vehicle")
 
     @property
     def has_pickups(self) -> bool:
@@ -149,6 +172,22 @@ class VrpData:
         """The stops one vehicle's route must begin with (empty when none)."""
         return self.locked[vehicle] if self.locked else np.zeros(0, dtype=np.int64)
 
+    def vehicle_reloads(self, vehicle: int) -> IntArray:
+        """The depot nodes where one vehicle may reload (empty when it may not)."""
+        if not self.reloads or self.max_reloads_of(vehicle) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return self.reloads[vehicle]
+
+    def max_reloads_of(self, vehicle: int) -> int:
+        """Reloads allowed to one vehicle (``-1``: any number)."""
+        assert self.max_reloads is not None
+        return int(self.max_reloads[vehicle])
+
+    @property
+    def has_reloads(self) -> bool:
+        """Whether some vehicle may reload mid-route."""
+        return any(len(self.vehicle_reloads(v)) for v in range(self.n_vehicles))
+
     @property
     def has_locks(self) -> bool:
         """Whether some vehicle's route has a locked prefix."""
@@ -172,13 +211,23 @@ class BreakVisit:
 
 
 @dataclass(frozen=True)
+class ReloadVisit:
+    """A reload on a route: at depot ``node``, after ``position`` stops."""
+
+    position: int
+    node: int
+
+
+@dataclass(frozen=True)
 class VehicleRoute:
-    """One vehicle's route: the stops in order and when the route starts."""
+    """One vehicle's route: the stops in order, when the route starts, and its breaks and
+    reloads (each placed by the number of stops before it)."""
 
     vehicle: int
     stops: IntArray
     start: int
     breaks: list[BreakVisit] = field(default_factory=list)
+    reloads: list[ReloadVisit] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

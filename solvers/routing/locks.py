@@ -13,8 +13,10 @@ PyVRP (no native locks: :func:`fold`)
     departure time, which it may not delay (``start_late = tw_early``); from there only
     ``a_k`` is reachable, and ``a_k`` is required and reachable by ``v`` only. The vehicle's
     capacity loses the most the prefix has on board at once (its deliveries still to hand
-    over plus its pickups so far: :func:`_prefix_peak`), its max duration the prefix's time,
-    its max distance the prefix's distance, its max stops the prefix's count. The prefix's
+    over plus its pickups so far: :func:`_prefix_peak`; for a vehicle that may reload, that
+    is PyVRP's ``initial_load`` instead, on board until the first reload), its max duration
+    the prefix's time, its max distance the prefix's distance, its max stops the prefix's
+    count. The prefix's
     arc, span and assignment costs are a constant (:attr:`Folded.offset`) added back to the
     objective.
 """
@@ -22,7 +24,7 @@ PyVRP (no native locks: :func:`fold`)
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -95,6 +97,9 @@ class Folded:
     prefix: dict[int, list[int]]  # vehicle -> its hidden stops, in order
     start: dict[int, int]  # vehicle -> when its route really starts (its shift's start)
     offset: int  # the hidden prefixes' cost
+    #: vehicle that reloads -> its prefix's peak load, on board for the first trip only
+    #: (its capacity is then kept whole: a reload empties the van)
+    initial_load: dict[int, IntArray] = field(default_factory=dict)
 
     @property
     def any(self) -> bool:
@@ -141,7 +146,7 @@ def fold(data: VrpData) -> Folded:
     locked = {v: data.vehicle_locked(v) for v in range(data.n_vehicles)}
     locked = {v: nodes for v, nodes in locked.items() if len(nodes)}
     if not locked:
-        return Folded(data, frozenset(), {}, {}, {}, {}, 0)
+        return Folded(data, frozenset(), {}, {}, {}, {}, 0, {})
     n = data.n_nodes
     vehicle_start, shift = data.vehicle_start.copy(), data.shift.copy()
     capacity = data.capacity.copy()
@@ -151,6 +156,7 @@ def fold(data: VrpData) -> Folded:
     mandatory = data.mandatory.copy()
     sources: list[int] = []
     head, new_start, prefix, start = {}, {}, {}, {}
+    initial_load: dict[int, IntArray] = {}
     offset = 0
     for v, nodes in locked.items():
         hidden = [int(x) for x in nodes[:-1]]
@@ -164,7 +170,10 @@ def fold(data: VrpData) -> Folded:
         if max_duration[v] >= 0:
             max_duration[v] = max(max_duration[v] - (timed.departure - shift[v, 0]), 0)
         shift[v, 0] = timed.departure
-        capacity[v] = np.maximum(capacity[v] - _prefix_peak(data, hidden), 0)
+        if len(data.vehicle_reloads(v)):
+            initial_load[v] = _prefix_peak(data, hidden)
+        else:
+            capacity[v] = np.maximum(capacity[v] - _prefix_peak(data, hidden), 0)
         if data.assign_cost is not None:
             offset += int(data.assign_cost[hidden, v].sum())
         if max_distance[v] >= 0:
@@ -200,4 +209,4 @@ def fold(data: VrpData) -> Folded:
         locked=[],
     )
     hidden_stops = frozenset(s for nodes in prefix.values() for s in nodes)
-    return Folded(folded, hidden_stops, head, new_start, prefix, start, offset)
+    return Folded(folded, hidden_stops, head, new_start, prefix, start, offset, initial_load)

@@ -26,12 +26,16 @@ Constraints
     * distance: ``X[end_v] <= max_distance[v]``; stops: ``S[end_v] <= max_stops[v]``;
     * ``vehicle[i]`` in ``{v : A[i,v]}``; each stop is a disjunction of size one (visit, or pay
       ``P[i]``);
+    * balance (when asked): ``M_v`` = route v's span, stops or distance (a dimension from 0);
     * locked prefixes ``a_0 .. a_k`` of vehicle v: ``next[start_v] = a_0``,
       ``next[a_i] = a_(i+1)``, ``vehicle[a_i] = v`` (see :mod:`solvers.routing.locks`).
 Objective
     ``sum_v F[v]*used_v + sum_arcs (c_d[v] d[i,j] + c_t[v] t_p(v)[i,j])
     + sum_v c_s[v] (T[end_v] - T[start_v]) + sum_dropped P[i] + sum_i C[i, vehicle[i]]``,
-    with ``C`` the assignment costs (a reassign penalty), summed by an ``assign`` dimension.
+    with ``C`` the assignment costs (a reassign penalty), summed by an ``assign`` dimension,
+    plus ``b * max_v M_v`` with balance (OR-Tools' global span cost: a min-max term).
+Not modelled
+    Reloads (multi-trip): :func:`unsupported` names them, and the PyVRP backend plans them.
 Search
     A first-solution strategy (parallel cheapest insertion by default: it builds plans where
     path-cheapest-arc fails with breaks or tight windows), then guided local search until the
@@ -95,6 +99,7 @@ class OrToolsModel:
         self._distance_and_stops()
         self._stops()
         self._links()
+        self._balance()
 
     def _matrix(self, values: np.ndarray) -> int:
         return int(self.routing.RegisterTransitMatrix(values.astype(np.int64).tolist()))
@@ -271,6 +276,35 @@ class OrToolsModel:
         )
         routing.GetDimensionOrDie("assign").SetSpanCostCoefficientForAllVehicles(1)
 
+    def _balance(self) -> None:
+        """Workload balance: a dimension whose end cumul is each route's metric (from 0), and
+        a global span cost on it, ``coefficient * max_v metric_v``."""
+        data, routing = self.data, self.routing
+        if data.balance_metric is None or data.balance_cost <= 0:
+            return
+        if data.balance_metric == "stops":
+            ones = [1 if node < data.n_stops else 0 for node in range(data.n_nodes)]
+            routing.AddDimension(
+                routing.RegisterUnaryTransitVector(ones), 0, data.n_stops, True, "balance"
+            )
+        elif data.balance_metric == "distance":
+            limit = int(data.distance.sum(axis=1).max()) + 1
+            routing.AddDimension(self._matrix(data.distance), 0, limit, True, "balance")
+        else:  # the route's span, waiting included: at least the time dimension's
+            horizon = self.horizon()
+            zero = routing.RegisterUnaryTransitVector([0] * data.n_nodes)
+            routing.AddDimension(zero, horizon, horizon, True, "balance")
+            time_dim = routing.GetDimensionOrDie("time")
+            span = routing.GetDimensionOrDie("balance")
+            for v in range(data.n_vehicles):
+                routing.solver().Add(
+                    span.CumulVar(routing.End(v))
+                    >= time_dim.CumulVar(routing.End(v)) - time_dim.CumulVar(routing.Start(v))
+                )
+        routing.GetDimensionOrDie("balance").SetGlobalSpanCostCoefficient(
+            max(1, round(data.balance_cost))
+        )
+
     def read(self, assignment: pywrapcp.Assignment) -> tuple[list[VehicleRoute], np.ndarray]:
         """Routes and dropped stops of a solution."""
         data, routing, manager = self.data, self.routing, self.manager
@@ -310,12 +344,20 @@ class OrToolsModel:
         return routes, dropped
 
 
+def unsupported(data: VrpData) -> list[str]:
+    """The features of ``data`` this backend cannot honour (empty: it can solve it)."""
+    return ["reloads"] if data.has_reloads else []
+
+
 def solve_ortools(
     data: VrpData,
     params: OrToolsParams | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> VrpSolution:
-    """Solve ``data`` with OR-Tools routing within the time (or solution) limit."""
+    """Solve ``data`` with OR-Tools routing within the time (or solution) limit; it cannot
+    reload (:func:`unsupported`): a problem with reloads is a ``ValueError``."""
+    if unsupported(data):
+        raise ValueError(f"the OR-Tools backend cannot honour {', '.join(unsupported(data))}")
     params = params or OrToolsParams()
     began = time.perf_counter()
     model = OrToolsModel(data)

@@ -16,10 +16,12 @@ Data
     by their greatest common divisor, which keeps them exact and small. An assignment cost
     (reassign penalty) of a stop on a vehicle is added to every arc into it in that vehicle's
     profile. Locked prefixes are folded into their vehicles (:func:`solvers.routing.locks.fold`).
+    Reload places are the types' ``reload_depots`` (:mod:`solvers.routing.pyvrp_reloads`).
 Variables
     PyVRP's giant-tour routes: a sequence of clients per vehicle.
 Constraints
-    Capacity per dimension; service start within the client's window; vehicle shift
+    Capacity per dimension on every trip (a reload starts the load again); at most
+    ``max_reloads`` reloads; service start within the client's window; vehicle shift
     ``[tw_early, tw_late]``; ``shift_duration`` = max route duration; ``max_distance``;
     mandatory clients required, optional ones collect their drop penalty as prize.
 Objective
@@ -50,8 +52,24 @@ import numpy as np
 import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
 
-from solvers.routing.data import IntArray, ProgressCallback, VehicleRoute, VrpData, VrpSolution
+from solvers.routing.data import (
+    IntArray,
+    ProgressCallback,
+    ReloadVisit,
+    VehicleRoute,
+    VrpData,
+    VrpSolution,
+)
 from solvers.routing.locks import Folded, fold
+from solvers.routing.pyvrp_reloads import (
+    activity_of,
+    depot_node_of,
+    max_reloads,
+    reload_copies,
+    reload_depots,
+    reload_service,
+    visit_of,
+)
 from solvers.routing.pyvrp_search import BestPlan, Exchange, Plan, Search, Sharing, Stop
 
 __all__ = ["Exchange", "Plan", "PyVrpParams", "solve_pyvrp", "unsupported"]
@@ -68,6 +86,10 @@ def unsupported(data: VrpData) -> list[str]:
         reasons.append("max_distance with a cost per travel hour")
     if data.assign_cost is not None and np.any(data.max_distance >= 0):
         reasons.append("max_distance with a reassign penalty")
+    if any(len(data.vehicle_reloads(v)) and data.max_stops[v] >= 0 for v in range(data.n_vehicles)):
+        reasons.append("max_stops with reloads (PyVRP counts loads per trip)")
+    if data.balance_metric is not None:
+        reasons.append("workload balance")
     return reasons
 
 
@@ -123,6 +145,8 @@ def _shift_end_never_binds(data: VrpData, vehicle: int) -> bool:
     A route that visits every stop once, each after waiting for its latest window, ends
     before ``max(shift start, last window end) + all service + (stops + 1) * longest leg``.
     """
+    if len(data.vehicle_reloads(vehicle)):
+        return False  # reloads add trips the bound below does not count
     closes = [int(w[:, 1].max()) for w in data.time_windows if len(w)]
     stops = data.n_stops
     longest = int(data.durations[int(data.vehicle_profile[vehicle])].max(initial=0))
@@ -167,6 +191,8 @@ def _load_scale(data: VrpData, arc_cost: np.ndarray) -> tuple[np.ndarray, ...]:
         data.demand // unit * factor,
         pickup // unit * factor,
         data.capacity // unit * factor,
+        unit,
+        factor,
     )
 
 
@@ -279,6 +305,12 @@ class _Loads:
     capacity: IntArray
     count_stops: bool
     stop_weight: int
+    unit: IntArray  # per dimension: amounts are divided by it, then multiplied by factor
+    factor: IntArray
+
+    def scaled(self, amounts: IntArray) -> list[int]:
+        """Amounts (ticks per dimension) on PyVRP's scale, rounded up (a load kept on board)."""
+        return [int(x) for x in -(-np.asarray(amounts) // self.unit) * self.factor]
 
 
 def _loads(data: VrpData, arc_cost: IntArray) -> _Loads:
@@ -287,10 +319,12 @@ def _loads(data: VrpData, arc_cost: IntArray) -> _Loads:
     PyVRP has one penalty for excess load in any dimension, so each client weighs the median
     demand there (a weight of 1 next to demands in the thousands is too cheap to break).
     """
-    demand, pickup, capacity = _load_scale(data, arc_cost)
+    demand, pickup, capacity, unit, factor = _load_scale(data, arc_cost)
     positive = demand[: data.n_stops][demand[: data.n_stops] > 0]
     stop_weight = int(np.median(positive)) if positive.size else 1
-    return _Loads(demand, pickup, capacity, bool(np.any(data.max_stops >= 0)), stop_weight)
+    return _Loads(
+        demand, pickup, capacity, bool(np.any(data.max_stops >= 0)), stop_weight, unit, factor
+    )
 
 
 def _locations(data: VrpData, depot_nodes: list[int]) -> tuple[list[int], list[pyvrp.Location]]:
@@ -385,6 +419,9 @@ def _vehicle_groups(data: VrpData, profiles: _Profiles) -> list[list[int]]:
             profiles.unit[profile],
             round(float(data.span_cost[v])),
             profile,
+            tuple(int(x) for x in data.vehicle_reloads(v)),
+            data.max_reloads_of(v),
+            reload_service(data, v),
         )
         if key not in type_keys:
             type_keys[key] = len(groups)
@@ -401,6 +438,8 @@ def _vehicle_type(
     depot_index: dict[int, int],
     divisor: int,
     fixed_start: bool = False,
+    reload_index: dict[tuple[int, int], int] | None = None,
+    initial_load: IntArray | None = None,
 ) -> pyvrp.VehicleType:
     """The PyVRP vehicle type of a group of alike vehicles (read from the first)."""
     unlimited = int(np.iinfo(np.int64).max)
@@ -412,6 +451,8 @@ def _vehicle_type(
         else int(data.shift[v, 1])
     )
     capacity = [int(x) for x in loads.capacity[v]]
+    service = reload_service(data, v)
+    reloads_at = [(reload_index or {})[int(node), service] for node in data.vehicle_reloads(v)]
     if loads.count_stops:
         most = int(data.max_stops[v]) if data.max_stops[v] >= 0 else data.n_stops
         capacity.append(loads.stop_weight * most)
@@ -430,6 +471,11 @@ def _vehicle_type(
         profile=profile,
         # a folded locked prefix: the vehicle leaves its last hidden stop when it is done
         start_late=int(data.shift[v, 0]) if fixed_start else None,
+        reload_depots=reloads_at,
+        initial_load=[]
+        if initial_load is None
+        else loads.scaled(initial_load) + [0] * int(loads.count_stops),
+        max_reloads=max_reloads(data, v),
     )
 
 
@@ -440,9 +486,13 @@ class _Problem:
         self.folded = folded = fold(original)
         self.data = data = folded.data
         depot_nodes = sorted(
-            {int(x) for x in data.vehicle_start} | {int(x) for x in data.vehicle_end}
+            {int(x) for x in data.vehicle_start}
+            | {int(x) for x in data.vehicle_end}
+            | {int(x) for v in range(data.n_vehicles) for x in data.vehicle_reloads(v)}
         )
         self.depot_index = {node: k for k, node in enumerate(depot_nodes)}
+        self.reload_index = reload_depots(data, depot_nodes)
+        self.depot_node = depot_node_of(self.reload_index, depot_nodes)
         profiles = _profiles(data)
         self.scale = divisor = _divide_costs(data, profiles)  # prizes are divided too, rounded down
         # Loads are judged on real arc costs, before the skills put some arcs out of reach.
@@ -462,7 +512,8 @@ class _Problem:
         self.problem = pyvrp.ProblemData(
             locations=locations,
             clients=clients,
-            depots=[pyvrp.Depot(location=at[node]) for node in depot_nodes],
+            depots=[pyvrp.Depot(location=at[node]) for node in depot_nodes]
+            + reload_copies(self.reload_index, depot_nodes, at),
             vehicle_types=[
                 _vehicle_type(
                     data,
@@ -472,6 +523,8 @@ class _Problem:
                     self.depot_index,
                     divisor,
                     fixed_start=vehicles[0] in folded.head,
+                    reload_index=self.reload_index,
+                    initial_load=folded.initial_load.get(vehicles[0]),
                 )
                 for vehicles in self.type_vehicles
             ],
@@ -481,9 +534,10 @@ class _Problem:
         )
 
     def plan(self, solution: pyvrp.Solution) -> Plan:
-        """A solution as a plan to share: (vehicle type, client indices) per route."""
+        """A solution as a plan to share: (vehicle type, visits) per route, where a visit is
+        a client index, or ``-1 - depot`` for a reload at that depot."""
         return [
-            (int(route.vehicle_type()), [int(a.idx) for a in route.schedule() if a.is_client()])
+            (int(route.vehicle_type()), [visit_of(a) for a in route.schedule()[1:-1]])
             for route in solution.routes()
         ]
 
@@ -491,7 +545,10 @@ class _Problem:
         """The PyVRP solution of a shared plan (made on data built the same way)."""
         return pyvrp.Solution(
             self.problem,
-            [pyvrp.Route(self.problem, visits, vehicle_type) for vehicle_type, visits in plan],
+            [
+                pyvrp.Route(self.problem, [activity_of(x) for x in visits], vehicle_type)
+                for vehicle_type, visits in plan
+            ],
         )
 
     def read(self, solution: pyvrp.Solution) -> tuple[list[VehicleRoute], np.ndarray]:
@@ -501,14 +558,30 @@ class _Problem:
         served: set[int] = set()
         for route in solution.routes():
             vehicle = free[route.vehicle_type()].pop(0)
-            stops = [self.client_node[a.idx] for a in route.schedule() if a.is_client()]
+            stops: list[int] = []
+            reloads: list[tuple[int, int]] = []  # (stops before, depot node)
+            for a in route.schedule()[1:-1]:
+                if a.is_client():
+                    stops.append(self.client_node[a.idx])
+                elif stops:  # a reload before any stop would only waste time: dropped
+                    reloads.append((len(stops), self.depot_node[int(a.idx)]))
+            reloads = [(p, n) for p, n in reloads if p < len(stops)]  # none after the last stop
             if not stops:
                 continue
             start = int(route.start_time())
             if vehicle in self.folded.head:  # the folded prefix comes first, from the shift start
-                stops, start = self.folded.prefix[vehicle] + stops, self.folded.start[vehicle]
+                prefix = self.folded.prefix[vehicle]
+                stops, start = prefix + stops, self.folded.start[vehicle]
+                reloads = [(p + len(prefix), n) for p, n in reloads]
             served.update(stops)
-            routes.append(VehicleRoute(vehicle, np.asarray(stops, dtype=np.int64), start))
+            routes.append(
+                VehicleRoute(
+                    vehicle,
+                    np.asarray(stops, dtype=np.int64),
+                    start,
+                    reloads=[ReloadVisit(p, n) for p, n in dict(reloads).items()],
+                )
+            )
         routes.sort(key=lambda r: r.vehicle)
         dropped = np.asarray(
             [s for s in range(self.data.n_stops) if s not in served], dtype=np.int64

@@ -23,7 +23,8 @@ from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
 
 from solvers.routing.data import ProgressCallback
 
-#: A plan in PyVRP's own terms: (vehicle type, client indices) per route.
+#: A plan in PyVRP's own terms: (vehicle type, visits) per route; a visit is a client index,
+#: or ``-1 - depot`` for a reload at that depot (:mod:`solvers.routing.pyvrp_reloads`).
 Plan = list[tuple[int, list[int]]]
 
 

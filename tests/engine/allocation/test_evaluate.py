@@ -341,6 +341,8 @@ def test_every_violation_code_is_emitted_by_an_evaluator() -> None:
         "evaluate_reasons",
         "evaluate_schedule",
         "evaluate_plan",
+        "evaluate_walk",
+        "evaluate_reloads",
     ):
         routing |= emitted_codes(importlib.import_module(f"engine.routing.{name}"))
     allocation = _allocation_codes()

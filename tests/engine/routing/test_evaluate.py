@@ -387,6 +387,8 @@ EVALUATOR_MODULES = [
     "engine.routing.evaluate_reasons",
     "engine.routing.evaluate_schedule",
     "engine.routing.evaluate_plan",
+    "engine.routing.evaluate_walk",
+    "engine.routing.evaluate_reloads",
 ]
 
 
@@ -493,6 +495,9 @@ SHIPMENT_CODES = {
 #: Codes that tests/engine/routing/test_links.py provokes (locks and stops tied to vehicles).
 LINK_CODES = {ViolationCode.LOCKED_PREFIX, ViolationCode.VEHICLE_NOT_ALLOWED}
 
+#: Codes that tests/engine/routing/test_reloads.py provokes (multi-trip).
+RELOAD_CODES = {ViolationCode.RELOAD_PLACE, ViolationCode.RELOAD_TIME, ViolationCode.MAX_RELOADS}
+
 
 def emitted_codes(module: ModuleType) -> set[ViolationCode]:
     """The violation codes an evaluator's source can report (each must be a member)."""
@@ -501,7 +506,7 @@ def emitted_codes(module: ModuleType) -> set[ViolationCode]:
 
 
 def test_every_code_the_evaluator_emits_is_provoked_by_a_broken_plan() -> None:
-    provoked = {code for code, _ in BREAKERS.values()} | SHIPMENT_CODES | LINK_CODES
+    provoked = {code for code, _ in BREAKERS.values()} | SHIPMENT_CODES | LINK_CODES | RELOAD_CODES
     emitted = set().union(*(emitted_codes(importlib.import_module(m)) for m in EVALUATOR_MODULES))
     assert emitted == provoked
 

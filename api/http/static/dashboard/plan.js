@@ -4,7 +4,7 @@
 
 import { getJson, followEvents, query } from "./api.js";
 import { colourOf, drawMap, isVisit } from "./map.js";
-import { clock, drawTimeline } from "./timeline.js";
+import { clock, drawTimeline, liveShift } from "./timeline.js";
 import { drawProgress } from "./chart.js";
 import { el, formatMoney, formatNumber, formatShare, table } from "./dom.js";
 
@@ -12,6 +12,9 @@ import { el, formatMoney, formatNumber, formatShare, table } from "./dom.js";
 const LIVE_EVENTS = new Set([
   "stop.arrived", "stop.delivered", "stop.failed", "eta.changed", "route.dispatched",
 ]);
+/** Dispatch stop kinds that are visits, and the states of a visit done with. */
+const VISIT_KINDS = new Set(["job", "delivery", "pickup"]);
+const DONE = new Set(["delivered", "failed", "skipped"]);
 /** Violation codes that make a stop late. */
 const LATE_CODES = new Set(["time_window"]);
 
@@ -36,6 +39,7 @@ function planRoutes(plan) {
         siteId: site.site_id,
         vehicleId: route.vehicle_id,
         steps: route.steps,
+        geometry: route.geometry || null,
         summary: route.summary,
         colour: colourOf(out.length),
         routeId: refs.get(`${site.site_id}|${route.vehicle_id}`) || null,
@@ -66,6 +70,30 @@ function takeRecord(route, record) {
   }
 }
 
+/**
+ * A route's load use: the peak on-board load (steps' `load`, after each step) over the van's
+ * capacity, the largest share over the dimensions with a capacity; null without capacity
+ * (plans stored before summaries carried it) or without visits.
+ */
+export function loadUse(route) {
+  const capacity = route.summary?.capacity || {};
+  if (!route.steps.some(isVisit)) return null;
+  let best = null;
+  for (const [name, cap] of Object.entries(capacity)) {
+    if (!(cap > 0)) continue;
+    const peak = Math.max(0, ...route.steps.map((s) => s.load?.[name] ?? 0));
+    const share = peak / cap;
+    if (!best || share > best.share) best = { share, name, peak, capacity: cap };
+  }
+  return best;
+}
+
+/** The average load use over the used vans that report a capacity (null when none does). */
+function averageLoadUse(routes) {
+  const shares = routes.map(loadUse).filter((u) => u).map((u) => u.share);
+  return shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null;
+}
+
 function kpiCards(plan, routes) {
   const k = plan.kpis;
   const visits = routes.reduce((n, r) => n + r.steps.filter(isVisit).length, 0);
@@ -84,7 +112,9 @@ function kpiCards(plan, routes) {
     ["splits", "Split orders", k.splits, String(k.splits)],
     ["orders_complete", "Orders complete", k.orders_complete, `${k.orders_complete} of ${k.orders}`],
   ];
-  // load use (delivered over capacity) is left out: a stored plan carries no van capacities
+  // load use: each van's peak on-board load over its capacity (route summaries carry it)
+  const use = averageLoadUse(routes);
+  cards.push(["load_use", "Load use (avg peak)", use ?? "", formatShare(use)]);
   const list = el("ul", { class: "kpis", "aria-label": "Key figures" });
   for (const [name, label, value, text] of cards) {
     list.append(
@@ -125,10 +155,65 @@ function fillStop(item, route, step, n, offsetS) {
   ];
   if (stop) {
     parts.push(el("span", { class: "stop-eta", "data-testid": "eta" }, `ETA ${clock(stop.eta_start_s, offsetS)}`));
+    const shift = liveShift(stop);
+    if (shift) parts.push(shiftBadge(shift));
   }
   if (route.late.has(step.id)) parts.push(el("span", { class: "badge status-late" }, "late"));
   parts.push(el("span", { class: `badge status-${status}` }, status));
   item.replaceChildren(...parts);
+}
+
+/** The live ETA's shift against the plan, in words and colour ("+12 min late"). */
+function shiftBadge(shift) {
+  const words = { late: "late", early: "early", "on-plan": "on plan" }[shift.direction];
+  const text = shift.direction === "on-plan" ? "on plan" : `${shift.text} ${words}`;
+  return el("span", {
+    class: `stop-shift shift-${shift.direction}`,
+    "data-testid": "eta-shift",
+    "data-shift-s": String(Math.round(shift.shiftS)),
+    "data-direction": shift.direction,
+    title: shift.pastWindow ? "the live ETA is past the stop's window" : "live ETA against the plan",
+  }, text, shift.pastWindow ? " · past window" : "");
+}
+
+/** A route's load use in words, for its facts line. */
+function loadUseText(route) {
+  const use = loadUse(route);
+  const attrs = { "data-testid": "load-use", "data-value": use ? String(use.share) : "" };
+  if (!use) return el("span", attrs, "load use –");
+  attrs.title = `peak ${formatNumber(use.peak, 1)} of ${formatNumber(use.capacity, 1)} ${use.name}`;
+  return el("span", attrs, `load use ${formatShare(use.share)}`);
+}
+
+/** Counts of the live dispatch, over the visits of the dispatched routes. */
+export function liveCounts(routes) {
+  const counts = { done: 0, current: 0, remaining: 0, atRisk: 0, late: 0 };
+  for (const route of routes) {
+    for (const stop of route.record?.stops || []) {
+      const shift = liveShift(stop);
+      if (!shift) {
+        if (VISIT_KINDS.has(stop.kind) && DONE.has(stop.status)) counts.done += 1;
+        continue;
+      }
+      if (stop.status === "arrived") counts.current += 1;
+      else counts.remaining += 1;
+      if (shift.pastWindow) counts.atRisk += 1;
+      if (shift.direction === "late") counts.late += 1;
+    }
+  }
+  return counts;
+}
+
+/** Fill the live summary: done, at a stop, to go, late against plan, at risk. */
+function fillLiveSummary(box, routes) {
+  const c = liveCounts(routes);
+  box.dataset.atRisk = String(c.atRisk);
+  box.dataset.late = String(c.late);
+  box.replaceChildren(
+    `${c.done} done · ${c.current} at a stop · ${c.remaining} to go · ${c.late} later than planned · `,
+    el("strong", { class: c.atRisk ? "at-risk" : null, "data-testid": "at-risk" },
+      `${c.atRisk} at risk`),
+    " (live ETA past the window's end)");
 }
 
 function routeSection(route, offsetS) {
@@ -139,8 +224,9 @@ function routeSection(route, offsetS) {
     `${route.vehicleId} `, el("span", { class: "muted" }, `from ${route.siteId}`));
   const facts = el("p", { class: "route-facts" },
     `${visits.length} stops · ${formatNumber(s.distance_m / 1000, 1)} km · ` +
-    `${clock(s.start_s, offsetS)}–${clock(s.end_s, offsetS)} · cost ${formatMoney(s.cost)}` +
-    (route.record ? ` · ${route.record.status}` : ""));
+    `${clock(s.start_s, offsetS)}–${clock(s.end_s, offsetS)} · cost ${formatMoney(s.cost)} · `,
+    loadUseText(route),
+    route.record ? ` · ${route.record.status}` : "");
   const list = el("ol", { class: "stops" });
   visits.forEach((step, k) => list.append(stopItem(route, step, k + 1, offsetS)));
   return el("section", {
@@ -250,10 +336,13 @@ export async function renderPlan(main, planId, onLeave) {
   });
   const chartBox = el("div", { class: "chart", role: "img", "aria-label": "Visits done over the day, planned and reported" });
   const live = el("p", { class: "live muted", "data-testid": "live" }, plan.status === "committed" ? "Live: connecting…" : "");
+  const liveSummary = el("p", { class: "live-summary", "data-testid": "live-summary", role: "status" });
+  if (routes.some((r) => r.record)) fillLiveSummary(liveSummary, routes);
   const view = el("article", { class: "plan-view", "data-testid": "plan-view", "data-plan-id": plan.id },
     el("h1", {}, `Plan ${plan.plan_date || ""} `, el("span", { class: `badge status-${plan.status}` }, plan.status)),
     el("p", { class: "muted" }, `${plan.id} · from ${plan.source} · made ${new Date(plan.created_at).toLocaleString()}`),
     live,
+    liveSummary,
     kpiCards(plan, routes),
     el("section", { "aria-labelledby": "h-map" }, el("h2", { id: "h-map" }, "Map"), mapBox),
     el("section", { "aria-labelledby": "h-timeline" }, el("h2", { id: "h-timeline" }, "Timeline"), timeline),
@@ -285,6 +374,7 @@ export async function renderPlan(main, planId, onLeave) {
   if (plan.status === "committed" && routes.some((r) => r.routeId)) {
     startLive(view, routes, drawn, () => {
       drawTimeline(timeline, routes, offsetS);
+      fillLiveSummary(liveSummary, routes);
       chart();
     }, live, onLeave);
   }

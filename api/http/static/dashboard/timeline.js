@@ -1,6 +1,8 @@
 // The timeline: an SVG Gantt row per van, from the route's steps' times (seconds from the
 // day start): driving, service, waiting and breaks as bars, each stop's time window behind
 // it, late or at-risk stops in red. Labels are HTML (readable, and checked for contrast).
+// On a dispatched route, each remaining stop whose live ETA moved off the plan gets a dashed
+// ghost bar at its live time (red: later than planned or past its window; teal: earlier).
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 1000;
@@ -15,6 +17,39 @@ export const KINDS = {
   break: { colour: "#7b61a8", name: "break" },
   late: { colour: "#c62828", name: "late or at risk" },
 };
+
+/** The live ETA ghosts, their colours and names (in the legend when a route is live). */
+export const LIVE_KINDS = {
+  "live-late": { colour: "#c62828", name: "live ETA later than planned" },
+  "live-early": { colour: "#00796b", name: "live ETA earlier than planned" },
+};
+
+/** Stop states that are done with: their ETAs no longer move. */
+const DONE = new Set(["delivered", "failed", "skipped"]);
+/** Record kinds that are visits. */
+const VISIT_KINDS = new Set(["job", "delivery", "pickup"]);
+/** A live ETA less than this (s) off the plan counts as on plan. */
+const ON_PLAN_S = 30;
+
+/**
+ * How a dispatch stop record's live ETA stands against the plan, or null for a stop that
+ * is done or not a visit: {shiftS (live start minus planned start), pastWindow (live start
+ * after the window's end), direction: "late" | "early" | "on-plan", text ("+12 min",
+ * "−1 h 5 min")}.
+ */
+export function liveShift(stop) {
+  if (!stop || DONE.has(stop.status) || !VISIT_KINDS.has(stop.kind)) return null;
+  const shiftS = stop.eta_start_s - stop.planned_start_s;
+  const pastWindow = stop.window_end_s !== null && stop.window_end_s !== undefined
+    && stop.eta_start_s > stop.window_end_s;
+  let direction = "on-plan";
+  if (shiftS >= ON_PLAN_S || pastWindow) direction = "late";
+  else if (shiftS <= -ON_PLAN_S) direction = "early";
+  const minutes = Math.round(Math.abs(shiftS) / 60);
+  const sign = shiftS >= ON_PLAN_S ? "+" : shiftS <= -ON_PLAN_S ? "\u2212" : "\u00b1";
+  const size = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+  return { shiftS, pastWindow, direction, text: `${sign}${size}` };
+}
 
 /** "HH:MM" of `s` seconds after the day start (which is `offsetS` after midnight). */
 export function clock(s, offsetS = 0) {
@@ -72,6 +107,11 @@ export function span(routes) {
       lo = Math.min(lo, from_s);
       hi = Math.max(hi, to_s);
     }
+    for (const stop of route.record?.stops || []) {
+      if (!liveShift(stop)) continue;
+      lo = Math.min(lo, stop.eta_arrival_s);
+      hi = Math.max(hi, stop.eta_start_s + stop.service_s);
+    }
   }
   if (!Number.isFinite(lo)) return [0, 3600];
   lo = Math.floor(lo / 3600) * 3600;
@@ -79,7 +119,7 @@ export function span(routes) {
   return [lo, hi];
 }
 
-function legend() {
+function legend(live) {
   const list = document.createElement("ul");
   list.className = "legend";
   for (const { colour, name } of Object.values(KINDS)) {
@@ -90,7 +130,73 @@ function legend() {
     item.append(swatch, document.createTextNode(name));
     list.append(item);
   }
+  for (const { colour, name } of live ? Object.values(LIVE_KINDS) : []) {
+    const item = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = "swatch swatch-ghost";
+    swatch.style.borderColor = colour;
+    item.append(swatch, document.createTextNode(name));
+    list.append(item);
+  }
   return list;
+}
+
+/** The live ETA ghosts of a dispatched route: {stop, shift} of each remaining stop off plan. */
+export function ghosts(route) {
+  const out = [];
+  for (const stop of route.record?.stops || []) {
+    const shift = liveShift(stop);
+    if (shift && shift.direction !== "on-plan") out.push({ stop, shift });
+  }
+  return out;
+}
+
+/** Draw a route's live ETA ghosts into its row's `svg`: a dashed bar at the live service
+ * time and a line back to the planned start, each titled with the shift in words. */
+function drawGhosts(svg, route, lo, scale, offsetS) {
+  for (const { stop, shift } of ghosts(route)) {
+    const kind = shift.direction === "late" ? "live-late" : "live-early";
+    const colour = LIVE_KINDS[kind].colour;
+    const from = (stop.eta_start_s - lo) * scale;
+    const planned = (stop.planned_start_s - lo) * scale;
+    const group = element("g", {
+      class: `live-eta ${kind}`,
+      "data-testid": "live-eta",
+      "data-stop-id": stop.stop_id,
+      "data-shift-s": Math.round(shift.shiftS),
+    });
+    group.append(element("line", {
+      x1: planned, x2: from, y1: HEIGHT / 2, y2: HEIGHT / 2,
+      stroke: colour, "stroke-width": 1, "vector-effect": "non-scaling-stroke",
+    }));
+    group.append(element("rect", {
+      x: from,
+      y: 3,
+      width: Math.max(3, stop.service_s * scale),
+      height: HEIGHT - 6,
+      fill: colour,
+      "fill-opacity": 0.15,
+      stroke: colour,
+      "stroke-width": 2,
+      "stroke-dasharray": "3 2",
+      "vector-effect": "non-scaling-stroke",
+      class: "bar bar-live",
+    }));
+    const title = element("title", {});
+    title.textContent = `live ETA ${stop.stop_id}: ${clock(stop.eta_start_s, offsetS)} ` +
+      `(${shift.text} vs planned ${clock(stop.planned_start_s, offsetS)}` +
+      `${shift.pastWindow ? ", past its window" : ""})`;
+    group.append(title);
+    svg.append(group);
+  }
+}
+
+/** Words for a row's live state (the row's image label): shifted and at-risk stops. */
+function liveWords(route) {
+  if (!route.record) return "";
+  const moved = ghosts(route);
+  const risky = moved.filter((g) => g.shift.pastWindow).length;
+  return `; live: ${moved.length} stops off plan, ${risky} past their window`;
 }
 
 function axis(lo, hi, offsetS) {
@@ -117,14 +223,15 @@ function axis(lo, hi, offsetS) {
 
 /**
  * Draw the timeline into `container`: `routes` are {vehicleId, siteId, steps, windows
- * (Map stop id -> [from_s, to_s]), late (Set of stop ids)}; `offsetS` is the day start's
+ * (Map stop id -> [from_s, to_s]), late (Set of stop ids), record (the dispatch route with
+ * live ETAs, or null)}; `offsetS` is the day start's
  * time of day (for the clock labels).
  */
 export function drawTimeline(container, routes, offsetS = 0) {
   container.replaceChildren();
   const [lo, hi] = span(routes);
   const scale = WIDTH / (hi - lo);
-  container.append(legend(), axis(lo, hi, offsetS));
+  container.append(legend(routes.some((r) => r.record)), axis(lo, hi, offsetS));
   for (const route of routes) {
     const row = document.createElement("div");
     row.className = "timeline-row";
@@ -138,7 +245,7 @@ export function drawTimeline(container, routes, offsetS = 0) {
       preserveAspectRatio: "none",
       role: "img",
       "aria-label": `${route.vehicleId}: ${clock(route.steps[0]?.departure_s, offsetS)} to ` +
-        `${clock(route.steps[route.steps.length - 1]?.arrival_s, offsetS)}`,
+        `${clock(route.steps[route.steps.length - 1]?.arrival_s, offsetS)}${liveWords(route)}`,
     });
     for (const bar of bars(route.steps, route.windows, route.late)) {
       const behind = bar.kind === "window";
@@ -157,6 +264,7 @@ export function drawTimeline(container, routes, offsetS = 0) {
       rect.append(title);
       svg.append(rect);
     }
+    drawGhosts(svg, route, lo, scale, offsetS);
     row.append(label, svg);
     container.append(row);
   }
