@@ -122,8 +122,10 @@ class PlanOptions(StrictModel):
     routing_time_limit_s: TimeLimit = Field(10.0, description="per site")
     parallel: Flag = Field(True, description="route the sites in parallel processes")
     matrix: MatrixSpec | None = Field(None, description="travel matrices; default haversine")
-    geometry: Flag = Field(
-        False, description="each route's path as routes[].geometry (see RoutingOptions.geometry)"
+    geometry: Flag | None = Field(
+        None,
+        description="each route's path as routes[].geometry (see RoutingOptions.geometry); "
+        "null: with road matrices (the osm provider) only",
     )
 
 

@@ -227,7 +227,11 @@ def _site_request(
             "options": {
                 "time_limit_s": options.routing_time_limit_s,
                 "workers": 1 if options.parallel else 0,
-                "geometry": options.geometry,
+                "geometry": (
+                    options.geometry
+                    if options.geometry is not None
+                    else options.matrix is not None and options.matrix.provider == "osm"
+                ),
             },
             "day_start": request.day_start,
         }

@@ -150,6 +150,8 @@ def _try(
         return _try_reloads(problem, plan, v, stops, cuts)
     if not _loads_fit(problem, v, stops, []):
         return None
+    if vehicle.breaks and _timed(problem, v, stops, []) is None:
+        return None  # breaks only add time: what does not fit without them never fits
     options: list[list[tuple[int, int]]] = []
     if v in plan.stops:  # the route's breaks where they were, around the new stops
         for before in (True, False):
@@ -166,9 +168,9 @@ def _try(
         timed = _timed(problem, v, stops, breaks)
         if timed is not None:
             return _cost(vehicle, timed) - plan.cost.get(v, 0.0), breaks, []
-    if vehicle.breaks and _timed(problem, v, stops, []) is not None:
-        # last resort (breaks only add time, so only when the stops fit without them): the
-        # breaks, in order, on every combination of legs, up to a budget
+    if vehicle.breaks:
+        # last resort (the stops fit without the breaks, checked above): the breaks, in
+        # order, on every combination of legs, up to a budget
         legs = combinations_with_replacement(range(len(stops) + 1), len(vehicle.breaks))
         for placement in islice(legs, MOVED_BREAKS_BUDGET):
             breaks = list(enumerate(placement))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.matrices import TravelMatrices
+from engine.routing.balance import solve_balanced
 from engine.routing.compile import CompiledProblem, compile_request
 from engine.routing.decode import decode, empty_solution, place_breaks
 from engine.routing.evaluate import evaluate
@@ -107,6 +108,7 @@ def solve_routes(
     on_progress: Progress | None = None,
     *,
     matrix_cache_dir: Path | None = None,
+    repair_left_out: bool = True,
 ) -> RoutingResult:
     """Plan routes for ``request``; the result always carries the evaluator's verdict.
 
@@ -115,10 +117,27 @@ def solve_routes(
     covers the whole call: building the problem counts against the search's share, but the
     search gets at least :data:`MIN_SEARCH_SHARE` of the limit (the call may then overrun).
     Mandatory stops the search left out but that fit are inserted by
-    :func:`engine.routing.repair.repair` before the evaluation.
+    :func:`engine.routing.repair.repair` before the evaluation. With ``options.balance``
+    (and a backend other than ``ortools``) the day is planned by
+    :func:`engine.routing.balance.solve_balanced`, which sweeps caps on the balance metric.
     ``matrix_cache_dir`` is where road graphs of OSM extracts are cached (None: the engine's
-    default, :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`).
+    default, :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`). ``repair_left_out=False``
+    skips the repair (the balance sweep's capped candidates: their left-out stops are judged
+    against the request without the cap, where the evaluator finds them a place).
     """
+    if request.options.balance is not None and request.options.backend != "ortools":
+        return solve_balanced(
+            request,
+            lambda capped, exact, uncapped: solve_routes(
+                capped,
+                exact,
+                on_progress,
+                matrix_cache_dir=matrix_cache_dir,
+                repair_left_out=uncapped,
+            ),
+            matrices,
+            matrix_cache_dir=matrix_cache_dir,
+        )
     began = time.monotonic()
     resolved = resolve(request, matrices, cache_dir=matrix_cache_dir)
     problem = compile_request(resolved)
@@ -141,13 +160,13 @@ def solve_routes(
         hybrid: RoutingResult | None = None
         try:
             if backend == "hybrid":
-                hybrid = _solve_hybrid(problem, options, relay, starved)
+                hybrid = _solve_hybrid(problem, options, relay, starved, repair_left_out)
             else:
                 solution = solve_portfolio(problem.data, backend, options, relay)
         except (RuntimeError, ValueError, MemoryError) as error:
             raise SolverError(f"the {backend} backend failed: {error}") from error
         result = hybrid or _finish(
-            problem, solution, backend, cut_short(solution, options, starved)
+            problem, solution, backend, cut_short(solution, options, starved), repair_left_out
         )
         return add_geometry(request, result, cache_dir=matrix_cache_dir)
     return add_geometry(
@@ -156,11 +175,16 @@ def solve_routes(
 
 
 def _finish(
-    problem: CompiledProblem, solution: VrpSolution, backend: str, short: bool
+    problem: CompiledProblem,
+    solution: VrpSolution,
+    backend: str,
+    short: bool,
+    repair_left_out: bool = True,
 ) -> RoutingResult:
     """Decode, repair (keeping the plan as decoded should the repair ever break it), evaluate."""
     decoded = decode(problem, solution, backend=backend)
-    result = repair(problem, decoded, cut_short=short)  # a new plan when it inserts anything
+    # the repair makes a new plan when it inserts anything
+    result = repair(problem, decoded, cut_short=short) if repair_left_out else decoded
     result.evaluation = evaluate(problem.request, result, resolved=problem.resolved)
     if result.stats.repaired and not result.evaluation.feasible:
         decoded.evaluation = evaluate(problem.request, decoded, resolved=problem.resolved)
@@ -178,6 +202,7 @@ def _solve_hybrid(
     options: RoutingOptions,
     relay: ProgressCallback | None,
     starved: bool = False,
+    repair_left_out: bool = True,
 ) -> RoutingResult:
     """PyVRP on the relaxation (breaks fitted in afterwards), OR-Tools on the real problem;
     the better feasible plan wins (fewest mandatory stops left out, then cost)."""
@@ -206,14 +231,18 @@ def _solve_hybrid(
             for r in first.routes
         ]
         relaxed = dataclasses.replace(first, routes=routes)
-        plan = _finish(problem, relaxed, "hybrid", cut_short(relaxed, options, starved))
+        plan = _finish(
+            problem, relaxed, "hybrid", cut_short(relaxed, options, starved), repair_left_out
+        )
         assert plan.evaluation is not None
         if plan.evaluation.feasible:
             candidates.append(plan)
     remaining = max(options.time_limit_s - (time.monotonic() - began), 0.1)
     rest = options.model_copy(update={"time_limit_s": remaining})
     solution = solve_portfolio(problem.data, "ortools", rest, relay)
-    second = _finish(problem, solution, "hybrid", cut_short(solution, rest, starved))
+    second = _finish(
+        problem, solution, "hybrid", cut_short(solution, rest, starved), repair_left_out
+    )
     candidates.append(second)
     mandatory = {t.id for t in problem.resolved.tasks if not t.optional}
 

@@ -86,8 +86,8 @@ def monaco_day(osm_file: Path, cache_dir: Path, n_orders: int = 14) -> Json:
         "options": {
             "routing_time_limit_s": 1.0,
             "parallel": False,
+            # no "geometry": a plan on road matrices carries its routes' paths by default
             "matrix": {"provider": "osm", "osm_file": str(osm_file)},
-            "geometry": True,
         },
     }
 

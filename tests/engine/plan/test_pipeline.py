@@ -10,9 +10,10 @@ import pytest
 
 from api.formats.sample_plan import sample_plan
 from engine.allocation.evaluate import evaluate_allocation
-from engine.plan.pipeline import plan
+from engine.plan.pipeline import plan, site_requests
 from engine.routing.evaluate import evaluate
 from models.allocation import AllocationResult
+from models.matrices import OsmMatrix
 from models.plan import PlanRequest, PlanResult
 from models.routing import Id, RoutingRequest, StepType
 
@@ -159,3 +160,32 @@ def test_kpis_add_up(planned: tuple[PlanRequest, PlanResult]) -> None:
     assert kpis.shipments_by_van == sum(s.mode == "van" for s in result.shipments)
     assert 0.0 <= kpis.on_time_share <= 1.0
     assert kpis.cost >= kpis.routing_cost + kpis.carrier_cost - 1e-9
+
+
+@pytest.mark.parametrize(
+    ("matrix", "asked", "drawn"),
+    [
+        (None, None, False),  # haversine: straight legs, left out unless asked
+        (None, True, True),
+        ({"provider": "osm", "osm_file": "x.osm.pbf"}, None, True),  # road matrices: drawn
+        ({"provider": "osm", "osm_file": "x.osm.pbf"}, False, False),
+    ],
+)
+def test_routes_carry_their_geometry_with_road_matrices_unless_told(
+    planned: tuple[PlanRequest, PlanResult],
+    matrix: dict[str, str] | None,
+    asked: bool | None,
+    drawn: bool,
+) -> None:
+    day, result = planned
+    options = day.options.model_copy(
+        update={
+            "matrix": None if matrix is None else OsmMatrix.model_validate(matrix),
+            "geometry": asked,
+        }
+    )
+    requests = site_requests(day.model_copy(update={"options": options}), result.allocation)
+    assert requests
+    assert {r.options.geometry for r, _ in requests.values()} == {drawn}
+    # the plan made with the defaults (haversine) carries none
+    assert all(r.geometry is None for s in result.sites for r in s.routing.routes)

@@ -1,5 +1,6 @@
-"""Workload balance (``options.balance``, a min-max term): hand cases with known optima, the
-evaluator recomputing the balance cost, and PyVRP's refusal by name."""
+"""Workload balance (``options.balance``, a min-max term): hand cases with known optima on
+both ways of searching it (the sweep of caps, and OR-Tools' direct min-max), the evaluator
+recomputing the balance cost."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from typing import Any
 import pytest
 
 from engine.routing.evaluate import evaluate
-from engine.routing.solve import solve_routes
-from models.errors import InvalidInputError
 from models.routing import RoutingRequest
 from models.status import ViolationCode
 from tests.helpers import line_request, served_by, solve_checked
@@ -21,7 +20,9 @@ VANS = [{"id": v, "start_x": 0, "end_x": 0, "fixed_cost": 5.0} for v in ("a", "b
 
 
 def _request(balance: dict[str, Any] | None, **options: Any) -> RoutingRequest:
-    return line_request(SIX, VANS, balance=balance, time_limit_s=1.0, **options)
+    return line_request(
+        SIX, VANS, balance=balance, time_limit_s=options.pop("limit", 1.0), **options
+    )
 
 
 def test_without_balance_one_van_serves_all_six() -> None:
@@ -33,6 +34,7 @@ def test_without_balance_one_van_serves_all_six() -> None:
     assert result.summary.balance_cost == 0
 
 
+@pytest.mark.parametrize("backend", ["auto", "ortools"])
 @pytest.mark.parametrize(
     ("balance", "one_van", "two_vans"),
     [
@@ -46,9 +48,9 @@ def test_without_balance_one_van_serves_all_six() -> None:
     ids=["stops", "distance", "duration"],
 )
 def test_balance_splits_six_symmetric_stops_three_and_three(
-    balance: dict[str, Any], one_van: float, two_vans: float
+    balance: dict[str, Any], one_van: float, two_vans: float, backend: str
 ) -> None:
-    request = _request(balance)
+    request = _request(balance, backend=backend, limit=2.0)
     result = solve_checked(request)
     assert sorted(len(s) for s in served_by(result).values()) == [3, 3]
     assert result.summary.cost == pytest.approx(two_vans)
@@ -78,8 +80,19 @@ def test_the_evaluator_recomputes_the_balance_cost() -> None:
     assert ViolationCode.COST_MISMATCH in {v.code for v in evaluate(plain, result).violations}
 
 
-def test_pyvrp_refuses_balance_by_name_and_auto_uses_ortools() -> None:
-    with pytest.raises(InvalidInputError, match="workload balance"):
-        solve_routes(_request({"metric": "stops", "weight": 10.0}, backend="pyvrp"))
-    result = solve_checked(_request({"metric": "stops", "weight": 10.0}))
-    assert result.stats.backend == "ortools"
+def test_auto_sweeps_caps_and_ortools_searches_the_min_max() -> None:
+    swept = solve_checked(_request({"metric": "stops", "weight": 10.0}, limit=2.0))
+    assert swept.stats.solver_status.startswith("balance sweep, stops <= ")
+    direct = solve_checked(_request({"metric": "stops", "weight": 10.0}, backend="ortools"))
+    assert direct.stats.backend == "ortools"
+    assert not direct.stats.solver_status.startswith("balance sweep")
+
+
+def test_the_pyvrp_backend_alone_cannot_hold_the_term() -> None:
+    """At the solver level PyVRP names the feature it lacks (the engine sweeps instead)."""
+    from engine.routing.compile import compile_request
+    from engine.routing.locations import resolve
+    from solvers.routing.pyvrp import unsupported
+
+    problem = compile_request(resolve(_request({"metric": "stops", "weight": 10.0})))
+    assert "workload balance" in unsupported(problem.data)
