@@ -43,6 +43,7 @@ from engine.matrices.osm_graph import (
     cached_graph,
     haversine_pairs_m,
 )
+from engine.matrices.osm_positions import pack, position_keys, positions
 
 #: Segments are indexed for snapping in pieces no longer than this.
 SNAP_PIECE_M = 20.0
@@ -252,32 +253,15 @@ class OsmProvider:
         unit = float(graph.length_unit_cm)
 
         # Distinct snapped positions: identical ones share one row and column.
-        key = np.stack([snap.segment, np.round(snap.fraction * 1e9).astype(np.int64)], axis=1)
+        key = position_keys(snap.segment, snap.fraction)
         unique_key, position_of = np.unique(key, axis=0, return_inverse=True)
         position_of = position_of.reshape(-1)
-        seg = unique_key[:, 0]
-        t = unique_key[:, 1] / 1e9
-        chain = graph.seg_chain[seg]
-        u, v = graph.chain_u[chain], graph.chain_v[chain]
-        fwd_open = graph.chain_fwd_ms[chain] >= 0
-        bwd_open = graph.chain_bwd_ms[chain] >= 0
-        # Offsets from the chain's start u to the position, in ms (each way) and cm.
-        off_cm = np.round(graph.seg_off_len_cm[seg] + t * graph.seg_len_cm[seg])
-        off_fwd = np.round(graph.seg_off_fwd_ms[seg] + t * np.maximum(graph.seg_fwd_ms[seg], 0))
-        off_bwd = np.round(graph.seg_off_bwd_ms[seg] + t * np.maximum(graph.seg_bwd_ms[seg], 0))
-        chain_cm = graph.chain_len_cm[chain].astype(np.float64)
-        chain_fwd = graph.chain_fwd_ms[chain].astype(np.float64)
-        chain_bwd = graph.chain_bwd_ms[chain].astype(np.float64)
-
-        def pack(ms: FloatArray, cm: FloatArray) -> FloatArray:
-            return np.maximum(ms, 0) * base + np.round(np.maximum(cm, 0) / unit)
-
-        # Leaving a position: ahead to v (if forward is open), back to u (if backward is).
-        out_v = np.where(fwd_open, pack(chain_fwd - off_fwd, chain_cm - off_cm), np.inf)
-        out_u = np.where(bwd_open, pack(off_bwd, off_cm), np.inf)
-        # Arriving at a position: from u going forward, from v going backward.
-        in_u = np.where(fwd_open, pack(off_fwd, off_cm), np.inf)
-        in_v = np.where(bwd_open, pack(chain_bwd - off_bwd, chain_cm - off_cm), np.inf)
+        pos = positions(graph, unique_key)
+        seg, chain, u, v = pos.seg, pos.chain, pos.u, pos.v
+        fwd_open, bwd_open = pos.fwd_open, pos.bwd_open
+        off_cm, off_fwd, off_bwd = pos.off_cm, pos.off_fwd, pos.off_bwd
+        # Leaving a position: ahead to v or back to u; arriving: from u forward, v backward.
+        out_v, out_u, in_u, in_v = pos.out_v, pos.out_u, pos.in_u, pos.in_v
 
         routing, columns, node_count = self._routing_graph(np.concatenate([u, v]))
         count = seg.shape[0]
@@ -303,10 +287,14 @@ class OsmProvider:
         # Along the same chain, no junction in between.
         same = chain[:, None] == chain[None, :]
         ahead = same & fwd_open[None, :] & (off_cm[:, None] <= off_cm[None, :])
-        direct_fwd = pack(off_fwd[None, :] - off_fwd[:, None], off_cm[None, :] - off_cm[:, None])
+        direct_fwd = pack(
+            graph, off_fwd[None, :] - off_fwd[:, None], off_cm[None, :] - off_cm[:, None]
+        )
         best = np.where(ahead, np.minimum(best, direct_fwd), best)
         behind = same & bwd_open[None, :] & (off_cm[:, None] >= off_cm[None, :])
-        direct_bwd = pack(off_bwd[:, None] - off_bwd[None, :], off_cm[:, None] - off_cm[None, :])
+        direct_bwd = pack(
+            graph, off_bwd[:, None] - off_bwd[None, :], off_cm[:, None] - off_cm[None, :]
+        )
         best = np.where(behind, np.minimum(best, direct_bwd), best)
         np.fill_diagonal(best, 0.0)
 

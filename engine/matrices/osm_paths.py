@@ -11,7 +11,6 @@ exact). One Dijkstra with predecessors runs per distinct source, in chunks.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,77 +19,16 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from engine.matrices.osm_graph import RoadGraph
+from engine.matrices.osm_positions import Positions, pack, position_keys, positions
 
 if TYPE_CHECKING:
-    from engine.matrices.osm import OsmProvider, Snap
+    from engine.matrices.osm import OsmProvider
 
 #: Sources per Dijkstra call (bounds the dense distance and predecessor rows in memory).
 PATH_SOURCE_CHUNK = 16
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class _Positions:
-    """Where each point meets its chain, with the packed weights in and out of it."""
-
-    seg: IntArray
-    chain: IntArray
-    u: IntArray
-    v: IntArray
-    off_cm: FloatArray
-    off_fwd: FloatArray
-    off_bwd: FloatArray
-    fwd_open: npt.NDArray[np.bool_]
-    bwd_open: npt.NDArray[np.bool_]
-    out_v: FloatArray
-    out_u: FloatArray
-    in_u: FloatArray
-    in_v: FloatArray
-    key: IntArray  # (P, 2): segment and fraction, equal for identical positions
-    lon: FloatArray
-    lat: FloatArray
-
-
-def _pack(graph: RoadGraph, ms: FloatArray, cm: FloatArray) -> FloatArray:
-    base, unit = float(graph.pack_base), float(graph.length_unit_cm)
-    return np.asarray(np.maximum(ms, 0) * base + np.round(np.maximum(cm, 0) / unit))
-
-
-def _positions(graph: RoadGraph, snap: Snap) -> _Positions:
-    """The positions of snapped points, computed as the matrices compute them."""
-    key = np.stack([snap.segment, np.round(snap.fraction * 1e9).astype(np.int64)], axis=1)
-    seg = key[:, 0]
-    t = key[:, 1] / 1e9
-    chain = graph.seg_chain[seg]
-    fwd_open = graph.chain_fwd_ms[chain] >= 0
-    bwd_open = graph.chain_bwd_ms[chain] >= 0
-    off_cm = np.round(graph.seg_off_len_cm[seg] + t * graph.seg_len_cm[seg])
-    off_fwd = np.round(graph.seg_off_fwd_ms[seg] + t * np.maximum(graph.seg_fwd_ms[seg], 0))
-    off_bwd = np.round(graph.seg_off_bwd_ms[seg] + t * np.maximum(graph.seg_bwd_ms[seg], 0))
-    chain_cm = graph.chain_len_cm[chain].astype(np.float64)
-    chain_fwd = graph.chain_fwd_ms[chain].astype(np.float64)
-    chain_bwd = graph.chain_bwd_ms[chain].astype(np.float64)
-    seg_lon, seg_lat = graph.seg_lon[seg], graph.seg_lat[seg]
-    return _Positions(
-        seg=seg,
-        chain=chain,
-        u=graph.chain_u[chain],
-        v=graph.chain_v[chain],
-        off_cm=off_cm,
-        off_fwd=off_fwd,
-        off_bwd=off_bwd,
-        fwd_open=fwd_open,
-        bwd_open=bwd_open,
-        out_v=np.where(fwd_open, _pack(graph, chain_fwd - off_fwd, chain_cm - off_cm), np.inf),
-        out_u=np.where(bwd_open, _pack(graph, off_bwd, off_cm), np.inf),
-        in_u=np.where(fwd_open, _pack(graph, off_fwd, off_cm), np.inf),
-        in_v=np.where(bwd_open, _pack(graph, chain_bwd - off_bwd, chain_cm - off_cm), np.inf),
-        key=key,
-        lon=seg_lon[:, 0] + t * (seg_lon[:, 1] - seg_lon[:, 0]),
-        lat=seg_lat[:, 0] + t * (seg_lat[:, 1] - seg_lat[:, 0]),
-    )
 
 
 class _ArcChains:
@@ -147,7 +85,7 @@ class _Shapes:
             return self._starts(range(a, b)) + self._ends(range(b - 1, b))
         return self._ends(range(b - 1, a - 1, -1)) + self._starts(range(a, a + 1))
 
-    def leave(self, pos: _Positions, i: int, to_v: bool) -> list[FloatArray]:
+    def leave(self, pos: Positions, i: int, to_v: bool) -> list[FloatArray]:
         """From position ``i`` to its chain's end v (``to_v``) or back to its start u."""
         c, s = int(pos.chain[i]), int(pos.seg[i])
         a, b = int(self.start[c]), int(self.start[c + 1])
@@ -155,7 +93,7 @@ class _Shapes:
             return self._ends(range(s, b))
         return self._starts(range(s, a - 1, -1))
 
-    def enter(self, pos: _Positions, j: int, from_u: bool) -> list[FloatArray]:
+    def enter(self, pos: Positions, j: int, from_u: bool) -> list[FloatArray]:
         """From its chain's start u (``from_u``) or end v to position ``j``."""
         c, s = int(pos.chain[j]), int(pos.seg[j])
         a, b = int(self.start[c]), int(self.start[c + 1])
@@ -163,7 +101,7 @@ class _Shapes:
             return self._starts(range(a, s + 1))
         return self._ends(range(b - 1, s - 1, -1))
 
-    def along(self, pos: _Positions, i: int, j: int, forward: bool) -> list[FloatArray]:
+    def along(self, pos: Positions, i: int, j: int, forward: bool) -> list[FloatArray]:
         """From position ``i`` to position ``j`` on the same chain, with no junction between."""
         si, sj = int(pos.seg[i]), int(pos.seg[j])
         if forward:
@@ -179,7 +117,7 @@ def _join(pieces: list[FloatArray]) -> FloatArray:
     return line[keep]
 
 
-def _query_graph(graph: RoadGraph, pos: _Positions, sources: IntArray) -> csr_matrix:
+def _query_graph(graph: RoadGraph, pos: Positions, sources: IntArray) -> csr_matrix:
     """The junction graph with packed weights, plus one phantom node per source position."""
     n = graph.node_count
     weight = graph.arc_ms.astype(np.float64) * float(graph.pack_base) + np.round(
@@ -208,7 +146,8 @@ def leg_paths(provider: OsmProvider, points: FloatArray, legs: IntArray) -> list
     A leg between two points that snap to the same position is that one point (twice).
     """
     graph = provider.load()
-    pos = _positions(graph, provider.snap(np.asarray(points, dtype=np.float64)))
+    snap = provider.snap(np.asarray(points, dtype=np.float64))
+    pos = positions(graph, position_keys(snap.segment, snap.fraction))
     legs = np.asarray(legs, dtype=np.int64).reshape(-1, 2)
     moving = np.any(pos.key[legs[:, 0]] != pos.key[legs[:, 1]], axis=1)
     starts = legs[moving, 0]
@@ -240,7 +179,7 @@ def leg_paths(provider: OsmProvider, points: FloatArray, legs: IntArray) -> list
 
 def _leg(
     graph: RoadGraph,
-    pos: _Positions,
+    pos: Positions,
     arcs: _ArcChains,
     shapes: _Shapes,
     dist: FloatArray,
@@ -256,20 +195,20 @@ def _leg(
     best = min(via_u, via_v)
     if pos.chain[i] == pos.chain[j]:
         if pos.fwd_open[i] and pos.off_cm[i] <= pos.off_cm[j]:
-            pack = _pack(
+            direct = pack(
                 graph,
                 np.array([pos.off_fwd[j] - pos.off_fwd[i]]),
                 np.array([pos.off_cm[j] - pos.off_cm[i]]),
             )
-            if pack[0] <= best:
+            if direct[0] <= best:
                 return start + shapes.along(pos, i, j, True) + end
         if pos.bwd_open[i] and pos.off_cm[i] >= pos.off_cm[j]:
-            pack = _pack(
+            direct = pack(
                 graph,
                 np.array([pos.off_bwd[i] - pos.off_bwd[j]]),
                 np.array([pos.off_cm[i] - pos.off_cm[j]]),
             )
-            if pack[0] <= best:
+            if direct[0] <= best:
                 return start + shapes.along(pos, i, j, False) + end
     if not np.isfinite(best):  # pragma: no cover - the graph is strongly connected
         raise RuntimeError(f"no road path from position {i} to {j}")
@@ -289,7 +228,7 @@ def _leg(
     return pieces + shapes.enter(pos, j, from_u) + end
 
 
-def _leaves_by_v(pos: _Positions, i: int, first: int) -> bool:
+def _leaves_by_v(pos: Positions, i: int, first: int) -> bool:
     """Whether a path from position ``i`` to junction ``first`` leaves by its chain's end v
     (when u and v are the same junction, by the lighter way out)."""
     if pos.u[i] == pos.v[i]:
