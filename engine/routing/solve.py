@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.matrices import TravelMatrices
-from engine.routing.balance import solve_balanced
+from engine.routing.balance import CAPPED_REPAIR_LIMIT, solve_balanced
 from engine.routing.compile import CompiledProblem, compile_request
 from engine.routing.decode import decode, empty_solution, place_breaks
 from engine.routing.evaluate import evaluate
@@ -108,7 +108,7 @@ def solve_routes(
     on_progress: Progress | None = None,
     *,
     matrix_cache_dir: Path | None = None,
-    repair_left_out: bool = True,
+    repair_limit: int | None = None,
 ) -> RoutingResult:
     """Plan routes for ``request``; the result always carries the evaluator's verdict.
 
@@ -121,22 +121,23 @@ def solve_routes(
     (and a backend other than ``ortools``) the day is planned by
     :func:`engine.routing.balance.solve_balanced`, which sweeps caps on the balance metric.
     ``matrix_cache_dir`` is where road graphs of OSM extracts are cached (None: the engine's
-    default, :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`). ``repair_left_out=False``
-    skips the repair (the balance sweep's capped candidates: their left-out stops are judged
-    against the request without the cap, where the evaluator finds them a place).
+    default, :data:`engine.matrices.DEFAULT_GRAPH_CACHE_DIR`). ``repair_limit``
+    skips the repair when the search left out more mandatory stops than that (the balance
+    sweep's capped candidates; None: always repair).
     """
-    if request.options.balance is not None and request.options.backend != "ortools":
+    balance = request.options.balance
+    if balance is not None and balance.weight > 0 and request.options.backend != "ortools":
         return solve_balanced(
             request,
             lambda capped, exact, uncapped: solve_routes(
                 capped,
                 exact,
-                on_progress,
                 matrix_cache_dir=matrix_cache_dir,
-                repair_left_out=uncapped,
+                repair_limit=None if uncapped else CAPPED_REPAIR_LIMIT,
             ),
             matrices,
             matrix_cache_dir=matrix_cache_dir,
+            on_progress=on_progress,
         )
     began = time.monotonic()
     resolved = resolve(request, matrices, cache_dir=matrix_cache_dir)
@@ -160,13 +161,13 @@ def solve_routes(
         hybrid: RoutingResult | None = None
         try:
             if backend == "hybrid":
-                hybrid = _solve_hybrid(problem, options, relay, starved, repair_left_out)
+                hybrid = _solve_hybrid(problem, options, relay, starved, repair_limit)
             else:
                 solution = solve_portfolio(problem.data, backend, options, relay)
         except (RuntimeError, ValueError, MemoryError) as error:
             raise SolverError(f"the {backend} backend failed: {error}") from error
         result = hybrid or _finish(
-            problem, solution, backend, cut_short(solution, options, starved), repair_left_out
+            problem, solution, backend, cut_short(solution, options, starved), repair_limit
         )
         return add_geometry(request, result, cache_dir=matrix_cache_dir)
     return add_geometry(
@@ -179,12 +180,17 @@ def _finish(
     solution: VrpSolution,
     backend: str,
     short: bool,
-    repair_left_out: bool = True,
+    repair_limit: int | None = None,
 ) -> RoutingResult:
-    """Decode, repair (keeping the plan as decoded should the repair ever break it), evaluate."""
+    """Decode, repair (keeping the plan as decoded should the repair ever break it), evaluate.
+
+    ``repair_limit``: no repair when more mandatory stops than this are left out."""
     decoded = decode(problem, solution, backend=backend)
+    mandatory = {t.id for t in problem.resolved.tasks if not t.optional}
+    left_out = sum(u.id in mandatory for u in decoded.unassigned)
+    hopeless = repair_limit is not None and left_out > repair_limit
     # the repair makes a new plan when it inserts anything
-    result = repair(problem, decoded, cut_short=short) if repair_left_out else decoded
+    result = decoded if hopeless else repair(problem, decoded, cut_short=short)
     result.evaluation = evaluate(problem.request, result, resolved=problem.resolved)
     if result.stats.repaired and not result.evaluation.feasible:
         decoded.evaluation = evaluate(problem.request, decoded, resolved=problem.resolved)
@@ -202,7 +208,7 @@ def _solve_hybrid(
     options: RoutingOptions,
     relay: ProgressCallback | None,
     starved: bool = False,
-    repair_left_out: bool = True,
+    repair_limit: int | None = None,
 ) -> RoutingResult:
     """PyVRP on the relaxation (breaks fitted in afterwards), OR-Tools on the real problem;
     the better feasible plan wins (fewest mandatory stops left out, then cost)."""
@@ -232,7 +238,7 @@ def _solve_hybrid(
         ]
         relaxed = dataclasses.replace(first, routes=routes)
         plan = _finish(
-            problem, relaxed, "hybrid", cut_short(relaxed, options, starved), repair_left_out
+            problem, relaxed, "hybrid", cut_short(relaxed, options, starved), repair_limit
         )
         assert plan.evaluation is not None
         if plan.evaluation.feasible:
@@ -240,9 +246,7 @@ def _solve_hybrid(
     remaining = max(options.time_limit_s - (time.monotonic() - began), 0.1)
     rest = options.model_copy(update={"time_limit_s": remaining})
     solution = solve_portfolio(problem.data, "ortools", rest, relay)
-    second = _finish(
-        problem, solution, "hybrid", cut_short(solution, rest, starved), repair_left_out
-    )
+    second = _finish(problem, solution, "hybrid", cut_short(solution, rest, starved), repair_limit)
     candidates.append(second)
     mandatory = {t.id for t in problem.resolved.tasks if not t.optional}
 

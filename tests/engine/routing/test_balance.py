@@ -96,3 +96,31 @@ def test_the_pyvrp_backend_alone_cannot_hold_the_term() -> None:
 
     problem = compile_request(resolve(_request({"metric": "stops", "weight": 10.0})))
     assert "workload balance" in unsupported(problem.data)
+
+
+def test_a_cap_no_backend_can_honour_ends_the_sweep_not_the_request() -> None:
+    """Stops balanced on vans that reload: a max_stops cap cannot go with reloads, so the
+    sweep keeps what it has instead of refusing a valid request."""
+    stops = [{"id": f"s{k}", "x": 10 * k, "demand": {"kg": 6}} for k in (1, 2, 3, -1, -2)]
+    vans = [
+        {
+            "id": v,
+            "start_x": 0,
+            "end_x": 0,
+            "capacity": {"kg": 10},
+            "reload_locations": [[0.0, 0.0]],
+        }
+        for v in ("a", "b")
+    ]
+    request = line_request(stops, vans, balance={"metric": "stops", "weight": 10.0})
+    result = solve_checked(request)
+    assert not result.unassigned
+    assert result.summary.balance_cost == pytest.approx(
+        10.0 * max(len(s) for s in served_by(result).values())
+    )
+
+
+def test_a_zero_weight_plans_the_day_as_without_balance() -> None:
+    result = solve_checked(_request({"metric": "stops", "weight": 0.0}))
+    assert not result.stats.solver_status.startswith("balance sweep")
+    assert result.summary.balance_cost == 0
