@@ -21,6 +21,15 @@ def shared_data() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def monaco_file(shared_data: Path) -> Path:
+    """The shared Monaco extract (the smallest OSM file); skips with a reason when absent."""
+    path = shared_data / "osm" / "monaco.osm.pbf"
+    if not path.is_file():
+        pytest.skip(f"Monaco extract not found at {path}")
+    return path
+
+
 @pytest.fixture
 def fresh_pg_url() -> Iterator[str]:
     """The URL of an empty database of its own on the test PostgreSQL, dropped afterwards

@@ -28,14 +28,6 @@ SHARED_ADDRESS = [7.4260, 43.7395]
 
 
 @pytest.fixture(scope="module")
-def monaco_file(shared_data: Path) -> Path:
-    path = shared_data / "osm" / "monaco.osm.pbf"
-    if not path.is_file():
-        pytest.skip(f"Monaco extract not found at {path}")
-    return path
-
-
-@pytest.fixture(scope="module")
 def osm_server(
     browser: Any, monaco_file: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RealServer]:

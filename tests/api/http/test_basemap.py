@@ -18,11 +18,8 @@ WIDE_BOX = (7.2, 43.55, 7.6, 43.95)
 
 
 @pytest.fixture
-def monaco_client(make_client: MakeClient, shared_data: Path, tmp_path: Path) -> TestClient:
-    path = shared_data / "osm" / "monaco.osm.pbf"
-    if not path.is_file():
-        pytest.skip(f"Monaco extract not found at {path}")
-    return make_client(run_jobs=False, osm_file=str(path), cache_dir=tmp_path / "cache")
+def monaco_client(make_client: MakeClient, monaco_file: Path, tmp_path: Path) -> TestClient:
+    return make_client(run_jobs=False, osm_file=str(monaco_file), cache_dir=tmp_path / "cache")
 
 
 def _get(client: TestClient, bbox: tuple[float, ...] | str) -> Any:

@@ -30,14 +30,6 @@ MONACO = np.array(
 
 
 @pytest.fixture(scope="session")
-def monaco_file(shared_data: Path) -> Path:
-    path = shared_data / "osm" / "monaco.osm.pbf"
-    if not path.is_file():
-        pytest.skip(f"Monaco extract not found at {path}")
-    return path
-
-
-@pytest.fixture(scope="session")
 def graph_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("osm-graphs")
 

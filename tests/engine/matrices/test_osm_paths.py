@@ -29,11 +29,8 @@ ALL_LEGS = np.array([(i, j) for i in range(len(MONACO)) for j in range(len(MONAC
 
 
 @pytest.fixture(scope="module")
-def monaco(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> OsmProvider:
-    path = shared_data / "osm" / "monaco.osm.pbf"
-    if not path.is_file():
-        pytest.skip(f"Monaco extract not found at {path}")
-    provider = OsmProvider(path, cache_dir=tmp_path_factory.mktemp("graphs"), workers=1)
+def monaco(monaco_file: Path, tmp_path_factory: pytest.TempPathFactory) -> OsmProvider:
+    provider = OsmProvider(monaco_file, cache_dir=tmp_path_factory.mktemp("graphs"), workers=1)
     provider.load()
     return provider
 

@@ -71,10 +71,8 @@ def test_straight_legs_without_a_road_provider() -> None:
         assert got == pytest.approx(want, abs=1e-5)
 
 
-def test_road_geometry_with_the_osm_provider(shared_data: Path, tmp_path: Path) -> None:
-    osm_file = shared_data / "osm" / "monaco.osm.pbf"
-    if not osm_file.is_file():
-        pytest.skip(f"Monaco extract not found at {osm_file}")
+def test_road_geometry_with_the_osm_provider(monaco_file: Path, tmp_path: Path) -> None:
+    osm_file = monaco_file
     matrix = {"provider": "osm", "osm_file": str(osm_file)}
     plain = solve_routes(_request(matrix, False), matrix_cache_dir=tmp_path)
     assert all(route.geometry is None for route in plain.routes)

@@ -122,21 +122,17 @@ export function span(routes) {
 function legend(live) {
   const list = document.createElement("ul");
   list.className = "legend";
-  for (const { colour, name } of Object.values(KINDS)) {
+  const add = (name, className, style) => {
     const item = document.createElement("li");
     const swatch = document.createElement("span");
-    swatch.className = "swatch";
-    swatch.style.background = colour;
+    swatch.className = className;
+    Object.assign(swatch.style, style);
     item.append(swatch, document.createTextNode(name));
     list.append(item);
-  }
+  };
+  for (const { colour, name } of Object.values(KINDS)) add(name, "swatch", { background: colour });
   for (const { colour, name } of live ? Object.values(LIVE_KINDS) : []) {
-    const item = document.createElement("li");
-    const swatch = document.createElement("span");
-    swatch.className = "swatch swatch-ghost";
-    swatch.style.borderColor = colour;
-    item.append(swatch, document.createTextNode(name));
-    list.append(item);
+    add(name, "swatch swatch-ghost", { borderColor: colour });
   }
   return list;
 }
